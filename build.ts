@@ -1,0 +1,263 @@
+/**
+ * Builds the native library for every supported platform into
+ * `ffi/lib/<os>-<arch>/`.
+ *
+ * Usage: `deno run -A build.ts [--if-changed] [--host-only]`.
+ * - `--if-changed`: skip when no Zig source, this script or the pinned Zig
+ *   version changed since the last build (the test, bench and demo tasks use
+ *   this).
+ * - `--host-only`: build only the running platform's library.
+ *
+ * Zig is found as `$ZIG`, then `zig` on PATH, then `python3 -m ziglang`, and
+ * must be the version pinned in `.zig-version`.
+ *
+ * @module
+ */
+
+import { type PlatformDirectory, platformDirectory } from "./ffi/platform.ts";
+
+interface Target {
+  /** Zig target triple. */
+  triple: string;
+  directory: PlatformDirectory;
+  fileName: string;
+  /** -mcpu of the objects every CPU runs: the scalar level and the boundary. */
+  baseline: string;
+  /** Objects compiled once per SIMD level, chosen at load by CPU detection. */
+  levels: Record<string, string>;
+  linkFlags: string[];
+}
+
+const x86Levels = {
+  sse42: "x86_64_v2+pclmul",
+  avx2: "x86_64_v3+pclmul",
+  avx512: "x86_64_v4+pclmul+vpclmulqdq",
+};
+const armLevels = { neon: "generic+crc+aes" };
+
+/** Every platform the library is built for; all cross-compile from any host. */
+export const targets: readonly Target[] = [
+  {
+    triple: "x86_64-linux-gnu",
+    directory: "linux-x86_64",
+    fileName: "libbinlane.so",
+    baseline: "x86_64",
+    levels: x86Levels,
+    linkFlags: ["-z", "defs"],
+  },
+  {
+    triple: "aarch64-linux-gnu",
+    directory: "linux-aarch64",
+    fileName: "libbinlane.so",
+    baseline: "generic",
+    levels: armLevels,
+    linkFlags: ["-z", "defs"],
+  },
+  {
+    triple: "x86_64-macos",
+    directory: "darwin-x86_64",
+    fileName: "libbinlane.dylib",
+    baseline: "x86_64",
+    levels: x86Levels,
+    linkFlags: [],
+  },
+  {
+    triple: "aarch64-macos",
+    directory: "darwin-aarch64",
+    fileName: "libbinlane.dylib",
+    baseline: "generic",
+    levels: armLevels,
+    linkFlags: [],
+  },
+  {
+    triple: "x86_64-windows-gnu",
+    directory: "windows-x86_64",
+    fileName: "binlane.dll",
+    baseline: "x86_64",
+    levels: x86Levels,
+    linkFlags: [],
+  },
+];
+
+/** -mcpu values for running the native unit tests at each level here. */
+export const testCpus: Record<string, string> = {
+  scalar: "x86_64",
+  ...x86Levels,
+};
+
+const root = new URL(".", import.meta.url);
+const path = (relative: string): string => new URL(relative, root).pathname;
+const libDirectory = path("ffi/lib/");
+const stampFile = path("ffi/lib/.build-stamp");
+
+/** The Zig version every build uses, from `.zig-version` (its one place). */
+export function pinnedZigVersion(): string {
+  return Deno.readTextFileSync(path(".zig-version")).trim();
+}
+
+async function output(command: string[]): Promise<string | undefined> {
+  try {
+    const result = await new Deno.Command(command[0], {
+      args: command.slice(1),
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return result.success ? new TextDecoder().decode(result.stdout).trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds Zig: `$ZIG`, `zig` on PATH, then `python3 -m ziglang`. */
+export async function findZig(): Promise<string[]> {
+  const candidates: string[][] = [];
+  const fromEnv = Deno.env.get("ZIG");
+  if (fromEnv) candidates.push([fromEnv]);
+  candidates.push(["zig"], ["python3", "-m", "ziglang"]);
+  const wanted = pinnedZigVersion();
+  const seen: string[] = [];
+  for (const candidate of candidates) {
+    const version = await output([...candidate, "version"]);
+    if (version === wanted) return candidate;
+    if (version !== undefined) seen.push(`${candidate.join(" ")} is ${version}`);
+  }
+  throw new Error(
+    `Zig ${wanted} not found (${seen.join("; ") || "no zig at all"}).\n` +
+      `Install it with: pip install ziglang==${wanted}\n` +
+      `or point $ZIG at a zig ${wanted} binary.`,
+  );
+}
+
+async function sourceFingerprint(): Promise<string> {
+  const files: string[] = [];
+  const walk = (directory: string) => {
+    for (const entry of Deno.readDirSync(directory)) {
+      const full = `${directory}/${entry.name}`;
+      if (entry.isDirectory) walk(full);
+      else if (entry.name.endsWith(".zig")) files.push(full);
+    }
+  };
+  walk(path("native-zig"));
+  files.sort();
+  files.push(path("build.ts"), path(".zig-version"), path("ffi/platform.ts"));
+  const hasher = new Uint8Array(
+    await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(
+        files.map((file) => `${file}\n${Deno.readTextFileSync(file)}`).join("\n"),
+      ),
+    ),
+  );
+  return Array.from(hasher, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+async function run(command: string[], label: string): Promise<void> {
+  const result = await new Deno.Command(command[0], {
+    args: command.slice(1),
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
+  if (!result.success) {
+    const stderr = new TextDecoder().decode(result.stderr).split("\n").slice(-30).join("\n");
+    throw new Error(`${label} failed:\n${command.join(" ")}\n${stderr}`);
+  }
+}
+
+async function buildTarget(zig: string[], target: Target, scratch: string): Promise<void> {
+  const common = ["-target", target.triple, "-O", "ReleaseFast", "-fPIC"];
+  const objects: string[] = [];
+  for (const [level, cpu] of Object.entries(target.levels)) {
+    const nameModule = `${scratch}/level_name_${level}.zig`;
+    Deno.writeTextFileSync(nameModule, `pub const name = "${level}";\n`);
+    const object = `${scratch}/${target.directory}-${level}.o`;
+    await run([
+      ...zig,
+      "build-obj",
+      ...common,
+      "-mcpu",
+      cpu,
+      "--dep",
+      "level_name",
+      `-Mroot=${path("native-zig/level.zig")}`,
+      // Zig takes target, CPU and mode per module.
+      ...common,
+      "-mcpu",
+      cpu,
+      `-Mlevel_name=${nameModule}`,
+      `-femit-bin=${object}`,
+    ], `${target.triple} ${level}`);
+    objects.push(object);
+  }
+  const outDirectory = `${scratch}/${target.directory}`;
+  Deno.mkdirSync(outDirectory, { recursive: true });
+  await run([
+    ...zig,
+    "build-lib",
+    "-dynamic",
+    ...common,
+    "-mcpu",
+    target.baseline,
+    "-lc",
+    ...target.linkFlags,
+    path("native-zig/boundary.zig"),
+    ...objects,
+    "--name",
+    "binlane",
+    `-femit-bin=${outDirectory}/${target.fileName}`,
+  ], `${target.triple} library`);
+  const finalDirectory = `${libDirectory}${target.directory}`;
+  Deno.mkdirSync(finalDirectory, { recursive: true });
+  // Rename over the old file rather than writing into it: a process that has
+  // the old library mapped keeps its copy intact.
+  Deno.renameSync(`${outDirectory}/${target.fileName}`, `${finalDirectory}/${target.fileName}`);
+}
+
+/** Builds the libraries; returns false when `ifChanged` found nothing to do. */
+export async function build(options: { ifChanged?: boolean; hostOnly?: boolean } = {}): Promise<boolean> {
+  const fingerprint = await sourceFingerprint();
+  const host = platformDirectory(Deno.build.os, Deno.build.arch);
+  const wanted = options.hostOnly ? targets.filter((t) => t.directory === host) : targets;
+  const stamp = `${fingerprint} ${wanted.map((t) => t.directory).join(",")}`;
+  if (options.ifChanged) {
+    let previous = "";
+    try {
+      previous = Deno.readTextFileSync(stampFile);
+    } catch { /* never built */ }
+    const built = previous.startsWith(fingerprint) &&
+      wanted.every((t) => previous.includes(t.directory));
+    if (built) return false;
+  }
+  const zig = await findZig();
+  Deno.mkdirSync(libDirectory, { recursive: true });
+  const scratch = Deno.makeTempDirSync({ prefix: "binlane-build-" });
+  try {
+    // Two at a time: the machines this runs on have two cores.
+    const queue = [...wanted];
+    const worker = async () => {
+      for (let target = queue.shift(); target; target = queue.shift()) {
+        const started = performance.now();
+        await buildTarget(zig, target, scratch);
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        console.error(`built ${target.directory}/${target.fileName} (${seconds} s)`);
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  } finally {
+    Deno.removeSync(scratch, { recursive: true });
+  }
+  Deno.writeTextFileSync(stampFile, stamp);
+  return true;
+}
+
+if (import.meta.main) {
+  try {
+    const built = await build({
+      ifChanged: Deno.args.includes("--if-changed"),
+      hostOnly: Deno.args.includes("--host-only"),
+    });
+    if (!built) console.error("native library up to date");
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    Deno.exit(1);
+  }
+}

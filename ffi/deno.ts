@@ -1,0 +1,26 @@
+/**
+ * Opens the library with `Deno.dlopen`, straight from the symbol table.
+ *
+ * @module
+ */
+
+import type { NativeLibrary } from "./library.ts";
+import { type NativeSymbols, symbols } from "./symbols.ts";
+
+/** Opens `path` under Deno; throws what `Deno.dlopen` throws. */
+export function openDeno(path: string): NativeLibrary {
+  const library = Deno.dlopen(path, symbols);
+  return {
+    runtime: "deno",
+    path,
+    symbols: library.symbols as unknown as NativeSymbols,
+    arrayBufferAt(address: bigint, byteLength: number): ArrayBuffer {
+      const pointer = Deno.UnsafePointer.create(address);
+      if (pointer === null) throw new RangeError("null native address");
+      return Deno.UnsafePointerView.getArrayBuffer(pointer, byteLength);
+    },
+    close(): void {
+      library.close();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * The loaded native library as every layer above sees it, whatever the
+ * runtime.
+ *
+ * @module
+ */
+
+import type { NativeSymbols } from "./symbols.ts";
+
+/** A loaded library: its calls and the runtime's way to view its memory. */
+export interface NativeLibrary {
+  readonly runtime: "deno" | "bun";
+  /** The file it was loaded from. */
+  readonly path: string;
+  readonly symbols: NativeSymbols;
+  /** An external ArrayBuffer over `byteLength` bytes of native memory. */
+  arrayBufferAt(address: bigint, byteLength: number): ArrayBuffer;
+  close(): void;
+}

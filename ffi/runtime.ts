@@ -1,0 +1,53 @@
+/**
+ * What the running JavaScript runtime offers: its name, environment
+ * variables (read without prompting for permission) and FFI permission.
+ *
+ * @module
+ */
+
+/** The runtimes binlane recognises. */
+export type RuntimeName = "deno" | "bun" | "node" | "other";
+
+interface DenoLike {
+  env: { get(name: string): string | undefined };
+  permissions: {
+    querySync(descriptor: { name: string; variable?: string }): { state: string };
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+const anyGlobal = globalThis as any;
+
+/** The Deno namespace when running under Deno (Bun does not define it). */
+export function denoNamespace(): DenoLike | undefined {
+  return anyGlobal.Bun === undefined && anyGlobal.Deno?.version?.deno ? anyGlobal.Deno : undefined;
+}
+
+/** The runtime this code runs in. */
+export function runtimeName(): RuntimeName {
+  if (anyGlobal.Bun !== undefined) return "bun";
+  if (denoNamespace()) return "deno";
+  if (anyGlobal.process?.versions?.node) return "node";
+  return "other";
+}
+
+/**
+ * An environment variable, or undefined when unset or when Deno has not
+ * been granted access to it (never prompts).
+ */
+export function readEnv(name: string): string | undefined {
+  const deno = denoNamespace();
+  if (deno) {
+    const state = deno.permissions.querySync({ name: "env", variable: name }).state;
+    return state === "granted" ? deno.env.get(name) : undefined;
+  }
+  const value = anyGlobal.process?.env?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Whether this runtime can call native code at all right now. */
+export function ffiPermitted(): boolean {
+  const deno = denoNamespace();
+  if (deno) return deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  return runtimeName() === "bun";
+}

@@ -1,0 +1,124 @@
+/**
+ * The one symbol table of the native library, in Deno's `dlopen` format;
+ * the Bun adapter translates it. Signatures mirror native-zig/boundary.zig.
+ *
+ * @module
+ */
+
+/** The ABI version this TypeScript expects (native-zig/abi.zig). */
+export const ABI_VERSION = 1;
+
+/** Parameter and result types used at the boundary. */
+export type NativeType = "buffer" | "u32" | "u64" | "void";
+
+/** One function's signature. */
+export interface SymbolSpec {
+  readonly parameters: readonly NativeType[];
+  readonly result: NativeType;
+}
+
+const bytesCall = {
+  parameters: ["buffer", "u32", "u32", "buffer"],
+  result: "u32",
+} as const;
+
+/** Every native export: name to signature. */
+export const symbols = {
+  binlane_abi_version: { parameters: [], result: "u32" },
+  binlane_layout_table_len: { parameters: [], result: "u32" },
+  binlane_layout_table: { parameters: ["buffer", "u32"], result: "u32" },
+  binlane_cpu_best: { parameters: [], result: "u32" },
+  binlane_cpu_supported: { parameters: [], result: "u32" },
+  binlane_cpu_active: { parameters: [], result: "u32" },
+  binlane_cpu_select: { parameters: ["u32"], result: "u32" },
+  binlane_crc32: bytesCall,
+  binlane_crc32c: bytesCall,
+  binlane_noop: bytesCall,
+  binlane_alloc: { parameters: ["u64", "u32", "u32", "buffer", "u32"], result: "u32" },
+  binlane_free: { parameters: ["u64", "u64"], result: "u32" },
+  binlane_stats: { parameters: ["buffer", "u32"], result: "u32" },
+} as const satisfies Record<string, SymbolSpec>;
+
+type Parameter<T> = T extends "buffer" ? ArrayBufferView | null
+  : T extends "u64" ? bigint
+  : number;
+type Result<T> = T extends "void" ? void : T extends "u64" ? bigint : number;
+type Parameters<P> = { -readonly [I in keyof P]: Parameter<P[I]> };
+
+/** The callable form of the table, the same in every runtime. */
+export type NativeSymbols = {
+  readonly [K in keyof typeof symbols]: (
+    ...args: Parameters<(typeof symbols)[K]["parameters"]>
+  ) => Result<(typeof symbols)[K]["result"]>;
+};
+
+/** A struct that crosses the boundary, declared field by field in order. */
+export interface StructDeclaration {
+  readonly name: string;
+  readonly fields: readonly (readonly [name: string, type: "u32" | "u64"])[];
+}
+
+/** The structs that cross, in the id order of native-zig/abi.zig. */
+export const crossingStructs: readonly StructDeclaration[] = [
+  {
+    name: "NativeStats",
+    fields: [
+      ["live_allocations", "u64"],
+      ["live_bytes", "u64"],
+      ["total_allocations", "u64"],
+      ["total_frees", "u64"],
+      ["rejected_frees", "u64"],
+    ],
+  },
+  {
+    name: "AllocResult",
+    fields: [["handle", "u64"], ["address", "u64"], ["size", "u64"]],
+  },
+];
+
+/** Index of each field of NativeStats, all u64, for reading it. */
+export const NativeStatsField = {
+  liveAllocations: 0,
+  liveBytes: 1,
+  totalAllocations: 2,
+  totalFrees: 3,
+  rejectedFrees: 4,
+} as const;
+
+/** A struct's C layout: size, alignment and field offsets. */
+export interface StructLayout {
+  readonly size: number;
+  readonly align: number;
+  readonly offsets: readonly number[];
+}
+
+/** The natural C layout of a declaration. */
+export function layoutOf(declaration: StructDeclaration): StructLayout {
+  let offset = 0;
+  let align = 1;
+  const offsets: number[] = [];
+  for (const [, type] of declaration.fields) {
+    const size = type === "u64" ? 8 : 4;
+    offset = Math.ceil(offset / size) * size;
+    offsets.push(offset);
+    offset += size;
+    align = Math.max(align, size);
+  }
+  return { size: Math.ceil(offset / align) * align, align, offsets };
+}
+
+/** `sizeof(NativeStats)`. */
+export const NATIVE_STATS_SIZE: number = layoutOf(crossingStructs[0]).size;
+/** `sizeof(AllocResult)`. */
+export const ALLOC_RESULT_SIZE: number = layoutOf(crossingStructs[1]).size;
+
+/**
+ * The layout table the library must report: per struct its id, size,
+ * alignment, field count and field offsets.
+ */
+export function expectedLayoutTable(): number[] {
+  return crossingStructs.flatMap((declaration, id) => {
+    const layout = layoutOf(declaration);
+    return [id, layout.size, layout.align, declaration.fields.length, ...layout.offsets];
+  });
+}

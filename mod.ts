@@ -1,0 +1,21 @@
+/**
+ * binlane: high-throughput binary data kernels for Deno and Bun, in Zig
+ * SIMD behind a safe TypeScript API, with a pure-TypeScript fallback.
+ *
+ * @example
+ * ```ts
+ * import { backend, crc32c, NativeBuffer } from "@binlane/binlane";
+ *
+ * using buffer = NativeBuffer.alloc(1 << 20);
+ * buffer.bytes.fill(1);
+ * console.log(crc32c(buffer), backend().cpu);
+ * ```
+ *
+ * @module
+ */
+
+export { backend, type BackendInfo, type CpuLevel, setCpuLevel, supportedCpuLevels } from "./src/backend.ts";
+export type { BinaryInput } from "./src/bytes.ts";
+export { crc32, crc32c } from "./src/crc.ts";
+export { BinlaneError, type BinlaneErrorCode, type BinlaneErrorOptions } from "./src/errors.ts";
+export { type AllocOptions, NativeBuffer, type NativeStats, nativeStats } from "./src/native_buffer.ts";

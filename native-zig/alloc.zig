@@ -1,0 +1,112 @@
+//! Native memory behind opaque handles. A handle names a slot in a table
+//! owned by this library; freeing looks the slot up and checks its
+//! generation, so a second free, a stale handle or a made-up one is refused
+//! with a status and never touches memory. Only this allocator frees what it
+//! allocated. A mutex guards the table: workers share the loaded library.
+
+const std = @import("std");
+const Status = @import("status.zig").Status;
+const abi = @import("abi.zig");
+const assert = std.debug.assert;
+
+const backing = std.heap.c_allocator;
+
+const Slot = struct {
+    memory: ?[*]u8,
+    len: usize,
+    alignment: std.mem.Alignment,
+    /// Bumped on every free, so a handle outlives its slot's reuse harmlessly.
+    generation: u32,
+    next_free: u32,
+};
+
+const no_slot: u32 = std.math.maxInt(u32);
+pub const max_alignment = 4096;
+/// Larger requests fail with `length` rather than asking the OS for absurd
+/// amounts on a caller's arithmetic slip (2^48 bytes is 256 TiB).
+pub const max_size: u64 = 1 << 48;
+
+var mutex: std.Thread.Mutex = .{};
+var slots: []Slot = &.{};
+var free_head: u32 = no_slot;
+var stats: abi.NativeStats = std.mem.zeroes(abi.NativeStats);
+
+fn handleOf(index: u32, generation: u32) u64 {
+    return (@as(u64, generation) << 32) | (@as(u64, index) + 1);
+}
+
+fn grow() Status {
+    const old_len: u32 = @intCast(slots.len);
+    const new_len: u32 = if (old_len == 0) 64 else old_len * 2;
+    if (new_len >= no_slot / 2) return .out_of_memory;
+    const grown = backing.alloc(Slot, new_len) catch return .out_of_memory;
+    @memcpy(grown[0..old_len], slots);
+    var index: u32 = new_len;
+    while (index > old_len) {
+        index -= 1;
+        grown[index] = .{ .memory = null, .len = 0, .alignment = .@"1", .generation = 0, .next_free = free_head };
+        free_head = index;
+    }
+    if (old_len != 0) backing.free(slots);
+    slots = grown;
+    return .ok;
+}
+
+pub fn alloc(size: u64, alignment_bytes: u32, zero: bool, out: *abi.AllocResult) Status {
+    if (alignment_bytes == 0 or alignment_bytes > max_alignment or !std.math.isPowerOfTwo(alignment_bytes)) {
+        return .alignment;
+    }
+    if (size > max_size) return .length;
+    const alignment = std.mem.Alignment.fromByteUnits(alignment_bytes);
+    const len: usize = @intCast(@max(size, 1)); // a zero-byte handle still pairs one free
+    const memory = backing.rawAlloc(len, alignment, @returnAddress()) orelse return .out_of_memory;
+    if (zero) @memset(memory[0..len], 0);
+
+    mutex.lock();
+    defer mutex.unlock();
+    if (free_head == no_slot and grow() != .ok) {
+        backing.rawFree(memory[0..len], alignment, @returnAddress());
+        return .out_of_memory;
+    }
+    const index = free_head;
+    const slot = &slots[index];
+    assert(slot.memory == null);
+    free_head = slot.next_free;
+    slot.* = .{ .memory = memory, .len = len, .alignment = alignment, .generation = slot.generation, .next_free = no_slot };
+    stats.live_allocations += 1;
+    stats.live_bytes += size;
+    stats.total_allocations += 1;
+    out.* = .{ .handle = handleOf(index, slot.generation), .address = @intFromPtr(memory), .size = size };
+    return .ok;
+}
+
+pub fn free(handle: u64, size: u64) Status {
+    mutex.lock();
+    defer mutex.unlock();
+    const index_plus_one: u32 = @truncate(handle);
+    const generation: u32 = @intCast(handle >> 32);
+    if (index_plus_one == 0 or index_plus_one > slots.len) return reject();
+    const index = index_plus_one - 1;
+    const slot = &slots[index];
+    if (slot.memory == null or slot.generation != generation or @max(size, 1) != slot.len) return reject();
+    backing.rawFree(slot.memory.?[0..slot.len], slot.alignment, @returnAddress());
+    slot.memory = null;
+    slot.generation +%= 1;
+    slot.next_free = free_head;
+    free_head = index;
+    stats.live_allocations -= 1;
+    stats.live_bytes -= size;
+    stats.total_frees += 1;
+    return .ok;
+}
+
+fn reject() Status {
+    stats.rejected_frees += 1;
+    return .invalid_handle;
+}
+
+pub fn snapshot() abi.NativeStats {
+    mutex.lock();
+    defer mutex.unlock();
+    return stats;
+}

@@ -1,0 +1,53 @@
+//! CRC-32 and CRC-32C composed from the paths this object's CPU features
+//! allow. The same source, compiled once per CPU level, gives each level's
+//! kernels; compiled for a baseline CPU it gives the scalar reference.
+
+const std = @import("std");
+const fold = @import("fold.zig");
+const hw = @import("hw.zig");
+const scalar = @import("scalar.zig");
+pub const Poly = @import("poly.zig").Poly;
+
+/// Below this many bytes the CRC instruction alone beats the 512-bit fold's
+/// setup and reduction (the fold needs one full 256-byte block anyway).
+const wide_fold_min = fold.wide_min_len;
+
+/// Continues a raw register over `data`.
+pub fn update(comptime poly: Poly, reg_in: u32, data: []const u8) u32 {
+    var reg = reg_in;
+    var rest = data;
+    if (fold.wide_available and rest.len >= wide_fold_min) {
+        const folded = fold.foldWide(poly, reg, rest);
+        reg = finishLane(poly, folded.lane);
+        rest = rest[folded.consumed..];
+    }
+    if (comptime hw.available(poly) and !fold.wide_available and !is_aarch64) {
+        // x86 CRC-32C: three instruction streams outrun 128-bit folding.
+        return hw.updateInterleaved(poly, reg, rest);
+    }
+    if (fold.narrow_available and rest.len >= fold.narrow_min_len) {
+        const folded = fold.foldNarrow(poly, reg, rest);
+        reg = finishLane(poly, folded.lane);
+        rest = rest[folded.consumed..];
+    }
+    return updateSmall(poly, reg, rest);
+}
+
+const is_aarch64 = @import("builtin").cpu.arch == .aarch64;
+
+fn updateSmall(comptime poly: Poly, reg: u32, data: []const u8) u32 {
+    if (comptime hw.available(poly)) return hw.update(poly, reg, data);
+    return scalar.update(poly, reg, data);
+}
+
+/// A folded lane is congruent to everything folded into it, so its CRC from
+/// a zero register is the register after all of it.
+fn finishLane(comptime poly: Poly, lane: [16]u8) u32 {
+    return updateSmall(poly, 0, &lane);
+}
+
+/// The public convention: `seed` is a previous result (0 to start), so that
+/// checksums continue across calls.
+pub fn checksum(comptime poly: Poly, seed: u32, data: []const u8) u32 {
+    return ~update(poly, ~seed, data);
+}

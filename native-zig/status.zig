@@ -1,0 +1,19 @@
+//! Every status a native export returns. TypeScript maps each to a
+//! `BinlaneError` code (src/errors.ts); append, never renumber.
+
+pub const Status = enum(u32) {
+    ok = 0,
+    /// A NULL pointer with a non-zero length, or an argument out of its domain.
+    invalid_argument = 1,
+    /// A length that does not fit what the call requires.
+    length = 2,
+    out_of_memory = 3,
+    /// A handle this library never issued, or one already released.
+    invalid_handle = 4,
+    /// The requested CPU level is not built in or this CPU cannot run it.
+    unsupported_cpu = 5,
+    /// An output buffer too small; the required size was written back.
+    buffer_too_small = 6,
+    /// An alignment that is not a power of two in 1..4096.
+    alignment = 7,
+};

@@ -1,0 +1,175 @@
+/**
+ * Which path runs the kernels (native or JS) and at which CPU level,
+ * decided once, at first use, from the environment and the library.
+ *
+ * Settings, read from the environment where the runtime allows it:
+ * - `BINLANE_BACKEND=js|native`: force a path; `native` fails loudly when
+ *   the library cannot be loaded.
+ * - `BINLANE_LIB=/path/to/library`: load this file instead of the local build.
+ * - `BINLANE_CPU=scalar|sse42|avx2|avx512|neon`: force a CPU level.
+ *
+ * @module
+ */
+
+import type { NativeLibrary } from "../ffi/library.ts";
+import { type LoadFailure, loadLibrary } from "../ffi/load.ts";
+import { readEnv, type RuntimeName, runtimeName } from "../ffi/runtime.ts";
+import type { NativeSymbols } from "../ffi/symbols.ts";
+import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
+
+/** CPU levels, by the numbers native code uses. */
+export const cpuLevels = ["scalar", "sse42", "avx2", "avx512", "neon"] as const;
+
+/** A CPU level the native kernels can run at. */
+export type CpuLevel = (typeof cpuLevels)[number];
+
+/** What `backend()` reports. */
+export interface BackendInfo {
+  /** Where kernels above their size thresholds run. */
+  readonly path: "native" | "js";
+  readonly runtime: RuntimeName;
+  /** The CPU level in force; "js" on the JS path. */
+  readonly cpu: CpuLevel | "js";
+  /** The library file, when loaded. */
+  readonly library?: string;
+  readonly abiVersion?: number;
+  /** Why the JS path is in use, when it is. */
+  readonly reason?: string;
+}
+
+interface State {
+  readonly library: NativeLibrary | undefined;
+  readonly abiVersion?: number;
+  readonly reason?: string;
+  /** Thrown by every call when the native path was required but failed. */
+  readonly failure?: BinlaneError;
+}
+
+const failureCodes: Record<LoadFailure, BinlaneErrorCode> = {
+  "no-ffi": "E_NO_NATIVE",
+  "unsupported-platform": "E_LIBRARY_LOAD",
+  "open-failed": "E_LIBRARY_LOAD",
+  "abi-mismatch": "E_ABI_MISMATCH",
+  "layout-mismatch": "E_LAYOUT_MISMATCH",
+};
+
+let state: State | undefined;
+
+function parseCpu(value: string): CpuLevel {
+  const level = cpuLevels.find((name) => name === value);
+  if (!level) {
+    throw new BinlaneError("E_CONFIG", `BINLANE_CPU=${value} is not one of ${cpuLevels.join(", ")}`);
+  }
+  return level;
+}
+
+function selectLevel(symbols: NativeSymbols, level: CpuLevel): void {
+  const status = symbols.binlane_cpu_select(cpuLevels.indexOf(level));
+  if (status !== 0) {
+    const error = errorFromStatus(status, "binlane_cpu_select");
+    throw new BinlaneError(error.code, `CPU level ${level} cannot be selected: ${error.message}`);
+  }
+}
+
+function initialise(): State {
+  const wanted = readEnv("BINLANE_BACKEND");
+  if (wanted !== undefined && wanted !== "js" && wanted !== "native") {
+    throw new BinlaneError("E_CONFIG", `BINLANE_BACKEND=${wanted} is not "js" or "native"`);
+  }
+  if (wanted === "js") return { library: undefined, reason: "BINLANE_BACKEND=js" };
+  const outcome = loadLibrary();
+  if (!outcome.ok) {
+    const where = outcome.path ? ` (${outcome.path})` : "";
+    const reason = `${outcome.failure}: ${outcome.detail}${where}`;
+    if (wanted !== "native") return { library: undefined, reason };
+    const error = new BinlaneError(
+      failureCodes[outcome.failure],
+      `BINLANE_BACKEND=native, but the native library is unavailable: ${reason}`,
+    );
+    return { library: undefined, reason, failure: error };
+  }
+  const symbols = outcome.library.symbols;
+  const forced = readEnv("BINLANE_CPU");
+  // Chosen once here: the best level CPUID and XGETBV allow, unless forced.
+  const level = forced ? parseCpu(forced) : cpuLevels[symbols.binlane_cpu_best()];
+  selectLevel(symbols, level);
+  return { library: outcome.library, abiVersion: outcome.abiVersion };
+}
+
+function current(): State {
+  state ??= initialise();
+  if (state.failure) throw state.failure;
+  return state;
+}
+
+/**
+ * The loaded library's calls, or undefined on the JS path. Kernels call
+ * this on every call; after the first it is a field read.
+ */
+export function nativeSymbols(): NativeSymbols | undefined {
+  return current().library?.symbols;
+}
+
+/** The loaded library, or undefined on the JS path. */
+export function nativeLibrary(): NativeLibrary | undefined {
+  return current().library;
+}
+
+/**
+ * Reports which path runs the kernels, in which runtime, at which CPU level.
+ *
+ * @example
+ * ```ts
+ * import { backend } from "@binlane/binlane";
+ *
+ * const info = backend();
+ * console.log(info.path, info.runtime, info.cpu); // e.g. "native" "deno" "avx512"
+ * ```
+ */
+export function backend(): BackendInfo {
+  const { library, abiVersion, reason } = current();
+  const runtime = runtimeName();
+  if (!library) return { path: "js", runtime, cpu: "js", reason };
+  const cpu = cpuLevels[library.symbols.binlane_cpu_active()];
+  return { path: "native", runtime, cpu, library: library.path, abiVersion };
+}
+
+/**
+ * The CPU levels this library and CPU support, worst first. Empty on the
+ * JS path.
+ *
+ * @example
+ * ```ts
+ * import { supportedCpuLevels } from "@binlane/binlane";
+ *
+ * console.log(supportedCpuLevels()); // e.g. ["scalar", "sse42", "avx2", "avx512"]
+ * ```
+ */
+export function supportedCpuLevels(): CpuLevel[] {
+  const library = current().library;
+  if (!library) return [];
+  const mask = library.symbols.binlane_cpu_supported();
+  return cpuLevels.filter((_, index) => (mask & (1 << index)) !== 0);
+}
+
+/**
+ * Forces the native kernels to one CPU level, for testing and comparison.
+ * Every level returns the same results; only speed differs.
+ *
+ * @example
+ * ```ts
+ * import { backend, setCpuLevel } from "@binlane/binlane";
+ *
+ * if (backend().path === "native") setCpuLevel("scalar");
+ * ```
+ */
+export function setCpuLevel(level: CpuLevel): void {
+  const library = current().library;
+  if (!library) {
+    throw new BinlaneError("E_NO_NATIVE", `cannot select CPU level ${level}: running on the JS path`);
+  }
+  if (!cpuLevels.includes(level)) {
+    throw new BinlaneError("E_TYPE", `unknown CPU level ${String(level)}`);
+  }
+  selectLevel(library.symbols, level);
+}

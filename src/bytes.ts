@@ -1,0 +1,46 @@
+/**
+ * The inputs kernels accept, and their zero-copy normalisation to bytes.
+ *
+ * @module
+ */
+
+import { BinlaneError } from "./errors.ts";
+import { NativeBuffer } from "./native_buffer.ts";
+
+/**
+ * Anything a kernel reads: any `ArrayBufferView` (typed arrays, `DataView`,
+ * subarrays at any offset, views over a `SharedArrayBuffer`), an
+ * `ArrayBuffer` or `SharedArrayBuffer`, or a {@linkcode NativeBuffer}.
+ */
+export type BinaryInput = ArrayBufferView | ArrayBufferLike | NativeBuffer;
+
+/**
+ * A `Uint8Array` over exactly the bytes of `data`, without copying them.
+ *
+ * @example
+ * ```ts
+ * import { asBytes } from "./bytes.ts";
+ *
+ * const words = new Uint32Array([1, 2]);
+ * console.log(asBytes(words).byteLength); // 8
+ * ```
+ */
+export function asBytes(data: BinaryInput): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof NativeBuffer) return data.bytes;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer) {
+    return new Uint8Array(data);
+  }
+  throw new BinlaneError(
+    "E_TYPE",
+    `expected an ArrayBufferView, ArrayBuffer or NativeBuffer, got ${describe(data)}`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return value.constructor?.name ?? "object";
+}

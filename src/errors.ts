@@ -1,0 +1,107 @@
+/**
+ * binlane's one error type, with stable codes, and the mapping from native
+ * status codes to it.
+ *
+ * @module
+ */
+
+/** Every code a {@linkcode BinlaneError} can carry. Codes never change meaning. */
+export type BinlaneErrorCode =
+  /** A native call got a NULL pointer with a length, or an argument out of its domain. */
+  | "E_INVALID_ARGUMENT"
+  /** A length that does not fit what the call requires. */
+  | "E_LENGTH"
+  /** An argument of the wrong type. */
+  | "E_TYPE"
+  /** A number outside its allowed range. */
+  | "E_RANGE"
+  | "E_OUT_OF_MEMORY"
+  /** Native code refused a handle: already released, stale or never issued. */
+  | "E_INVALID_HANDLE"
+  /** A CPU level that is not built in or that this CPU cannot run. */
+  | "E_UNSUPPORTED_CPU"
+  | "E_BUFFER_TOO_SMALL"
+  /** An alignment that is not a power of two in 1..4096. */
+  | "E_ALIGNMENT"
+  /** Use of a `NativeBuffer` after it was disposed. */
+  | "E_DISPOSED"
+  /** The memory behind a `NativeBuffer` was transferred away from binlane. */
+  | "E_TRANSFERRED"
+  /** The native library could not be found or opened. */
+  | "E_LIBRARY_LOAD"
+  /** The library is built for another ABI version. */
+  | "E_ABI_MISMATCH"
+  /** The library's struct layouts differ from what TypeScript expects. */
+  | "E_LAYOUT_MISMATCH"
+  /** Native code was required (`BINLANE_BACKEND=native`, a CPU level) but is unavailable. */
+  | "E_NO_NATIVE"
+  /** A `BINLANE_*` setting with a value binlane does not know. */
+  | "E_CONFIG"
+  /** A native status code this version of binlane does not know. */
+  | "E_NATIVE_UNKNOWN";
+
+/** Details that come with an error. */
+export interface BinlaneErrorOptions {
+  /** Byte offset in the input where the problem is, when there is one. */
+  offset?: number;
+  cause?: unknown;
+}
+
+/**
+ * The error every binlane function throws for bad input or a failed
+ * native call. `code` is stable and meant for programs; `message` is for
+ * people.
+ *
+ * @example
+ * ```ts
+ * import { BinlaneError, NativeBuffer } from "@binlane/binlane";
+ *
+ * const buffer = NativeBuffer.alloc(16);
+ * buffer[Symbol.dispose]();
+ * try {
+ *   buffer.bytes;
+ * } catch (error) {
+ *   if (error instanceof BinlaneError) console.log(error.code); // "E_DISPOSED"
+ * }
+ * ```
+ */
+export class BinlaneError extends Error {
+  /** The stable code. */
+  readonly code: BinlaneErrorCode;
+  /** Byte offset in the input where the problem is, when there is one. */
+  readonly offset: number | undefined;
+
+  constructor(code: BinlaneErrorCode, message: string, options: BinlaneErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "BinlaneError";
+    this.code = code;
+    this.offset = options.offset;
+  }
+}
+
+/** Native `Status` values (native-zig/status.zig) by number. */
+const statusCodes: readonly BinlaneErrorCode[] = [
+  "E_NATIVE_UNKNOWN", // 0 is success and never mapped
+  "E_INVALID_ARGUMENT",
+  "E_LENGTH",
+  "E_OUT_OF_MEMORY",
+  "E_INVALID_HANDLE",
+  "E_UNSUPPORTED_CPU",
+  "E_BUFFER_TOO_SMALL",
+  "E_ALIGNMENT",
+];
+
+/**
+ * The error for a non-zero native status, naming the call that returned it.
+ *
+ * @example
+ * ```ts
+ * import { errorFromStatus } from "./errors.ts";
+ *
+ * console.log(errorFromStatus(4, "binlane_free").code); // "E_INVALID_HANDLE"
+ * ```
+ */
+export function errorFromStatus(status: number, call: string): BinlaneError {
+  const code = status > 0 && status < statusCodes.length ? statusCodes[status] : "E_NATIVE_UNKNOWN";
+  return new BinlaneError(code, `${call} failed with native status ${status} (${code})`);
+}

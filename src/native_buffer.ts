@@ -1,0 +1,260 @@
+/**
+ * Native memory behind an opaque handle, released once, deterministically,
+ * with `using`; a `FinalizationRegistry` frees what is never disposed.
+ *
+ * The lifetime contract:
+ * - Disposal first revokes every view (`ArrayBuffer.prototype.transfer(0)`
+ *   detaches the one external buffer all views share), then calls the
+ *   paired native free exactly once.
+ * - The finalizer watches that shared buffer, not the handle: it runs only
+ *   when the handle and every view are unreachable, so GC never frees memory
+ *   under a live view.
+ * - If the buffer was transferred away (`transfer()`, `postMessage`), a live
+ *   buffer elsewhere may point at the memory: it is never freed, and
+ *   disposal throws `E_TRANSFERRED`.
+ *
+ * @module
+ */
+
+import {
+  ALLOC_RESULT_SIZE,
+  NATIVE_STATS_SIZE,
+  NativeStatsField,
+  type NativeSymbols,
+} from "../ffi/symbols.ts";
+import { nativeLibrary } from "./backend.ts";
+import { BinlaneError, errorFromStatus } from "./errors.ts";
+
+/** Options for {@linkcode NativeBuffer.alloc}. */
+export interface AllocOptions {
+  /** Alignment of the first byte: a power of two in 1..4096. Default 64. */
+  align?: number;
+  /** Zero the memory. Default true. */
+  zero?: boolean;
+}
+
+interface Allocation {
+  /** Native handle; 0n for memory from the JS fallback. */
+  readonly handle: bigint;
+  readonly size: number;
+  /** The library that allocated it, and so the only one that frees it. */
+  readonly symbols: NativeSymbols | undefined;
+  released: boolean;
+}
+
+/** Counters for the JS fallback, where there is no native allocator. */
+const jsCounters = { live: 0, liveBytes: 0, allocations: 0, frees: 0 };
+/** Native frees refused from the finalizer, where nothing can throw. */
+let finalizerFailures = 0;
+
+function release(allocation: Allocation): number {
+  allocation.released = true;
+  if (allocation.symbols) return allocation.symbols.binlane_free(allocation.handle, BigInt(allocation.size));
+  jsCounters.live -= 1;
+  jsCounters.liveBytes -= allocation.size;
+  jsCounters.frees += 1;
+  return 0;
+}
+
+const registry = new FinalizationRegistry<Allocation>((allocation) => {
+  if (!allocation.released && release(allocation) !== 0) finalizerFailures += 1;
+});
+
+function checkSize(size: number): void {
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    throw new BinlaneError("E_RANGE", `size must be a non-negative safe integer, got ${String(size)}`);
+  }
+}
+
+function checkAlign(align: number): void {
+  const valid = Number.isInteger(align) && align >= 1 && align <= 4096 && (align & (align - 1)) === 0;
+  if (!valid) {
+    throw new BinlaneError(
+      "E_ALIGNMENT",
+      `align must be a power of two from 1 to 4096, got ${String(align)}`,
+    );
+  }
+}
+
+function isDetached(buffer: ArrayBuffer): boolean {
+  return (buffer as ArrayBuffer & { detached: boolean }).detached;
+}
+
+/**
+ * Memory allocated by binlane's native library, reached only through this
+ * handle. On the JS path (no FFI) it is an ordinary `ArrayBuffer` with the
+ * same API and rules; `align` then only holds as far as the engine aligns.
+ *
+ * @example
+ * ```ts
+ * import { crc32c, NativeBuffer } from "@binlane/binlane";
+ *
+ * {
+ *   using buffer = NativeBuffer.alloc(4096);
+ *   buffer.bytes.fill(7);
+ *   console.log(crc32c(buffer));
+ * } // freed here, and buffer.bytes is now detached
+ * ```
+ */
+export class NativeBuffer {
+  readonly #allocation: Allocation;
+  readonly #bytes: Uint8Array;
+
+  private constructor(allocation: Allocation, buffer: ArrayBuffer) {
+    this.#allocation = allocation;
+    this.#bytes = new Uint8Array(buffer);
+    registry.register(buffer, allocation, allocation);
+  }
+
+  /**
+   * Allocates `size` bytes, zeroed unless `zero: false`, at `align` bytes.
+   *
+   * @example
+   * ```ts
+   * import { NativeBuffer } from "@binlane/binlane";
+   *
+   * using buffer = NativeBuffer.alloc(1 << 20, { align: 4096, zero: false });
+   * console.log(buffer.byteLength); // 1048576
+   * ```
+   */
+  static alloc(size: number, options: AllocOptions = {}): NativeBuffer {
+    checkSize(size);
+    const align = options.align ?? 64;
+    checkAlign(align);
+    const zero = options.zero ?? true;
+    const library = nativeLibrary();
+    if (!library) {
+      jsCounters.live += 1;
+      jsCounters.liveBytes += size;
+      jsCounters.allocations += 1;
+      const allocation = { handle: 0n, size, symbols: undefined, released: false };
+      return new NativeBuffer(allocation, new ArrayBuffer(size));
+    }
+    const result = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
+    const status = library.symbols.binlane_alloc(
+      BigInt(size),
+      align,
+      zero ? 1 : 0,
+      result,
+      ALLOC_RESULT_SIZE,
+    );
+    if (status !== 0) throw errorFromStatus(status, `binlane_alloc(${size})`);
+    const allocation = { handle: result[0], size, symbols: library.symbols, released: false };
+    let buffer: ArrayBuffer;
+    try {
+      buffer = size === 0 ? new ArrayBuffer(0) : library.arrayBufferAt(result[1], size);
+    } catch (error) {
+      release(allocation);
+      throw new BinlaneError("E_OUT_OF_MEMORY", `cannot view ${size} bytes of native memory`, {
+        cause: error,
+      });
+    }
+    return new NativeBuffer(allocation, buffer);
+  }
+
+  /** A zero-copy view of the memory. Throws `E_DISPOSED` after disposal. */
+  get bytes(): Uint8Array {
+    this.#checkLive();
+    return this.#bytes;
+  }
+
+  /** The size in bytes. Throws `E_DISPOSED` after disposal. */
+  get byteLength(): number {
+    this.#checkLive();
+    return this.#allocation.size;
+  }
+
+  /** Whether the memory has been released. */
+  get disposed(): boolean {
+    return this.#allocation.released;
+  }
+
+  /**
+   * Revokes every view, then frees the memory. A second call does nothing.
+   * `using` calls it at the end of the scope, also when the scope throws.
+   */
+  [Symbol.dispose](): void {
+    const allocation = this.#allocation;
+    if (allocation.released) return;
+    registry.unregister(allocation);
+    const buffer = this.#bytes.buffer as ArrayBuffer;
+    if (isDetached(buffer)) {
+      allocation.released = true; // deliberately leaked: it may be live elsewhere
+      throw new BinlaneError(
+        "E_TRANSFERRED",
+        `the ${allocation.size}-byte buffer was transferred away from its NativeBuffer; ` +
+          "its memory is left allocated, since a live ArrayBuffer may still point into it",
+      );
+    }
+    buffer.transfer(0);
+    const status = release(allocation);
+    if (status !== 0) throw errorFromStatus(status, "binlane_free");
+  }
+
+  /** The same as `[Symbol.dispose]()`, for code that cannot use `using`. */
+  dispose(): void {
+    this[Symbol.dispose]();
+  }
+
+  #checkLive(): void {
+    if (this.#allocation.released) {
+      throw new BinlaneError("E_DISPOSED", "this NativeBuffer has been disposed");
+    }
+  }
+}
+
+/** Allocation counters: from the native allocator, or the JS fallback's. */
+export interface NativeStats {
+  /** Who counted: the native library, or the JS fallback. */
+  readonly source: "native" | "js";
+  readonly liveAllocations: number;
+  readonly liveBytes: number;
+  readonly totalAllocations: number;
+  readonly totalFrees: number;
+  /** Frees the allocator refused: double, stale or foreign handles. */
+  readonly rejectedFrees: number;
+  /** Frees the finalizer attempted that the allocator refused. */
+  readonly finalizerFailures: number;
+}
+
+/**
+ * Live and total allocations as the allocator sees them, to prove there is
+ * no leak and no double free.
+ *
+ * @example
+ * ```ts
+ * import { NativeBuffer, nativeStats } from "@binlane/binlane";
+ *
+ * const before = nativeStats().liveAllocations;
+ * {
+ *   using _buffer = NativeBuffer.alloc(64);
+ * }
+ * console.log(nativeStats().liveAllocations === before); // true
+ * ```
+ */
+export function nativeStats(): NativeStats {
+  const library = nativeLibrary();
+  if (!library) {
+    return {
+      source: "js",
+      liveAllocations: jsCounters.live,
+      liveBytes: jsCounters.liveBytes,
+      totalAllocations: jsCounters.allocations,
+      totalFrees: jsCounters.frees,
+      rejectedFrees: 0,
+      finalizerFailures,
+    };
+  }
+  const out = new BigUint64Array(NATIVE_STATS_SIZE / 8);
+  const status = library.symbols.binlane_stats(out, NATIVE_STATS_SIZE);
+  if (status !== 0) throw errorFromStatus(status, "binlane_stats");
+  return {
+    source: "native",
+    liveAllocations: Number(out[NativeStatsField.liveAllocations]),
+    liveBytes: Number(out[NativeStatsField.liveBytes]),
+    totalAllocations: Number(out[NativeStatsField.totalAllocations]),
+    totalFrees: Number(out[NativeStatsField.totalFrees]),
+    rejectedFrees: Number(out[NativeStatsField.rejectedFrees]),
+    finalizerFailures,
+  };
+}
