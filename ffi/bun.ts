@@ -15,6 +15,7 @@ interface BunFfi {
     definitions: Record<string, { args: string[]; returns: string }>,
   ): { symbols: Record<string, unknown>; close(): void };
   toArrayBuffer(address: number, byteOffset: number, byteLength: number): ArrayBuffer;
+  ptr(view: ArrayBufferView): number;
 }
 
 const bunTypes: Record<NativeType, string> = {
@@ -43,6 +44,9 @@ export function openBun(path: string): NativeLibrary {
     symbols: library.symbols as unknown as NativeSymbols,
     arrayBufferAt(address: bigint, byteLength: number): ArrayBuffer {
       return ffi.toArrayBuffer(Number(address), 0, byteLength);
+    },
+    addressOf(view: ArrayBufferView): bigint {
+      return BigInt(ffi.ptr(view));
     },
     close(): void {
       library.close();

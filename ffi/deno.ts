@@ -19,6 +19,9 @@ export function openDeno(path: string): NativeLibrary {
       if (pointer === null) throw new RangeError("null native address");
       return Deno.UnsafePointerView.getArrayBuffer(pointer, byteLength);
     },
+    addressOf(view: ArrayBufferView): bigint {
+      return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>)));
+    },
     close(): void {
       library.close();
     },

@@ -15,5 +15,7 @@ export interface NativeLibrary {
   readonly symbols: NativeSymbols;
   /** An external ArrayBuffer over `byteLength` bytes of native memory. */
   arrayBufferAt(address: bigint, byteLength: number): ArrayBuffer;
+  /** The address of a view's first byte (0n for an empty view in Deno). */
+  addressOf(view: ArrayBufferView): bigint;
   close(): void;
 }

@@ -98,7 +98,7 @@ function isDetached(buffer: ArrayBuffer): boolean {
  */
 export class NativeBuffer {
   readonly #allocation: Allocation;
-  readonly #bytes: Uint8Array;
+  readonly #bytes: Uint8Array<ArrayBuffer>;
 
   private constructor(allocation: Allocation, buffer: ArrayBuffer) {
     this.#allocation = allocation;
@@ -153,7 +153,7 @@ export class NativeBuffer {
   }
 
   /** A zero-copy view of the memory. Throws `E_DISPOSED` after disposal. */
-  get bytes(): Uint8Array {
+  get bytes(): Uint8Array<ArrayBuffer> {
     this.#checkLive();
     return this.#bytes;
   }
@@ -177,7 +177,7 @@ export class NativeBuffer {
     const allocation = this.#allocation;
     if (allocation.released) return;
     registry.unregister(allocation);
-    const buffer = this.#bytes.buffer as ArrayBuffer;
+    const buffer = this.#bytes.buffer;
     if (isDetached(buffer)) {
       allocation.released = true; // deliberately leaked: it may be live elsewhere
       throw new BinlaneError(

@@ -1,0 +1,236 @@
+import assert from "node:assert/strict";
+import { crc32 as zlibCrc32 } from "node:zlib";
+import { backend, crc32, crc32c, type CpuLevel, NativeBuffer, setCpuLevel, supportedCpuLevels } from "../mod.ts";
+import type { NativeSymbols } from "../ffi/symbols.ts";
+import { readEnv } from "../ffi/runtime.ts";
+import { nativeLibrary } from "../src/backend.ts";
+import { crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
+import { randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
+
+/** The oracle for CRC-32C: bit at a time, straight from the definition. */
+function bitwiseCrc32c(bytes: Uint8Array, seed = 0): number {
+  let reg = ~seed;
+  for (const byte of bytes) {
+    reg ^= byte;
+    for (let bit = 0; bit < 8; bit++) reg = reg & 1 ? (reg >>> 1) ^ 0x82f63b78 : reg >>> 1;
+  }
+  return ~reg >>> 0;
+}
+
+function oracleCrc32(bytes: Uint8Array, seed = 0): number {
+  return zlibCrc32(bytes, seed);
+}
+
+const levels: CpuLevel[] = supportedCpuLevels();
+const native = backend().path === "native";
+
+function eachLevel(body: (level: CpuLevel) => void): void {
+  const initial = backend().cpu;
+  try {
+    for (const level of levels) {
+      setCpuLevel(level);
+      body(level);
+    }
+  } finally {
+    if (initial !== "js") setCpuLevel(initial);
+  }
+}
+
+const encoder = new TextEncoder();
+
+test("check values: '123456789', empty, zeros, 0xFF (RFC 3720 B.4 for CRC-32C)", () => {
+  const check = encoder.encode("123456789");
+  const zeros = new Uint8Array(32);
+  const ones = new Uint8Array(32).fill(0xff);
+  const ascending = Uint8Array.from({ length: 32 }, (_, i) => i);
+  const descending = Uint8Array.from({ length: 32 }, (_, i) => 31 - i);
+  const cases: [Uint8Array, number, number][] = [
+    [check, 0xcbf43926, 0xe3069283],
+    [new Uint8Array(0), 0, 0],
+    [zeros, 0x190a55ad, 0x8a9136aa],
+    [ones, 0xff6cab0b, 0x62a8ab43],
+    [ascending, oracleCrc32(ascending), 0x46dd794e],
+    [descending, oracleCrc32(descending), 0x113fdb5c],
+  ];
+  for (const [bytes, expected32, expected32c] of cases) {
+    assert.equal(crc32(bytes), expected32);
+    assert.equal(crc32c(bytes), expected32c);
+    assert.equal(crc32Js(bytes, 0), expected32);
+    assert.equal(crc32cJs(bytes, 0), expected32c);
+    assert.equal(oracleCrc32(bytes), expected32);
+    assert.equal(bitwiseCrc32c(bytes), expected32c);
+    eachLevel((level) => {
+      assert.equal(crc32Native(bytes, 0), expected32, `crc32 ${level}`);
+      assert.equal(crc32cNative(bytes, 0), expected32c, `crc32c ${level}`);
+    });
+  }
+  const big = new Uint8Array(1 << 20).fill(0xff);
+  eachLevel((level) => {
+    assert.equal(crc32Native(big, 0), oracleCrc32(big), level);
+    assert.equal(crc32cNative(big, 0), bitwiseCrc32c(big), level);
+  });
+});
+
+test("the backend is the one asked for: native with every CPU level, unless BINLANE_BACKEND=js", () => {
+  // The suite must exercise native code; a silent fallback would hide it.
+  if (readEnv("BINLANE_BACKEND") === "js") {
+    assert.equal(backend().path, "js");
+    assert.deepEqual(levels, []);
+    return;
+  }
+  assert.equal(backend().path, "native", backend().reason);
+  assert.ok(levels.includes("scalar"));
+  assert.ok(levels.length >= 2, `only ${levels} supported`);
+});
+
+test("differential: random lengths 0..4096 at every offset 0..63, every level, JS and native", () => {
+  const random = seededRandom(0xc0ffee);
+  const pool = randomBytes(random, 4096 + 64);
+  for (let offset = 0; offset < 64; offset++) {
+    const lengths = [0, 1, 15, 16, 63, 64, 255, 256, 4096 - offset];
+    for (let i = 0; i < 24; i++) lengths.push((random() * 4097) | 0);
+    for (const length of lengths) {
+      const bytes = pool.subarray(offset, offset + length);
+      const seed = (random() * 2 ** 32) >>> 0;
+      const expected32 = oracleCrc32(bytes, seed);
+      const expected32c = bitwiseCrc32c(bytes, seed);
+      const where = `offset ${offset} length ${length}`;
+      assert.equal(crc32Js(bytes, seed), expected32, `js ${where}`);
+      assert.equal(crc32cJs(bytes, seed), expected32c, `js ${where}`);
+      assert.equal(crc32(bytes, seed), expected32, `public ${where}`);
+      assert.equal(crc32c(bytes, seed), expected32c, `public ${where}`);
+      eachLevel((level) => {
+        assert.equal(crc32Native(bytes, seed), expected32, `crc32 ${level} ${where}`);
+        assert.equal(crc32cNative(bytes, seed), expected32c, `crc32c ${level} ${where}`);
+      });
+    }
+  }
+});
+
+test("every length 0..1024 at offsets 0..15: every level equals the JS path", () => {
+  const random = seededRandom(7);
+  const pool = randomBytes(random, 1024 + 16);
+  eachLevel((level) => {
+    for (let offset = 0; offset < 16; offset++) {
+      for (let length = 0; length <= 1024; length++) {
+        const bytes = pool.subarray(offset, offset + length);
+        if (crc32Native(bytes, length) !== crc32Js(bytes, length)) {
+          assert.fail(`crc32 ${level} offset ${offset} length ${length}`);
+        }
+        if (crc32cNative(bytes, length) !== crc32cJs(bytes, length)) {
+          assert.fail(`crc32c ${level} offset ${offset} length ${length}`);
+        }
+      }
+    }
+  });
+});
+
+test("large inputs cross every block size of every level", () => {
+  const random = seededRandom(99);
+  const bytes = randomBytes(random, 3 * 8192 * 3 + 3 * 256 * 2 + 1000);
+  const sizes = [24575, 24576, 24577, 49152 + 768 + 5, 65536, bytes.length];
+  for (const size of sizes) {
+    const part = bytes.subarray(3, 3 + Math.min(size, bytes.length - 3));
+    const expected32 = oracleCrc32(part);
+    const expected32c = crc32cJs(part, 0);
+    eachLevel((level) => {
+      assert.equal(crc32Native(part, 0), expected32, `crc32 ${level} ${size}`);
+      assert.equal(crc32cNative(part, 0), expected32c, `crc32c ${level} ${size}`);
+    });
+  }
+});
+
+test("incremental equals one-shot for random split points, on every path", () => {
+  const random = seededRandom(1234);
+  const bytes = randomBytes(random, 20_000);
+  const expected32 = oracleCrc32(bytes);
+  const expected32c = crc32cJs(bytes, 0);
+  eachLevel((level) => {
+    for (let trial = 0; trial < 50; trial++) {
+      const cuts = Array.from({ length: 1 + (trial % 6) }, () => (random() * bytes.length) | 0)
+        .sort((a, b) => a - b);
+      let running32 = 0;
+      let running32c = 0;
+      let start = 0;
+      for (const end of [...cuts, bytes.length]) {
+        const piece = bytes.subarray(start, end);
+        running32 = trial % 2 ? crc32(piece, running32) : crc32Native(piece, running32)!;
+        running32c = trial % 2 ? crc32c(piece, running32c) : crc32cNative(piece, running32c)!;
+        start = end;
+      }
+      assert.equal(running32, expected32, `${level} cuts ${cuts}`);
+      assert.equal(running32c, expected32c, `${level} cuts ${cuts}`);
+    }
+  });
+});
+
+test("accepts every ArrayBufferView, ArrayBuffer, SharedArrayBuffer and NativeBuffer without copying", () => {
+  const random = seededRandom(5);
+  const source = randomBytes(random, 3000);
+  const expected = oracleCrc32(source.subarray(1, 2001));
+  const expectedC = bitwiseCrc32c(source.subarray(1, 2001));
+  const backing = new ArrayBuffer(3000);
+  new Uint8Array(backing).set(source);
+  const shared = new SharedArrayBuffer(3000);
+  new Uint8Array(shared).set(source);
+  const inputs: [string, Parameters<typeof crc32>[0]][] = [
+    ["Uint8Array subarray", source.subarray(1, 2001)],
+    ["DataView", new DataView(backing, 1, 2000)],
+    ["Int8Array", new Int8Array(backing, 1, 2000)],
+    ["Uint16Array at an odd byte offset", new Uint16Array(backing.slice(1, 2001))],
+    ["Float64Array", new Float64Array(backing.slice(1, 2001))],
+    ["SharedArrayBuffer view", new Uint8Array(shared, 1, 2000)],
+    ["ArrayBuffer", backing.slice(1, 2001)],
+    ["SharedArrayBuffer", (() => {
+      const s = new SharedArrayBuffer(2000);
+      new Uint8Array(s).set(source.subarray(1, 2001));
+      return s;
+    })()],
+  ];
+  for (const [name, input] of inputs) {
+    assert.equal(crc32(input), expected, name);
+    assert.equal(crc32c(input), expectedC, name);
+  }
+  using buffer = NativeBuffer.alloc(2000);
+  buffer.bytes.set(source.subarray(1, 2001));
+  assert.equal(crc32(buffer), expected);
+  assert.equal(crc32c(buffer), expectedC);
+  assert.equal(crc32(buffer.bytes.subarray(500)), oracleCrc32(source.subarray(501, 2001)));
+});
+
+test("bad input is a typed error, never a wrong answer", () => {
+  const bytes = new Uint8Array(100);
+  for (const value of ["text", 42, null, undefined, {}, [1, 2, 3]]) {
+    throwsCode(() => crc32(value as unknown as Uint8Array), "E_TYPE");
+    throwsCode(() => crc32c(value as unknown as Uint8Array), "E_TYPE");
+  }
+  for (const seed of [-1, 2 ** 32, 1.5, NaN, Infinity]) {
+    throwsCode(() => crc32(bytes, seed), "E_RANGE");
+    throwsCode(() => crc32c(bytes, seed), "E_RANGE");
+  }
+  const disposed = NativeBuffer.alloc(100);
+  disposed.dispose();
+  throwsCode(() => crc32(disposed), "E_DISPOSED");
+});
+
+test("a detached buffer checksums as empty, as its length says", () => {
+  const bytes = new Uint8Array(4096).fill(9);
+  bytes.buffer.transfer();
+  assert.equal(bytes.byteLength, 0);
+  assert.equal(crc32(bytes), 0);
+  if (native) assert.equal(crc32cNative(bytes, 0), 0);
+});
+
+test("native boundary refuses NULL with a length instead of reading it", () => {
+  if (!native) return;
+  // Deno passes NULL for an empty buffer: (NULL, 0) is valid, (NULL, n) is not.
+  const slot = new Uint32Array(1);
+  const symbols = nativeCalls();
+  assert.equal(symbols.binlane_crc32(null, 0, 0, slot), 0);
+  assert.equal(symbols.binlane_crc32c(null, 16, 0, slot), 1);
+  assert.equal(symbols.binlane_crc32(new Uint8Array(4), 4, 0, null), 1);
+});
+
+function nativeCalls(): NativeSymbols {
+  return nativeLibrary()!.symbols;
+}
