@@ -14,6 +14,9 @@
  * @module
  */
 
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import process from "node:process";
 import { type PlatformDirectory, platformDirectory } from "./ffi/platform.ts";
 
 interface Target {
@@ -92,32 +95,28 @@ const stampFile = path("ffi/lib/.build-stamp");
 
 /** The Zig version every build uses, from `.zig-version` (its one place). */
 export function pinnedZigVersion(): string {
-  return Deno.readTextFileSync(path(".zig-version")).trim();
+  return readFileSync(path(".zig-version"), "utf8").trim();
 }
 
-async function output(command: string[]): Promise<string | undefined> {
-  try {
-    const result = await new Deno.Command(command[0], {
-      args: command.slice(1),
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return result.success ? new TextDecoder().decode(result.stdout).trim() : undefined;
-  } catch {
-    return undefined;
-  }
+function versionOf(command: string[]): string | undefined {
+  const result = spawnSync(command[0], [...command.slice(1), "version"], { encoding: "utf8" });
+  return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
-/** Finds Zig: `$ZIG`, `zig` on PATH, then `python3 -m ziglang`. */
-export async function findZig(): Promise<string[]> {
+/**
+ * Finds Zig: `$ZIG`, `zig` on PATH, then `python3 -m ziglang`, taking the
+ * first that is the pinned version. Synchronous and runtime-neutral, so the
+ * tests use it under Bun too.
+ */
+export function findZig(): string[] {
   const candidates: string[][] = [];
-  const fromEnv = Deno.env.get("ZIG");
+  const fromEnv = process.env.ZIG;
   if (fromEnv) candidates.push([fromEnv]);
   candidates.push(["zig"], ["python3", "-m", "ziglang"]);
   const wanted = pinnedZigVersion();
   const seen: string[] = [];
   for (const candidate of candidates) {
-    const version = await output([...candidate, "version"]);
+    const version = versionOf(candidate);
     if (version === wanted) return candidate;
     if (version !== undefined) seen.push(`${candidate.join(" ")} is ${version}`);
   }
@@ -227,7 +226,7 @@ export async function build(options: { ifChanged?: boolean; hostOnly?: boolean }
       wanted.every((t) => previous.includes(t.directory));
     if (built) return false;
   }
-  const zig = await findZig();
+  const zig = findZig();
   Deno.mkdirSync(libDirectory, { recursive: true });
   const scratch = Deno.makeTempDirSync({ prefix: "binlane-build-" });
   try {

@@ -32,17 +32,19 @@ export function runtimeName(): RuntimeName {
 }
 
 /**
- * An environment variable, or undefined when unset or when Deno has not
- * been granted access to it (never prompts).
+ * An environment variable, or undefined when unset, empty, or when Deno has
+ * not been granted access to it (never prompts).
  */
 export function readEnv(name: string): string | undefined {
   const deno = denoNamespace();
+  let value: unknown;
   if (deno) {
     const state = deno.permissions.querySync({ name: "env", variable: name }).state;
-    return state === "granted" ? deno.env.get(name) : undefined;
+    value = state === "granted" ? deno.env.get(name) : undefined;
+  } else {
+    value = anyGlobal.process?.env?.[name];
   }
-  const value = anyGlobal.process?.env?.[name];
-  return typeof value === "string" ? value : undefined;
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /** Whether this runtime can call native code at all right now. */

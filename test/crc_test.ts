@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { crc32 as zlibCrc32 } from "node:zlib";
-import { backend, crc32, crc32c, type CpuLevel, NativeBuffer, setCpuLevel, supportedCpuLevels } from "../mod.ts";
+import {
+  backend,
+  type CpuLevel,
+  crc32,
+  crc32c,
+  NativeBuffer,
+  setCpuLevel,
+  supportedCpuLevels,
+} from "../mod.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { readEnv } from "../ffi/runtime.ts";
 import { nativeLibrary } from "../src/backend.ts";
@@ -181,11 +189,14 @@ test("accepts every ArrayBufferView, ArrayBuffer, SharedArrayBuffer and NativeBu
     ["Float64Array", new Float64Array(backing.slice(1, 2001))],
     ["SharedArrayBuffer view", new Uint8Array(shared, 1, 2000)],
     ["ArrayBuffer", backing.slice(1, 2001)],
-    ["SharedArrayBuffer", (() => {
-      const s = new SharedArrayBuffer(2000);
-      new Uint8Array(s).set(source.subarray(1, 2001));
-      return s;
-    })()],
+    [
+      "SharedArrayBuffer",
+      (() => {
+        const s = new SharedArrayBuffer(2000);
+        new Uint8Array(s).set(source.subarray(1, 2001));
+        return s;
+      })(),
+    ],
   ];
   for (const [name, input] of inputs) {
     assert.equal(crc32(input), expected, name);
