@@ -17,10 +17,8 @@ export interface SymbolSpec {
   readonly result: NativeType;
 }
 
-const bytesCall = {
-  parameters: ["buffer", "u32", "u32", "buffer"],
-  result: "u32",
-} as const;
+/** A kernel over bytes: (data, length, seed) to its result. */
+const bytesCall = { parameters: ["buffer", "u32", "u32"], result: "u32" } as const;
 
 /** Every native export: name to signature. */
 export const symbols = {
@@ -31,6 +29,7 @@ export const symbols = {
   binlane_cpu_supported: { parameters: [], result: "u32" },
   binlane_cpu_active: { parameters: [], result: "u32" },
   binlane_cpu_select: { parameters: ["u32"], result: "u32" },
+  binlane_take_status: { parameters: [], result: "u32" },
   binlane_crc32: bytesCall,
   binlane_crc32c: bytesCall,
   binlane_noop: bytesCall,

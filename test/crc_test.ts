@@ -235,12 +235,61 @@ test("a detached buffer checksums as empty, as its length says", () => {
 test("native boundary refuses NULL with a length instead of reading it", () => {
   if (!native) return;
   // Deno passes NULL for an empty buffer: (NULL, 0) is valid, (NULL, n) is not.
-  const slot = new Uint32Array(1);
   const symbols = nativeCalls();
-  assert.equal(symbols.binlane_crc32(null, 0, 0, slot), 0);
-  assert.equal(symbols.binlane_crc32c(null, 16, 0, slot), 1);
-  assert.equal(symbols.binlane_crc32(new Uint8Array(4), 4, 0, null), 1);
+  assert.equal(symbols.binlane_take_status(), 0);
+  assert.equal(symbols.binlane_crc32(null, 0, 1234), 1234);
+  assert.equal(symbols.binlane_take_status(), 0, "(NULL, 0) is the empty input");
+  assert.equal(symbols.binlane_crc32c(null, 16, 99), 99, "refused: the seed comes back");
+  assert.equal(symbols.binlane_take_status(), 1, "the refusal is reported");
+  assert.equal(symbols.binlane_take_status(), 0, "and reported once");
+  assert.equal(symbols.binlane_crc32(null, 1, 5), 5);
+  assert.equal(symbols.binlane_take_status(), 1);
 });
+
+test("a non-empty input whose checksum equals its seed is not mistaken for a refusal", () => {
+  // CRC is affine: for data d, crc(d, s) = s holds for one seed in 2^32;
+  // find it by solving with the JS path, then check the native path agrees.
+  const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+  const fixedPoint = findFixedPoint(data);
+  assert.equal(crc32Js(data, fixedPoint), fixedPoint);
+  assert.equal(crc32(data, fixedPoint), fixedPoint);
+  if (native) assert.equal(crc32Native(data, fixedPoint), fixedPoint);
+});
+
+/**
+ * The seed s with crc32(data, s) = s. The checksum is affine in its seed,
+ * f(s) = M s + c over GF(2), so s solves (M + I) s = c.
+ */
+function findFixedPoint(data: Uint8Array): number {
+  const c = crc32Js(data, 0);
+  const columns = Array.from({ length: 32 }, (_, j) => (crc32Js(data, (1 << j) >>> 0) ^ c ^ (1 << j)) >>> 0);
+  const rows = Array.from({ length: 32 }, (_, i) => {
+    let row = 0;
+    for (let j = 0; j < 32; j++) row |= ((columns[j] >>> i) & 1) << j;
+    return row >>> 0;
+  });
+  const rhs = Array.from({ length: 32 }, (_, i) => (c >>> i) & 1);
+  const pivotColumns: number[] = [];
+  for (let j = 0; j < 32; j++) {
+    const rank = pivotColumns.length;
+    const pivot = rows.findIndex((row, index) => index >= rank && ((row >>> j) & 1) === 1);
+    if (pivot < 0) continue;
+    [rows[rank], rows[pivot]] = [rows[pivot], rows[rank]];
+    [rhs[rank], rhs[pivot]] = [rhs[pivot], rhs[rank]];
+    for (let r = 0; r < 32; r++) {
+      if (r !== rank && ((rows[r] >>> j) & 1) === 1) {
+        rows[r] = (rows[r] ^ rows[rank]) >>> 0;
+        rhs[r] ^= rhs[rank];
+      }
+    }
+    pivotColumns.push(j);
+  }
+  let seed = 0;
+  pivotColumns.forEach((column, row) => {
+    if (rhs[row]) seed |= 1 << column;
+  });
+  return seed >>> 0;
+}
 
 function nativeCalls(): NativeSymbols {
   return nativeLibrary()!.symbols;

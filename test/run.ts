@@ -10,6 +10,7 @@
  */
 
 import { build, findZig, testCpus } from "../build.ts";
+import { installBenchPeers } from "../bench/peers.ts";
 import { supportedCpuLevels } from "../mod.ts";
 
 interface StepResult {
@@ -78,6 +79,8 @@ const started = performance.now();
 await build({ ifChanged: true }).then(
   (built) => console.log(built ? "native libraries built" : "native libraries up to date"),
 );
+// The benchmarks' npm peers: needed to type-check bench/.
+await installBenchPeers();
 await step("type-check", [deno, "check", "mod.ts", "build.ts", "test/", "bench/", "examples/"]);
 await step("lint", [deno, "lint"]);
 await step("format", [deno, "fmt", "--check"]);

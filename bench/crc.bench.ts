@@ -1,0 +1,122 @@
+/**
+ * CRC-32 and CRC-32C against every peer available in this runtime, at
+ * 64 B, 4 KiB, 1 MiB and 64 MiB, with the FFI no-op call cost beside them.
+ * Run: `deno task bench`, or `deno run -A bench/crc.bench.ts`, or
+ * `bun run bench/crc.bench.ts`. Sizes can be narrowed: `--sizes 64,4096`.
+ *
+ * @module
+ */
+
+import { createRequire } from "node:module";
+import * as zlib from "node:zlib";
+import { crc32c as awsCrc32c } from "@aws-crypto/crc32c";
+import CRC32 from "crc-32";
+import CRC32C from "crc-32/crc32c.js";
+import { createCRC32 } from "hash-wasm";
+import { bench, do_not_optimize } from "mitata";
+import { backend, crc32, crc32c } from "../mod.ts";
+import { nativeLibrary } from "../src/backend.ts";
+import { crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
+import { describe, runAndReport } from "./report.ts";
+
+// deno-lint-ignore no-explicit-any
+const anyGlobal = globalThis as any;
+const runtime = backend().runtime;
+
+function argument(name: string): string | undefined {
+  const args: string[] = anyGlobal.Deno?.args ?? anyGlobal.process?.argv.slice(2) ?? [];
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+
+const sizes = (argument("--sizes") ?? `64,4096,${1 << 20},${64 << 20}`).split(",").map(Number);
+
+function label(bytes: number): string {
+  if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
+  if (bytes >= 1024) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+type Checksum = (data: Uint8Array) => number;
+
+function optional<T>(load: () => T): T | undefined {
+  try {
+    return load();
+  } catch {
+    return undefined;
+  }
+}
+
+const require = createRequire(import.meta.url);
+const sse4: { calculate(data: Uint8Array): number } | undefined = optional(() => require("sse4_crc32"));
+const zlibCrc32: ((data: Uint8Array) => number) | undefined = typeof zlib.crc32 === "function"
+  ? (data) => zlib.crc32(data)
+  : undefined;
+const bunCrc32: Checksum | undefined = anyGlobal.Bun?.hash?.crc32;
+const wasmCrc32 = await createCRC32(0xedb88320);
+const wasmCrc32c = await createCRC32(0x82f63b78);
+
+function wasmChecksum(hasher: typeof wasmCrc32): Checksum {
+  return (data) => {
+    hasher.init();
+    hasher.update(data);
+    return Number.parseInt(hasher.digest("hex"), 16);
+  };
+}
+
+const implementations: Record<"crc32" | "crc32c", [string, Checksum | undefined, boolean][]> = {
+  crc32: [
+    ["binlane crc32", (d) => crc32(d), false],
+    ["binlane native path", (d) => crc32Native(d, 0)!, false],
+    ["binlane JS path", (d) => crc32Js(d, 0), false],
+    ["node:zlib crc32", zlibCrc32, true],
+    ["Bun.hash.crc32", bunCrc32, true],
+    ["hash-wasm", wasmChecksum(wasmCrc32), true],
+    ["crc-32", (d) => CRC32.buf(d) >>> 0, true],
+  ],
+  crc32c: [
+    ["binlane crc32c", (d) => crc32c(d), false],
+    ["binlane native path", (d) => crc32cNative(d, 0)!, false],
+    ["binlane JS path", (d) => crc32cJs(d, 0), false],
+    ["sse4_crc32", sse4 && ((d) => sse4.calculate(d)), true],
+    ["hash-wasm", wasmChecksum(wasmCrc32c), true],
+    ["@aws-crypto/crc32c", (d) => awsCrc32c(d) >>> 0, true],
+    ["crc-32/crc32c", (d) => CRC32C.buf(d) >>> 0, true],
+  ],
+};
+
+const unavailable = Object.values(implementations).flat().filter(([, fn]) => !fn).map(([name]) => name);
+if (unavailable.length) console.log(`not available in ${runtime}: ${unavailable.join(", ")}`);
+
+for (const size of sizes) {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 2654435761) >>> 24;
+  for (const [kernel, list] of Object.entries(implementations)) {
+    const expected = kernel === "crc32" ? crc32Js(data, 0) : crc32cJs(data, 0);
+    for (const [name, fn, peer] of list) {
+      if (!fn) continue;
+      if (name.startsWith("binlane native") && !nativeLibrary()) continue;
+      if (fn(data) !== expected) throw new Error(`${name} disagrees on ${kernel} of ${label(size)}`);
+      const key = describe({ group: `${kernel} ${label(size)}`, name, bytes: size, peer });
+      bench(key, () => do_not_optimize(fn(data)));
+    }
+  }
+}
+
+const library = nativeLibrary();
+if (library) {
+  const noop = library.symbols.binlane_noop;
+  const data = new Uint8Array(64);
+  bench(
+    describe({
+      group: "FFI call cost",
+      name: "binlane_noop (same signature as crc32)",
+      bytes: 0,
+      peer: false,
+    }),
+    () => do_not_optimize(noop(data, 64, 0)),
+  );
+}
+
+const info = backend();
+await runAndReport(`CRC benchmarks: ${runtime}, ${info.path} path, CPU level ${info.cpu}`);

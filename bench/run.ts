@@ -1,0 +1,41 @@
+/**
+ * `deno task bench`: builds the library if a source changed, installs the
+ * npm peers if missing, then runs every benchmark under Deno and, when Bun
+ * is installed, under Bun. Extra arguments go to each benchmark
+ * (e.g. `deno task bench --sizes 64,4096`).
+ *
+ * @module
+ */
+
+import { build } from "../build.ts";
+import { installBenchPeers } from "./peers.ts";
+
+const benchmarks = ["bench/crc.bench.ts", "bench/crc_threshold.bench.ts"];
+
+await build({ ifChanged: true, hostOnly: true });
+await installBenchPeers();
+
+function hasBun(): boolean {
+  try {
+    return new Deno.Command("bun", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+const runtimes: string[][] = [[Deno.execPath(), "run", "--allow-all"]];
+if (hasBun()) runtimes.push(["bun", "run"]);
+let failed = false;
+for (const runtime of runtimes) {
+  for (const file of benchmarks) {
+    const args = file === "bench/crc.bench.ts" ? Deno.args : [];
+    const status = await new Deno.Command(runtime[0], {
+      args: [...runtime.slice(1), file, ...args],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status;
+    failed ||= !status.success;
+  }
+}
+Deno.exit(failed ? 1 : 0);
