@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { crc32 as zlibCrc32 } from "node:zlib";
+import { crc32cJs } from "../src/crc.ts";
+import { randomBytes, seededRandom, test, underBun } from "./harness.ts";
+
+const demo = new URL("../examples/cksum.ts", import.meta.url).pathname;
+
+function runDemo(args: string[]): string[] {
+  const runtimeArgs = underBun ? ["run", demo] : ["run", "--allow-read", "--allow-ffi", "--allow-env", demo];
+  const result = spawnSync(process.execPath, [...runtimeArgs, ...args], { encoding: "utf8" });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim().split("\n");
+}
+
+const hex = (value: number) => value.toString(16).padStart(8, "0");
+
+test("the cksum demo prints the checksums of the files it is given", () => {
+  const directory = mkdtempSync(join(tmpdir(), "binlane-demo-"));
+  try {
+    const random = seededRandom(11);
+    const sizes = [0, 1, 4095, 300_001];
+    const paths = sizes.map((size, i) => {
+      const path = join(directory, `file${i}.bin`);
+      writeFileSync(path, randomBytes(random, size));
+      return path;
+    });
+    const lines = runDemo([...paths, "--chunk-size", "65536"]);
+    sizes.forEach((size, i) => {
+      const bytes = randomBytes(seededRandom(11), sizes.slice(0, i + 1).reduce((a, b) => a + b, 0))
+        .subarray(sizes.slice(0, i).reduce((a, b) => a + b, 0));
+      const expected = `crc32c=${hex(crc32cJs(bytes, 0))} crc32=${hex(zlibCrc32(bytes))} ${size} ${paths[i]}`;
+      assert.equal(lines[i], expected);
+    });
+    assert.match(lines.at(-2)!, /^backend: (native|js) /);
+    assert.match(lines.at(-1)!, /GB\/s/);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
+
+test("the generated sample checksums the same whatever the chunk size", () => {
+  const results = ["4096", "100000", "1MiB"].map((chunk) =>
+    runDemo(["--sample-size", "3MiB", "--chunk-size", chunk])[0]
+  );
+  assert.match(results[0], /^crc32c=[0-9a-f]{8} crc32=[0-9a-f]{8} 3145728 sample/);
+  assert.equal(results[1], results[0]);
+  assert.equal(results[2], results[0]);
+});
