@@ -82,10 +82,16 @@ export const targets: readonly Target[] = [
   },
 ];
 
-/** -mcpu values for running the native unit tests at each level here. */
+/** -mcpu values for running the native unit tests at each x86-64 level here. */
 export const testCpus: Record<string, string> = {
   scalar: "x86_64",
   ...x86Levels,
+};
+
+/** -mcpu values for the aarch64 native unit tests (run under qemu-user). */
+export const aarch64TestCpus: Record<string, string> = {
+  scalar: "generic",
+  ...armLevels,
 };
 
 const root = new URL(".", import.meta.url);

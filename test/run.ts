@@ -9,7 +9,7 @@
  * @module
  */
 
-import { build, findZig, testCpus } from "../build.ts";
+import { aarch64TestCpus, build, findZig, testCpus } from "../build.ts";
 import { installBenchPeers } from "../bench/peers.ts";
 import { supportedCpuLevels } from "../mod.ts";
 
@@ -99,6 +99,21 @@ for (const level of supportedCpuLevels()) {
     "-O",
     "ReleaseSafe",
   ]);
+}
+
+// aarch64 kernels (ARMv8 CRC instructions, PMULL folding) under emulation.
+if (installed("qemu-aarch64")) {
+  const scratch = Deno.makeTempDirSync({ prefix: "binlane-aarch64-" });
+  for (const [level, cpu] of Object.entries(aarch64TestCpus)) {
+    const binary = `${scratch}/tests-${level}`;
+    const compile = [...zig, "test", "native-zig/tests.zig", "-target", "aarch64-linux", "-mcpu", cpu];
+    const options = ["-O", "ReleaseSafe", "--test-no-exec", `-femit-bin=${binary}`];
+    await step(`zig build aarch64 tests (${level})`, [...compile, ...options]);
+    await step(`zig tests aarch64 under qemu (${level})`, ["qemu-aarch64", "-cpu", "max", binary]);
+  }
+  Deno.removeSync(scratch, { recursive: true });
+} else {
+  console.log("\n== qemu-aarch64 is not installed: skipping the aarch64 native tests");
 }
 
 const denoTest = [deno, "test", "--allow-all", "--v8-flags=--expose-gc", "test/"];
