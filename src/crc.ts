@@ -26,6 +26,15 @@ const nativeThresholds: { crc32: number; crc32c: number } = runtimeName() === "b
   ? { crc32: 24, crc32c: 16 }
   : { crc32: 48, crc32c: 32 };
 
+/** The native calls once resolved (undefined: the JS path); null until the first call. */
+let resolvedSymbols: NativeSymbols | undefined | null = null;
+
+/** Resolves the backend once; a required-but-failed backend throws on every call. */
+function symbolsForKernels(): NativeSymbols | undefined {
+  if (resolvedSymbols === null) resolvedSymbols = nativeSymbols();
+  return resolvedSymbols;
+}
+
 /** Native lengths are u32; larger inputs go in chunks this size. */
 const NATIVE_CHUNK = 1 << 30;
 
@@ -79,13 +88,13 @@ function nativeCrc32c(symbols: NativeSymbols, bytes: Uint8Array, seed: number): 
  * undefined without the native library.
  */
 export function crc32Native(bytes: Uint8Array, seed: number): number | undefined {
-  const symbols = nativeSymbols();
+  const symbols = symbolsForKernels();
   return symbols && nativeCrc32(symbols, bytes, seed);
 }
 
 /** CRC-32C on the native path whatever the size; see {@linkcode crc32Native}. */
 export function crc32cNative(bytes: Uint8Array, seed: number): number | undefined {
-  const symbols = nativeSymbols();
+  const symbols = symbolsForKernels();
   return symbols && nativeCrc32c(symbols, bytes, seed);
 }
 
@@ -114,10 +123,10 @@ export function crc32cJs(bytes: Uint8Array, seed: number): number {
  * ```
  */
 export function crc32(data: BinaryInput, seed = 0): number {
-  const bytes = asBytes(data);
+  const bytes = data instanceof Uint8Array ? data : asBytes(data);
   checkSeed(seed);
   if (bytes.byteLength >= nativeThresholds.crc32) {
-    const symbols = nativeSymbols();
+    const symbols = symbolsForKernels();
     if (symbols) return nativeCrc32(symbols, bytes, seed);
   }
   return ~crcUpdate(crc32Tables, ~seed, bytes) >>> 0;
@@ -135,10 +144,10 @@ export function crc32(data: BinaryInput, seed = 0): number {
  * ```
  */
 export function crc32c(data: BinaryInput, seed = 0): number {
-  const bytes = asBytes(data);
+  const bytes = data instanceof Uint8Array ? data : asBytes(data);
   checkSeed(seed);
   if (bytes.byteLength >= nativeThresholds.crc32c) {
-    const symbols = nativeSymbols();
+    const symbols = symbolsForKernels();
     if (symbols) return nativeCrc32c(symbols, bytes, seed);
   }
   return ~crcUpdate(crc32cTables, ~seed, bytes) >>> 0;

@@ -69,96 +69,89 @@ inline fn clmul8(a: V8, b: V8, comptime half: Half) V8 {
     );
 }
 
-inline fn fold2(lane: V2, k: V2) V2 {
-    return clmul2(lane, k, .lo) ^ clmul2(lane, k, .hi);
+/// A vector of `lanes` 128-bit lanes: 1 (PCLMULQDQ, PMULL) or 4 (VPCLMULQDQ).
+fn Vector(comptime lanes: comptime_int) type {
+    return @Vector(2 * lanes, u64);
 }
 
-inline fn fold8(lanes: V8, k: V8) V8 {
-    return clmul8(lanes, k, .lo) ^ clmul8(lanes, k, .hi);
+/// Moves every lane of `vector` forward by the distance `k` was made for.
+inline fn fold(comptime lanes: comptime_int, vector: Vector(lanes), k: Vector(lanes)) Vector(lanes) {
+    return switch (lanes) {
+        1 => clmul2(vector, k, .lo) ^ clmul2(vector, k, .hi),
+        4 => clmul8(vector, k, .lo) ^ clmul8(vector, k, .hi),
+        else => @compileError("folding takes 1 or 4 lanes"),
+    };
 }
 
-inline fn load2(bytes: []const u8) V2 {
-    return @bitCast(bytes[0..16].*);
+inline fn load(comptime lanes: comptime_int, bytes: []const u8) Vector(lanes) {
+    return @bitCast(bytes[0 .. 16 * lanes].*);
 }
 
-inline fn load8(bytes: []const u8) V8 {
-    return @bitCast(bytes[0..64].*);
-}
-
-fn constants2(comptime poly: Poly, comptime distance_bits: u64) V2 {
+/// Folding constants for `distance_bits`, repeated in every lane.
+fn constants(comptime lanes: comptime_int, comptime poly: Poly, comptime distance_bits: u64) Vector(lanes) {
     const k = comptime poly_math.foldConstants(poly, distance_bits);
-    return .{ k[0], k[1] };
-}
-
-fn constants8(comptime poly: Poly, comptime distance_bits: u64) V8 {
-    const k = comptime constants2(poly, distance_bits);
-    return comptime std.simd.repeat(8, k);
+    return comptime std.simd.repeat(2 * lanes, V2{ k[0], k[1] });
 }
 
 /// The result of folding: the lane congruent to the folded prefix, and how
 /// many input bytes it covers (a multiple of 16).
 pub const Folded = struct { lane: [16]u8, consumed: usize };
 
-const narrow_accumulators = 4;
+/// Independent folding chains: enough to cover the carry-less multiply's
+/// latency with its throughput.
+const accumulators = 4;
+
 /// Smallest input the 128-bit path takes: one load per accumulator.
-pub const narrow_min_len = 16 * narrow_accumulators;
+pub const narrow_min_len = 16 * accumulators;
+/// Smallest input the 512-bit path takes: one load per accumulator.
+pub const wide_min_len = 64 * accumulators;
 
 /// Folds `data` (at least `narrow_min_len` bytes) with 128-bit lanes, the
 /// register xored into its first four bytes.
 pub fn foldNarrow(comptime poly: Poly, reg: u32, data: []const u8) Folded {
     comptime assert(narrow_available);
-    assert(data.len >= narrow_min_len);
-    const block = 16 * narrow_accumulators;
-    var acc: [narrow_accumulators]V2 = undefined;
-    inline for (0..narrow_accumulators) |a| acc[a] = load2(data[16 * a ..]);
-    acc[0][0] ^= reg;
-    var offset: usize = block;
-    const k_block = constants2(poly, 8 * block);
-    while (offset + block <= data.len) : (offset += block) {
-        inline for (0..narrow_accumulators) |a| {
-            acc[a] = fold2(acc[a], k_block) ^ load2(data[offset + 16 * a ..]);
-        }
-    }
-    return finishNarrow(poly, acc, data, offset);
+    return foldLanes(1, poly, reg, data);
 }
-
-fn finishNarrow(comptime poly: Poly, acc: [narrow_accumulators]V2, data: []const u8, offset_in: usize) Folded {
-    const k_lane = constants2(poly, 128);
-    var lane = acc[0];
-    inline for (1..narrow_accumulators) |a| lane = fold2(lane, k_lane) ^ acc[a];
-    var offset = offset_in;
-    while (offset + 16 <= data.len) : (offset += 16) {
-        lane = fold2(lane, k_lane) ^ load2(data[offset..]);
-    }
-    return .{ .lane = @bitCast(lane), .consumed = offset };
-}
-
-const wide_accumulators = 4;
-/// Smallest input the 512-bit path takes: one load per accumulator.
-pub const wide_min_len = 64 * wide_accumulators;
 
 /// Folds `data` (at least `wide_min_len` bytes) with 512-bit vectors of four
 /// lanes each, the register xored into its first four bytes.
 pub fn foldWide(comptime poly: Poly, reg: u32, data: []const u8) Folded {
-    comptime assert(wide_available);
-    assert(data.len >= wide_min_len);
-    const block = 64 * wide_accumulators;
-    var acc: [wide_accumulators]V8 = undefined;
-    inline for (0..wide_accumulators) |a| acc[a] = load8(data[64 * a ..]);
+    comptime assert(wide_available and narrow_available);
+    return foldLanes(4, poly, reg, data);
+}
+
+fn foldLanes(comptime lanes: comptime_int, comptime poly: Poly, reg: u32, data: []const u8) Folded {
+    const vector_len = 16 * lanes;
+    const block = vector_len * accumulators;
+    assert(data.len >= block);
+    var acc: [accumulators]Vector(lanes) = undefined;
+    inline for (0..accumulators) |a| acc[a] = load(lanes, data[vector_len * a ..]);
     acc[0][0] ^= reg;
     var offset: usize = block;
-    const k_block = constants8(poly, 8 * block);
+    const k_block = constants(lanes, poly, 8 * block);
     while (offset + block <= data.len) : (offset += block) {
-        inline for (0..wide_accumulators) |a| {
-            acc[a] = fold8(acc[a], k_block) ^ load8(data[offset + 64 * a ..]);
+        inline for (0..accumulators) |a| {
+            acc[a] = fold(lanes, acc[a], k_block) ^ load(lanes, data[offset + vector_len * a ..]);
         }
     }
-    const k_vector = constants8(poly, 512);
-    var vector = acc[0];
-    inline for (1..wide_accumulators) |a| vector = fold8(vector, k_vector) ^ acc[a];
-    while (offset + 64 <= data.len) : (offset += 64) {
-        vector = fold8(vector, k_vector) ^ load8(data[offset..]);
+    // Each accumulator folds straight onto the last: independent multiplies,
+    // one multiply of latency instead of a chain of three.
+    var vector = acc[accumulators - 1];
+    inline for (0..accumulators - 1) |a| {
+        const distance = 8 * vector_len * (accumulators - 1 - a);
+        vector ^= fold(lanes, acc[a], constants(lanes, poly, distance));
     }
-    comptime assert(narrow_accumulators == 4); // one accumulator per lane of the vector
-    return finishNarrow(poly, @bitCast(vector), data, offset);
+    const k_vector = constants(lanes, poly, 8 * vector_len);
+    while (offset + vector_len <= data.len) : (offset += vector_len) {
+        vector = fold(lanes, vector, k_vector) ^ load(lanes, data[offset..]);
+    }
+    // Then one lane, the same way, then 16-byte steps.
+    const parts: [lanes]V2 = @bitCast(vector);
+    var lane = parts[lanes - 1];
+    inline for (0..lanes - 1) |part| lane ^= fold(1, parts[part], constants(1, poly, 128 * (lanes - 1 - part)));
+    const k_lane = constants(1, poly, 128);
+    while (offset + 16 <= data.len) : (offset += 16) {
+        lane = fold(1, lane, k_lane) ^ load(1, data[offset..]);
+    }
+    return .{ .lane = @bitCast(lane), .consumed = offset };
 }
