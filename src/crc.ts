@@ -16,14 +16,14 @@ const crc32cTables = slicingTables(CRC32C_POLY);
 
 /**
  * Smallest input, in bytes, sent to native code: below it the JS path wins
- * because the FFI call costs more than the work. From
- * `bench/crc_threshold.bench.ts` on an AVX-512 x86-64 (2026-11-21): in Deno
- * native overtook JS at 48 B for CRC-32 (51.9 vs 56.7 ns) and 32 B for
- * CRC-32C (28.6 vs 31.3 ns); in Bun at 24 B (17.4 vs 23.1 ns) and 16 B
- * (11.9 vs 16.9 ns).
+ * because the FFI call costs more than the work. From two runs of
+ * `bench/crc_threshold.bench.ts` per runtime on an AVX-512 x86-64
+ * (2026-11-21). Deno: CRC-32 native from 48 B (46-48 ns against JS 51-59),
+ * CRC-32C from 32 B (24-27 against 25-29). Bun: CRC-32 from 32 B (24
+ * against 25), CRC-32C from 24 B (21-23 against 25-32).
  */
 const nativeThresholds: { crc32: number; crc32c: number } = runtimeName() === "bun"
-  ? { crc32: 24, crc32c: 16 }
+  ? { crc32: 32, crc32c: 24 }
   : { crc32: 48, crc32c: 32 };
 
 /** The native calls once resolved (undefined: the JS path); null until the first call. */
