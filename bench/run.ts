@@ -13,7 +13,7 @@ import { installBenchPeers } from "./peers.ts";
 const benchmarks = ["bench/crc.bench.ts", "bench/crc_threshold.bench.ts"];
 
 await build({ ifChanged: true, hostOnly: true });
-await installBenchPeers();
+await installBenchPeers({ buildAddons: true });
 
 function hasBun(): boolean {
   try {

@@ -66,7 +66,8 @@ function checkHandshake(library: NativeLibrary): LoadOutcome {
     };
   }
   const expected = expectedLayoutTable();
-  const length = library.symbols.binlane_layout_table_len();
+  // The library's word for its table's length is not trusted with memory.
+  const length = Math.min(library.symbols.binlane_layout_table_len(), 4 * expected.length);
   const actual = new Uint32Array(Math.max(length, 1));
   const status = library.symbols.binlane_layout_table(actual, actual.length);
   const reported = Array.from(actual.subarray(0, length));

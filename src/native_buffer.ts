@@ -60,6 +60,9 @@ const registry = new FinalizationRegistry<Allocation>((allocation) => {
   if (!allocation.released && release(allocation) !== 0) finalizerFailures += 1;
 });
 
+/** binlane_alloc's out-struct, read right after each call. */
+const allocResult = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
+
 function checkSize(size: number): void {
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
     throw new BinlaneError("E_RANGE", `size must be a non-negative safe integer, got ${String(size)}`);
@@ -130,7 +133,7 @@ export class NativeBuffer {
       const allocation = { handle: 0n, size, symbols: undefined, released: false };
       return new NativeBuffer(allocation, new ArrayBuffer(size));
     }
-    const result = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
+    const result = allocResult;
     const status = library.symbols.binlane_alloc(
       BigInt(size),
       align,

@@ -148,6 +148,21 @@ test("large inputs cross every block size of every level", () => {
   }
 });
 
+test("inputs over 1 GiB go to native code in chunks, and the checksum continues across them", () => {
+  if (!native) return;
+  const size = 2 ** 30 + 4099;
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 4096) bytes[i] = i / 4096;
+  bytes[size - 1] = 0xee;
+  const split = 2 ** 30 - 77;
+  for (
+    const [name, whole, part] of [["crc32", crc32Native, crc32], ["crc32c", crc32cNative, crc32c]] as const
+  ) {
+    const expected = part(bytes.subarray(split), part(bytes.subarray(0, split)));
+    assert.equal(whole(bytes, 0), expected, name);
+  }
+}, 120_000);
+
 test("incremental equals one-shot for random split points, on every path", () => {
   const random = seededRandom(1234);
   const bytes = randomBytes(random, 20_000);

@@ -80,7 +80,7 @@ await build({ ifChanged: true }).then(
   (built) => console.log(built ? "native libraries built" : "native libraries up to date"),
 );
 // The benchmarks' npm peers: needed to type-check bench/.
-await installBenchPeers();
+await installBenchPeers({ buildAddons: false });
 await step("type-check", [deno, "check", "mod.ts", "build.ts", "test/", "bench/", "examples/"]);
 await step("lint", [deno, "lint"]);
 await step("format", [deno, "fmt", "--check"]);

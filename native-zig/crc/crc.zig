@@ -8,8 +8,9 @@ const hw = @import("hw.zig");
 const scalar = @import("scalar.zig");
 pub const Poly = @import("poly.zig").Poly;
 
-/// Below this many bytes the CRC instruction alone beats the 512-bit fold's
-/// setup and reduction (the fold needs one full 256-byte block anyway).
+const is_aarch64 = @import("builtin").cpu.arch == .aarch64;
+
+/// The 512-bit fold starts with one full vector per accumulator.
 const wide_fold_min = fold.wide_min_len;
 
 /// Continues a raw register over `data`.
@@ -33,8 +34,6 @@ pub fn update(comptime poly: Poly, reg_in: u32, data: []const u8) u32 {
     return updateSmall(poly, reg, rest);
 }
 
-const is_aarch64 = @import("builtin").cpu.arch == .aarch64;
-
 fn updateSmall(comptime poly: Poly, reg: u32, data: []const u8) u32 {
     if (comptime hw.available(poly)) return hw.update(poly, reg, data);
     return scalar.update(poly, reg, data);
@@ -43,7 +42,8 @@ fn updateSmall(comptime poly: Poly, reg: u32, data: []const u8) u32 {
 /// A folded lane is congruent to everything folded into it, so its CRC from
 /// a zero register is the register after all of it.
 fn finishLane(comptime poly: Poly, lane: [16]u8) u32 {
-    return updateSmall(poly, 0, &lane);
+    if (comptime hw.available(poly)) return hw.update(poly, 0, &lane);
+    return scalar.update16(poly, 0, &lane);
 }
 
 /// The public convention: `seed` is a previous result (0 to start), so that

@@ -49,17 +49,17 @@ pub fn xPowMod(n: u64, poly: u32) u32 {
     return result;
 }
 
-/// Slicing-by-8 tables: tables[k][b] is the register contribution of byte b
-/// followed by k zero bytes.
-pub fn slicingTables(comptime poly: Poly) [8][256]u32 {
-    @setEvalBranchQuota(200_000);
-    var tables: [8][256]u32 = undefined;
+/// Slicing tables: tables[k][b] is the register contribution of byte b
+/// followed by k zero bytes. Slicing-by-N consumes N bytes per round.
+pub fn slicingTables(comptime poly: Poly, comptime slices: usize) [slices][256]u32 {
+    @setEvalBranchQuota(400_000);
+    var tables: [slices][256]u32 = undefined;
     for (0..256) |byte| {
         var reg: u32 = @intCast(byte);
         for (0..8) |_| reg = if (reg & 1 != 0) (reg >> 1) ^ poly.reflected() else reg >> 1;
         tables[0][byte] = reg;
     }
-    for (1..8) |k| {
+    for (1..slices) |k| {
         for (0..256) |byte| {
             const prev = tables[k - 1][byte];
             tables[k][byte] = (prev >> 8) ^ tables[0][prev & 0xff];
