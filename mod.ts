@@ -14,7 +14,14 @@
  * @module
  */
 
-export { backend, type BackendInfo, type CpuLevel, setCpuLevel, supportedCpuLevels } from "./src/backend.ts";
+export {
+  backend,
+  type BackendInfo,
+  type CpuLevel,
+  type RuntimeName,
+  setCpuLevel,
+  supportedCpuLevels,
+} from "./src/backend.ts";
 export type { BinaryInput } from "./src/bytes.ts";
 export { crc32, crc32c } from "./src/crc.ts";
 export { BinlaneError, type BinlaneErrorCode, type BinlaneErrorOptions } from "./src/errors.ts";

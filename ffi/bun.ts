@@ -32,7 +32,18 @@ function bunDefinitions(): Record<string, { args: string[]; returns: string }> {
   return Object.fromEntries(entries);
 }
 
-/** Opens `path` under Bun; throws what `dlopen` throws. */
+/**
+ * Opens `path` under Bun; throws what `dlopen` throws.
+ *
+ * @example
+ * ```ts ignore
+ * import { openBun } from "./bun.ts";
+ *
+ * // Under Bun only:
+ * const library = openBun("ffi/lib/linux-x86_64/libbinlane.so");
+ * console.log(library.symbols.binlane_abi_version());
+ * ```
+ */
 export function openBun(path: string): NativeLibrary {
   // `import.meta.require` is Bun's synchronous import; a static import of
   // bun:ffi would break the module graph in Deno.

@@ -7,7 +7,18 @@
 import type { NativeLibrary } from "./library.ts";
 import { type NativeSymbols, symbols } from "./symbols.ts";
 
-/** Opens `path` under Deno; throws what `Deno.dlopen` throws. */
+/**
+ * Opens `path` under Deno; throws what `Deno.dlopen` throws.
+ *
+ * @example
+ * ```ts
+ * import { openDeno } from "./deno.ts";
+ *
+ * const library = openDeno("ffi/lib/linux-x86_64/libbinlane.so");
+ * console.log(library.symbols.binlane_abi_version());
+ * library.close();
+ * ```
+ */
 export function openDeno(path: string): NativeLibrary {
   const library = Deno.dlopen(path, symbols);
   return {

@@ -39,7 +39,16 @@ function fileUrlToPath(url: URL): string {
   return /^\/[A-Za-z]:\//.test(path) ? path.slice(1) : path;
 }
 
-/** The library this process should load: `BINLANE_LIB`, else the local build. */
+/**
+ * The library this process should load: `BINLANE_LIB`, else the local build.
+ *
+ * @example
+ * ```ts
+ * import { resolveLibraryPath } from "./load.ts";
+ *
+ * console.log(resolveLibraryPath()); // e.g. "/.../ffi/lib/linux-x86_64/libbinlane.so"
+ * ```
+ */
 export function resolveLibraryPath(): string | { failure: "unsupported-platform"; detail: string } {
   const fromEnv = readEnv("BINLANE_LIB");
   if (fromEnv) return fromEnv;
@@ -82,7 +91,17 @@ function checkHandshake(library: NativeLibrary): LoadOutcome {
   return { ok: true, library, abiVersion };
 }
 
-/** Opens the library for this runtime and checks its ABI and layouts. */
+/**
+ * Opens the library for this runtime and checks its ABI and layouts.
+ *
+ * @example
+ * ```ts
+ * import { loadLibrary } from "./load.ts";
+ *
+ * const outcome = loadLibrary();
+ * console.log(outcome.ok ? outcome.library.path : outcome.failure);
+ * ```
+ */
 export function loadLibrary(): LoadOutcome {
   const runtime = runtimeName();
   if ((runtime !== "deno" && runtime !== "bun") || !ffiPermitted()) {

@@ -25,6 +25,13 @@ const libraryFiles: Record<PlatformDirectory, string> = {
  * The directory for an OS and architecture, accepting Deno's names
  * (`linux`, `x86_64`) and Node's and Bun's (`win32`, `x64`, `arm64`);
  * undefined for a platform binlane does not build for.
+ *
+ * @example
+ * ```ts
+ * import { platformDirectory } from "./platform.ts";
+ *
+ * console.log(platformDirectory("win32", "x64")); // "windows-x86_64"
+ * ```
  */
 export function platformDirectory(os: string, arch: string): PlatformDirectory | undefined {
   const normalOs = os === "win32" ? "windows" : os;
@@ -33,7 +40,16 @@ export function platformDirectory(os: string, arch: string): PlatformDirectory |
   return directory in libraryFiles ? directory as PlatformDirectory : undefined;
 }
 
-/** The library's file name on a platform. */
+/**
+ * The library's file name on a platform.
+ *
+ * @example
+ * ```ts
+ * import { libraryFileName } from "./platform.ts";
+ *
+ * console.log(libraryFileName("darwin-aarch64")); // "libbinlane.dylib"
+ * ```
+ */
 export function libraryFileName(directory: PlatformDirectory): string {
   return libraryFiles[directory];
 }

@@ -18,12 +18,30 @@ interface DenoLike {
 // deno-lint-ignore no-explicit-any
 const anyGlobal = globalThis as any;
 
-/** The Deno namespace when running under Deno (Bun does not define it). */
+/**
+ * The Deno namespace when running under Deno (Bun does not define it).
+ *
+ * @example
+ * ```ts
+ * import { denoNamespace } from "./runtime.ts";
+ *
+ * console.log(denoNamespace() !== undefined); // true under Deno
+ * ```
+ */
 export function denoNamespace(): DenoLike | undefined {
   return anyGlobal.Bun === undefined && anyGlobal.Deno?.version?.deno ? anyGlobal.Deno : undefined;
 }
 
-/** The runtime this code runs in. */
+/**
+ * The runtime this code runs in.
+ *
+ * @example
+ * ```ts
+ * import { runtimeName } from "./runtime.ts";
+ *
+ * console.log(runtimeName()); // "deno" or "bun"
+ * ```
+ */
 export function runtimeName(): RuntimeName {
   if (anyGlobal.Bun !== undefined) return "bun";
   if (denoNamespace()) return "deno";
@@ -34,6 +52,13 @@ export function runtimeName(): RuntimeName {
 /**
  * An environment variable, or undefined when unset, empty, or when Deno has
  * not been granted access to it (never prompts).
+ *
+ * @example
+ * ```ts
+ * import { readEnv } from "./runtime.ts";
+ *
+ * console.log(readEnv("BINLANE_CPU") ?? "not set");
+ * ```
  */
 export function readEnv(name: string): string | undefined {
   const deno = denoNamespace();
@@ -47,7 +72,16 @@ export function readEnv(name: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-/** Whether this runtime can call native code at all right now. */
+/**
+ * Whether this runtime can call native code at all right now.
+ *
+ * @example
+ * ```ts
+ * import { ffiPermitted } from "./runtime.ts";
+ *
+ * console.log(ffiPermitted()); // false under Deno without --allow-ffi
+ * ```
+ */
 export function ffiPermitted(): boolean {
   const deno = denoNamespace();
   if (deno) return deno.permissions.querySync({ name: "ffi" }).state === "granted";

@@ -5,7 +5,16 @@
  * @module
  */
 
-/** The ABI version this TypeScript expects (native-zig/abi.zig). */
+/**
+ * The ABI version this TypeScript expects (native-zig/abi.zig).
+ *
+ * @example
+ * ```ts
+ * import { ABI_VERSION } from "./symbols.ts";
+ *
+ * console.log(ABI_VERSION); // 1
+ * ```
+ */
 export const ABI_VERSION = 1;
 
 /** Parameter and result types used at the boundary. */
@@ -20,7 +29,16 @@ export interface SymbolSpec {
 /** A kernel over bytes: (data, length, seed) to its result. */
 const bytesCall = { parameters: ["buffer", "u32", "u32"], result: "u32" } as const;
 
-/** Every native export: name to signature. */
+/**
+ * Every native export: name to signature.
+ *
+ * @example
+ * ```ts
+ * import { symbols } from "./symbols.ts";
+ *
+ * console.log(symbols.binlane_crc32c.parameters); // ["buffer", "u32", "u32"]
+ * ```
+ */
 export const symbols = {
   binlane_abi_version: { parameters: [], result: "u32" },
   binlane_layout_table_len: { parameters: [], result: "u32" },
@@ -57,7 +75,16 @@ export interface StructDeclaration {
   readonly fields: readonly (readonly [name: string, type: "u32" | "u64"])[];
 }
 
-/** The structs that cross, in the id order of native-zig/abi.zig. */
+/**
+ * The structs that cross, in the id order of native-zig/abi.zig.
+ *
+ * @example
+ * ```ts
+ * import { crossingStructs } from "./symbols.ts";
+ *
+ * console.log(crossingStructs.map((s) => s.name)); // ["NativeStats", "AllocResult"]
+ * ```
+ */
 export const crossingStructs: readonly StructDeclaration[] = [
   {
     name: "NativeStats",
@@ -75,7 +102,17 @@ export const crossingStructs: readonly StructDeclaration[] = [
   },
 ];
 
-/** Index of each field of NativeStats, all u64, for reading it. */
+/**
+ * Index of each field of NativeStats, all u64, for reading it.
+ *
+ * @example
+ * ```ts
+ * import { NativeStatsField } from "./symbols.ts";
+ *
+ * const stats = new BigUint64Array(5);
+ * console.log(stats[NativeStatsField.liveBytes]);
+ * ```
+ */
 export const NativeStatsField = {
   liveAllocations: 0,
   liveBytes: 1,
@@ -91,7 +128,16 @@ export interface StructLayout {
   readonly offsets: readonly number[];
 }
 
-/** The natural C layout of a declaration. */
+/**
+ * The natural C layout of a declaration.
+ *
+ * @example
+ * ```ts
+ * import { crossingStructs, layoutOf } from "./symbols.ts";
+ *
+ * console.log(layoutOf(crossingStructs[1])); // { size: 24, align: 8, offsets: [0, 8, 16] }
+ * ```
+ */
 export function layoutOf(declaration: StructDeclaration): StructLayout {
   let offset = 0;
   let align = 1;
@@ -106,14 +152,39 @@ export function layoutOf(declaration: StructDeclaration): StructLayout {
   return { size: Math.ceil(offset / align) * align, align, offsets };
 }
 
-/** `sizeof(NativeStats)`. */
+/**
+ * `sizeof(NativeStats)`.
+ *
+ * @example
+ * ```ts
+ * import { NATIVE_STATS_SIZE } from "./symbols.ts";
+ *
+ * console.log(NATIVE_STATS_SIZE); // 40
+ * ```
+ */
 export const NATIVE_STATS_SIZE: number = layoutOf(crossingStructs[0]).size;
-/** `sizeof(AllocResult)`. */
+/**
+ * `sizeof(AllocResult)`.
+ *
+ * @example
+ * ```ts
+ * import { ALLOC_RESULT_SIZE } from "./symbols.ts";
+ *
+ * console.log(ALLOC_RESULT_SIZE); // 24
+ * ```
+ */
 export const ALLOC_RESULT_SIZE: number = layoutOf(crossingStructs[1]).size;
 
 /**
  * The layout table the library must report: per struct its id, size,
  * alignment, field count and field offsets.
+ *
+ * @example
+ * ```ts
+ * import { expectedLayoutTable } from "./symbols.ts";
+ *
+ * console.log(expectedLayoutTable().slice(0, 4)); // [0, 40, 8, 5]: id, size, align, fields
+ * ```
  */
 export function expectedLayoutTable(): number[] {
   return crossingStructs.flatMap((declaration, id) => {

@@ -17,21 +17,34 @@ import { readEnv, type RuntimeName, runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
 
-/** CPU levels, by the numbers native code uses. */
-export const cpuLevels = ["scalar", "sse42", "avx2", "avx512", "neon"] as const;
-
 /** A CPU level the native kernels can run at. */
-export type CpuLevel = (typeof cpuLevels)[number];
+export type CpuLevel = "scalar" | "sse42" | "avx2" | "avx512" | "neon";
+
+/**
+ * CPU levels, indexed by the numbers native code uses.
+ *
+ * @example
+ * ```ts
+ * import { cpuLevels } from "./backend.ts";
+ *
+ * console.log(cpuLevels[3]); // "avx512"
+ * ```
+ */
+export const cpuLevels: readonly CpuLevel[] = ["scalar", "sse42", "avx2", "avx512", "neon"];
+
+export type { RuntimeName };
 
 /** What `backend()` reports. */
 export interface BackendInfo {
   /** Where kernels above their size thresholds run. */
   readonly path: "native" | "js";
+  /** The JavaScript runtime this runs in. */
   readonly runtime: RuntimeName;
   /** The CPU level in force; "js" on the JS path. */
   readonly cpu: CpuLevel | "js";
   /** The library file, when loaded. */
   readonly library?: string;
+  /** The library's ABI version, when loaded. */
   readonly abiVersion?: number;
   /** Why the JS path is in use, when it is. */
   readonly reason?: string;
@@ -105,12 +118,28 @@ function current(): State {
 /**
  * The loaded library's calls, or undefined on the JS path. Kernels call
  * this on every call; after the first it is a field read.
+ *
+ * @example
+ * ```ts
+ * import { nativeSymbols } from "./backend.ts";
+ *
+ * console.log(nativeSymbols()?.binlane_abi_version());
+ * ```
  */
 export function nativeSymbols(): NativeSymbols | undefined {
   return current().library?.symbols;
 }
 
-/** The loaded library, or undefined on the JS path. */
+/**
+ * The loaded library, or undefined on the JS path.
+ *
+ * @example
+ * ```ts
+ * import { nativeLibrary } from "./backend.ts";
+ *
+ * console.log(nativeLibrary()?.path ?? "JS path");
+ * ```
+ */
 export function nativeLibrary(): NativeLibrary | undefined {
   return current().library;
 }
@@ -168,7 +197,7 @@ export function setCpuLevel(level: CpuLevel): void {
   if (!library) {
     throw new BinlaneError("E_NO_NATIVE", `cannot select CPU level ${level}: running on the JS path`);
   }
-  if (!cpuLevels.includes(level)) {
+  if (!cpuLevels.includes(level as CpuLevel)) {
     throw new BinlaneError("E_TYPE", `unknown CPU level ${String(level)}`);
   }
   selectLevel(library.symbols, level);

@@ -86,24 +86,58 @@ function nativeCrc32c(symbols: NativeSymbols, bytes: Uint8Array, seed: number): 
 /**
  * CRC-32 on the native path whatever the size, for tests and benchmarks;
  * undefined without the native library.
+ *
+ * @example
+ * ```ts
+ * import { crc32Native } from "./crc.ts";
+ *
+ * console.log(crc32Native(new Uint8Array(4), 0)); // undefined on the JS path
+ * ```
  */
 export function crc32Native(bytes: Uint8Array, seed: number): number | undefined {
   const symbols = symbolsForKernels();
   return symbols && nativeCrc32(symbols, bytes, seed);
 }
 
-/** CRC-32C on the native path whatever the size; see {@linkcode crc32Native}. */
+/**
+ * CRC-32C on the native path whatever the size; see {@linkcode crc32Native}.
+ *
+ * @example
+ * ```ts
+ * import { crc32cNative } from "./crc.ts";
+ *
+ * console.log(crc32cNative(new Uint8Array(4), 0));
+ * ```
+ */
 export function crc32cNative(bytes: Uint8Array, seed: number): number | undefined {
   const symbols = symbolsForKernels();
   return symbols && nativeCrc32c(symbols, bytes, seed);
 }
 
-/** CRC-32 on the JS path whatever the size, for tests and benchmarks. */
+/**
+ * CRC-32 on the JS path whatever the size, for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * import { crc32Js } from "./crc.ts";
+ *
+ * console.log(crc32Js(new TextEncoder().encode("123456789"), 0).toString(16)); // "cbf43926"
+ * ```
+ */
 export function crc32Js(bytes: Uint8Array, seed: number): number {
   return ~crcUpdate(crc32Tables, ~seed, bytes) >>> 0;
 }
 
-/** CRC-32C on the JS path whatever the size, for tests and benchmarks. */
+/**
+ * CRC-32C on the JS path whatever the size, for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * import { crc32cJs } from "./crc.ts";
+ *
+ * console.log(crc32cJs(new TextEncoder().encode("123456789"), 0).toString(16)); // "e3069283"
+ * ```
+ */
 export function crc32cJs(bytes: Uint8Array, seed: number): number {
   return ~crcUpdate(crc32cTables, ~seed, bytes) >>> 0;
 }

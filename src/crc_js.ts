@@ -6,9 +6,27 @@
  * @module
  */
 
-/** Reflected polynomials: CRC-32 (IEEE) and CRC-32C (Castagnoli). */
+/**
+ * Reflected polynomials: CRC-32 (IEEE) and CRC-32C (Castagnoli).
+ *
+ * @example
+ * ```ts
+ * import { CRC32_POLY } from "./crc_js.ts";
+ *
+ * console.log(CRC32_POLY.toString(16)); // "edb88320"
+ * ```
+ */
 export const CRC32_POLY = 0xedb88320;
-/** The reflected CRC-32C polynomial. */
+/**
+ * The reflected CRC-32C polynomial.
+ *
+ * @example
+ * ```ts
+ * import { CRC32C_POLY } from "./crc_js.ts";
+ *
+ * console.log(CRC32C_POLY.toString(16)); // "82f63b78"
+ * ```
+ */
 export const CRC32C_POLY = 0x82f63b78;
 
 /**

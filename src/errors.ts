@@ -44,6 +44,7 @@ export type BinlaneErrorCode =
 export interface BinlaneErrorOptions {
   /** Byte offset in the input where the problem is, when there is one. */
   offset?: number;
+  /** The error that caused this one. */
   cause?: unknown;
 }
 
@@ -71,6 +72,7 @@ export class BinlaneError extends Error {
   /** Byte offset in the input where the problem is, when there is one. */
   readonly offset: number | undefined;
 
+  /** An error with a stable `code`, a message for people, and optional details. */
   constructor(code: BinlaneErrorCode, message: string, options: BinlaneErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "BinlaneError";

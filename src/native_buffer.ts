@@ -210,9 +210,13 @@ export class NativeBuffer {
 export interface NativeStats {
   /** Who counted: the native library, or the JS fallback. */
   readonly source: "native" | "js";
+  /** Allocations not yet freed. */
   readonly liveAllocations: number;
+  /** Bytes in allocations not yet freed. */
   readonly liveBytes: number;
+  /** Allocations ever made. */
   readonly totalAllocations: number;
+  /** Allocations ever freed. */
   readonly totalFrees: number;
   /** Frees the allocator refused: double, stale or foreign handles. */
   readonly rejectedFrees: number;

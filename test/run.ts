@@ -85,6 +85,7 @@ await step("type-check", [deno, "check", "mod.ts", "build.ts", "test/", "bench/"
 await step("lint", [deno, "lint"]);
 await step("format", [deno, "fmt", "--check"]);
 await step("publish dry run", [deno, "publish", "--dry-run", "--allow-dirty"]);
+await step("documentation lint", [deno, "doc", "--lint", "mod.ts"]);
 
 const zig = findZig();
 for (const level of supportedCpuLevels()) {
@@ -117,6 +118,8 @@ if (installed("qemu-aarch64")) {
 }
 
 const denoTest = [deno, "test", "--allow-all", "--v8-flags=--expose-gc", "test/"];
+// Every JSDoc example runs, so the documentation cannot drift from the API.
+await step("documentation examples", [deno, "test", "--doc", "--allow-all", "mod.ts", "src/", "ffi/"]);
 await step("suite under Deno", denoTest);
 await step("suite under Deno, JS path", denoTest, { BINLANE_BACKEND: "js" });
 if (installed("bun")) {
