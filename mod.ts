@@ -26,3 +26,14 @@ export type { BinaryInput } from "./src/bytes.ts";
 export { crc32, crc32c } from "./src/crc.ts";
 export { BinlaneError, type BinlaneErrorCode, type BinlaneErrorOptions } from "./src/errors.ts";
 export { type AllocOptions, NativeBuffer, type NativeStats, nativeStats } from "./src/native_buffer.ts";
+export {
+  compare,
+  countByte,
+  equals,
+  findAllByte,
+  indexOfAny,
+  indexOfByte,
+  indexOfSubarray,
+  lastIndexOfByte,
+  mismatch,
+} from "./src/search.ts";

@@ -17,7 +17,7 @@ import { bench, do_not_optimize } from "mitata";
 import { backend, crc32, crc32c } from "../mod.ts";
 import { nativeLibrary } from "../src/backend.ts";
 import { crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
-import { describe, runAndReport } from "./report.ts";
+import { describe, isolated, runAndReport } from "./report.ts";
 
 // deno-lint-ignore no-explicit-any
 const anyGlobal = globalThis as any;
@@ -84,18 +84,6 @@ const implementations: Record<"crc32" | "crc32c", [string, Checksum | undefined,
     ["crc-32/crc32c", (d) => CRC32C.buf(d) >>> 0, true],
   ],
 };
-
-/**
- * A benchmark body of its own. Closures made from one arrow literal share
- * their call-site feedback, so `fn(data)` would see every implementation,
- * turn megamorphic and slow every entry alike (it cost binlane's CRC-32C
- * 26 ns instead of 14 at 64 B). `new Function` compiles a fresh body per
- * benchmark, as each caller in real code has its own call site.
- */
-function isolated(fn: Checksum, data: Uint8Array): () => void {
-  const make = new Function("fn", "data", "sink", "return () => sink(fn(data));");
-  return make(fn, data, do_not_optimize);
-}
 
 const unavailable = Object.values(implementations).flat().filter(([, fn]) => !fn).map(([name]) => name);
 if (unavailable.length) console.log(`not available in ${runtime}: ${unavailable.join(", ")}`);

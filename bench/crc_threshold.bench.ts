@@ -8,10 +8,10 @@
  * @module
  */
 
-import { bench, do_not_optimize } from "mitata";
+import { bench } from "mitata";
 import { backend } from "../mod.ts";
 import { crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
-import { describe, runAndReport } from "./report.ts";
+import { describe, isolated, runAndReport } from "./report.ts";
 
 if (backend().path !== "native") throw new Error("the threshold benchmark needs the native library");
 
@@ -29,9 +29,7 @@ for (const [kernel, paths] of Object.entries(kernels)) {
       const fn = paths[path];
       const key = describe({ group: `${kernel} ${size} B`, name: `${path} path`, bytes: size, peer: false });
       keys.push({ kernel, size, path, key });
-      // A fresh body per benchmark keeps each call site monomorphic (see crc.bench.ts).
-      const body = new Function("fn", "data", "sink", "return () => sink(fn(data, 0));");
-      bench(key, body(fn, data, do_not_optimize));
+      bench(key, isolated(fn, data, 0));
     }
   }
 }

@@ -6,6 +6,30 @@
  */
 
 /**
+ * Search kernels' result for "no such position" (native-zig/boundary.zig).
+ *
+ * @example
+ * ```ts
+ * import { NOT_FOUND } from "./symbols.ts";
+ *
+ * console.log(NOT_FOUND === 2 ** 32 - 1); // true
+ * ```
+ */
+export const NOT_FOUND = 0xffff_ffff;
+
+/**
+ * Search kernels' result for "refused; ask binlane_take_status".
+ *
+ * @example
+ * ```ts
+ * import { REFUSED } from "./symbols.ts";
+ *
+ * console.log(REFUSED === 2 ** 32 - 2); // true
+ * ```
+ */
+export const REFUSED = 0xffff_fffe;
+
+/**
  * The ABI version this TypeScript expects (native-zig/abi.zig).
  *
  * @example
@@ -26,7 +50,7 @@ export interface SymbolSpec {
   readonly result: NativeType;
 }
 
-/** A kernel over bytes: (data, length, seed) to its result. */
+/** A kernel over bytes: (data, length, seed or byte) to its result. */
 const bytesCall = { parameters: ["buffer", "u32", "u32"], result: "u32" } as const;
 
 /**
@@ -51,6 +75,16 @@ export const symbols = {
   binlane_crc32: bytesCall,
   binlane_crc32c: bytesCall,
   binlane_noop: bytesCall,
+  binlane_index_of_byte: bytesCall,
+  binlane_last_index_of_byte: bytesCall,
+  binlane_count_byte: bytesCall,
+  binlane_index_of_any: {
+    parameters: ["buffer", "u32", "u32", "u32", "u32", "u32", "u32"],
+    result: "u32",
+  },
+  binlane_index_of_subarray: { parameters: ["buffer", "u32", "buffer", "u32"], result: "u32" },
+  binlane_find_all_byte: { parameters: ["buffer", "u32", "u32", "buffer", "u32"], result: "u32" },
+  binlane_mismatch: { parameters: ["buffer", "buffer", "u32"], result: "u32" },
   binlane_alloc: { parameters: ["u64", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_free: { parameters: ["u64", "u64"], result: "u32" },
   binlane_stats: { parameters: ["buffer", "u32"], result: "u32" },

@@ -13,12 +13,17 @@
 //!   detached buffers. A NULL pointer with a non-zero length is refused.
 //! - Byte lengths are u32, so Deno's fast call path takes plain JS numbers
 //!   (a 64-bit parameter would want a BigInt); src/ splits larger inputs.
+//! - Search kernels return positions and counts as u32, which are below
+//!   2^31 because their inputs are (longer ones are refused). Values from
+//!   2^31 up are signals: `not_found`, and `refused` with the status left
+//!   for `binlane_take_status`.
 //! - Out-structs come with their size, checked against @sizeOf.
 
 const std = @import("std");
 const abi = @import("abi.zig");
 const alloc = @import("alloc.zig");
 const cpu = @import("cpu.zig");
+const kernels = @import("kernels.zig");
 const Status = @import("status.zig").Status;
 
 fn code(status: Status) u32 {
@@ -44,6 +49,29 @@ fn bytesOrNull(data: ?[*]const u8, len: u32) ?[]const u8 {
     if (data) |pointer| return pointer[0..len];
     if (len == 0) return &.{};
     return null;
+}
+
+/// Search kernels' "no such position".
+const not_found: u32 = 0xFFFF_FFFF;
+/// Search kernels' "input refused; ask binlane_take_status why".
+const refused_signal: u32 = 0xFFFF_FFFE;
+/// Longest input a search kernel takes, so positions never meet the signals.
+const max_search_len: u32 = 1 << 31;
+
+fn refuseSearch(status: Status) u32 {
+    refused = status;
+    return refused_signal;
+}
+
+fn searchBytes(data: ?[*]const u8, len: u32) ?[]const u8 {
+    if (len >= max_search_len) return null;
+    return bytesOrNull(data, len);
+}
+
+fn position(found: usize) u32 {
+    if (found == kernels.none) return not_found;
+    std.debug.assert(found < max_search_len);
+    return @intCast(found);
 }
 
 export fn binlane_abi_version() u32 {
@@ -87,6 +115,56 @@ export fn binlane_crc32(data: ?[*]const u8, len: u32, seed: u32) u32 {
 export fn binlane_crc32c(data: ?[*]const u8, len: u32, seed: u32) u32 {
     const bytes = bytesOrNull(data, len) orelse return refuse(.invalid_argument, seed);
     return cpu.active().crc32c(seed, bytes.ptr, bytes.len);
+}
+
+export fn binlane_index_of_byte(data: ?[*]const u8, len: u32, byte: u32) u32 {
+    const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
+    if (byte > 0xFF) return refuseSearch(.invalid_argument);
+    return position(cpu.active().index_of_byte(bytes.ptr, bytes.len, @intCast(byte)));
+}
+
+export fn binlane_last_index_of_byte(data: ?[*]const u8, len: u32, byte: u32) u32 {
+    const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
+    if (byte > 0xFF) return refuseSearch(.invalid_argument);
+    return position(cpu.active().last_index_of_byte(bytes.ptr, bytes.len, @intCast(byte)));
+}
+
+export fn binlane_count_byte(data: ?[*]const u8, len: u32, byte: u32) u32 {
+    const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
+    if (byte > 0xFF) return refuseSearch(.invalid_argument);
+    return @intCast(cpu.active().count_byte(bytes.ptr, bytes.len, @intCast(byte)));
+}
+
+/// The set's bytes come packed little-endian in four u32s rather than as a
+/// second buffer, which would cost a Deno call ~11 ns.
+export fn binlane_index_of_any(data: ?[*]const u8, len: u32, set0: u32, set1: u32, set2: u32, set3: u32, set_len: u32) u32 {
+    const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
+    if (set_len > 16) return refuseSearch(.length);
+    var set: [16]u8 = undefined;
+    for ([_]u32{ set0, set1, set2, set3 }, 0..) |word, i| std.mem.writeInt(u32, set[4 * i ..][0..4], word, .little);
+    return position(cpu.active().index_of_any(bytes.ptr, bytes.len, &set, set_len));
+}
+
+export fn binlane_index_of_subarray(haystack: ?[*]const u8, haystack_len: u32, needle: ?[*]const u8, needle_len: u32) u32 {
+    const hay = searchBytes(haystack, haystack_len) orelse return refuseSearch(.invalid_argument);
+    const pattern = searchBytes(needle, needle_len) orelse return refuseSearch(.invalid_argument);
+    return position(cpu.active().index_of_subarray(hay.ptr, hay.len, pattern.ptr, pattern.len));
+}
+
+/// Writes the position of every `byte` into `out` (room for `capacity`
+/// u32s) and returns how many it wrote; it stops when `out` is full.
+export fn binlane_find_all_byte(data: ?[*]const u8, len: u32, byte: u32, out: ?[*]u32, capacity: u32) u32 {
+    const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
+    if (byte > 0xFF) return refuseSearch(.invalid_argument);
+    const positions = out orelse if (capacity == 0) return 0 else return refuseSearch(.invalid_argument);
+    return @intCast(cpu.active().find_all_byte(bytes.ptr, bytes.len, @intCast(byte), positions, capacity));
+}
+
+/// First index where `a` and `b` differ over their first `len` bytes.
+export fn binlane_mismatch(a: ?[*]const u8, b: ?[*]const u8, len: u32) u32 {
+    const left = searchBytes(a, len) orelse return refuseSearch(.invalid_argument);
+    const right = searchBytes(b, len) orelse return refuseSearch(.invalid_argument);
+    return position(cpu.active().mismatch(left.ptr, right.ptr, len));
 }
 
 /// Same signature as the CRC exports, doing nothing: the benchmarks' measure

@@ -35,7 +35,7 @@ else if (is_aarch64)
 else
     &.{.scalar};
 
-const scalar_table = kernels.table();
+const scalar_table = kernels.table(.scalar);
 
 fn tableFor(level: Level) *const kernels.KernelTable {
     if (is_x86) switch (level) {

@@ -1,14 +1,36 @@
 //! The kernel table: what one CPU level provides. Each level object exports
 //! one (level.zig); the boundary calls through the table in force (cpu.zig).
 
+const std = @import("std");
+const builtin = @import("builtin");
+const config = @import("config.zig");
 const crc = @import("crc/crc.zig");
+const search = @import("search.zig");
+
+/// Returned by search kernels for "no such position".
+pub const none: usize = std.math.maxInt(usize);
 
 pub const Crc32Fn = *const fn (seed: u32, data: [*]const u8, len: usize) callconv(.c) u32;
+pub const ByteFn = *const fn (data: [*]const u8, len: usize, byte: u8) callconv(.c) usize;
+pub const AnyFn = *const fn (data: [*]const u8, len: usize, set: [*]const u8, set_len: usize) callconv(.c) usize;
+pub const PairFn = *const fn (a: [*]const u8, a_len: usize, b: [*]const u8, b_len: usize) callconv(.c) usize;
+pub const FindAllFn = *const fn (data: [*]const u8, len: usize, byte: u8, out: [*]u32, capacity: usize) callconv(.c) usize;
+pub const MismatchFn = *const fn (a: [*]const u8, b: [*]const u8, len: usize) callconv(.c) usize;
 
 pub const KernelTable = extern struct {
     crc32: Crc32Fn,
     crc32c: Crc32Fn,
+    index_of_byte: ByteFn,
+    last_index_of_byte: ByteFn,
+    count_byte: ByteFn,
+    index_of_any: AnyFn,
+    index_of_subarray: PairFn,
+    find_all_byte: FindAllFn,
+    mismatch: MismatchFn,
 };
+
+/// Which implementations a table holds.
+pub const Mode = enum { scalar, simd };
 
 fn checksumFn(comptime poly: crc.Poly) Crc32Fn {
     return &struct {
@@ -18,10 +40,60 @@ fn checksumFn(comptime poly: crc.Poly) Crc32Fn {
     }.checksum;
 }
 
-/// This object's kernels, as its CPU features allow.
-pub fn table() KernelTable {
+/// The widest byte vector this object's CPU features make fast.
+fn vectorWidth() usize {
+    if (builtin.cpu.arch == .x86_64) {
+        const features = builtin.cpu.features;
+        if (std.Target.x86.featureSetHas(features, .avx512bw)) return 64;
+        if (std.Target.x86.featureSetHas(features, .avx2)) return 32;
+    }
+    return 16;
+}
+
+fn SearchFns(comptime mode: Mode) type {
+    const Impl = if (mode == .simd and config.simd_enabled) search.Vectorized(vectorWidth()) else search.scalar;
+    return struct {
+        fn position(found: ?usize) usize {
+            return found orelse none;
+        }
+        fn indexOfByte(data: [*]const u8, len: usize, byte: u8) callconv(.c) usize {
+            return position(Impl.indexOfByte(data[0..len], byte));
+        }
+        fn lastIndexOfByte(data: [*]const u8, len: usize, byte: u8) callconv(.c) usize {
+            return position(Impl.lastIndexOfByte(data[0..len], byte));
+        }
+        fn countByte(data: [*]const u8, len: usize, byte: u8) callconv(.c) usize {
+            return Impl.countByte(data[0..len], byte);
+        }
+        fn indexOfAny(data: [*]const u8, len: usize, set: [*]const u8, set_len: usize) callconv(.c) usize {
+            return position(Impl.indexOfAny(data[0..len], set[0..set_len]));
+        }
+        fn indexOfSubarray(a: [*]const u8, a_len: usize, b: [*]const u8, b_len: usize) callconv(.c) usize {
+            return position(Impl.indexOfSubarray(a[0..a_len], b[0..b_len]));
+        }
+        fn findAllByte(data: [*]const u8, len: usize, byte: u8, out: [*]u32, capacity: usize) callconv(.c) usize {
+            if (Impl == search.scalar) return Impl.findAllByte(data[0..len], byte, out[0..capacity], 0);
+            return Impl.findAllByte(data[0..len], byte, out[0..capacity]);
+        }
+        fn mismatch(a: [*]const u8, b: [*]const u8, len: usize) callconv(.c) usize {
+            return position(Impl.mismatch(a[0..len], b[0..len]));
+        }
+    };
+}
+
+/// This object's kernels: `.simd` as its CPU features allow, or `.scalar`
+/// for the reference level.
+pub fn table(comptime mode: Mode) KernelTable {
+    const S = SearchFns(mode);
     return .{
         .crc32 = checksumFn(.ieee),
         .crc32c = checksumFn(.castagnoli),
+        .index_of_byte = &S.indexOfByte,
+        .last_index_of_byte = &S.lastIndexOfByte,
+        .count_byte = &S.countByte,
+        .index_of_any = &S.indexOfAny,
+        .index_of_subarray = &S.indexOfSubarray,
+        .find_all_byte = &S.findAllByte,
+        .mismatch = &S.mismatch,
     };
 }

@@ -5,7 +5,7 @@
 const kernels = @import("kernels.zig");
 const level_name = @import("level_name").name;
 
-const table: kernels.KernelTable = kernels.table();
+const table: kernels.KernelTable = kernels.table(.simd);
 
 comptime {
     @export(&table, .{ .name = "binlane_level_" ++ level_name, .visibility = .hidden });

@@ -42,3 +42,64 @@ test "long inputs cross the three-stream and fold block sizes" {
         }
     }
 }
+
+const search = @import("search.zig");
+
+/// Random bytes from a small alphabet, so that matches are frequent.
+fn fillSparse(random: std.Random, bytes: []u8, alphabet: u8) void {
+    for (bytes) |*byte| byte.* = random.uintLessThan(u8, alphabet) + 'a';
+}
+
+test "search kernels at every vector width equal the scalar reference" {
+    var prng = std.Random.DefaultPrng.init(0xb17e);
+    const random = prng.random();
+    var pool: [400]u8 = undefined;
+    var out_simd: [400]u32 = undefined;
+    var out_scalar: [400]u32 = undefined;
+    inline for (.{ 16, 32, 64 }) |width| {
+        const V = search.Vectorized(width);
+        for (0..64) |offset| {
+            for (0..300) |len| {
+                fillSparse(random, &pool, @intCast(1 + len % 20));
+                const data = pool[offset..][0..len];
+                const byte: u8 = 'a' + random.uintLessThan(u8, 22);
+                try std.testing.expectEqual(search.scalar.indexOfByte(data, byte), V.indexOfByte(data, byte));
+                try std.testing.expectEqual(search.scalar.lastIndexOfByte(data, byte), V.lastIndexOfByte(data, byte));
+                try std.testing.expectEqual(search.scalar.countByte(data, byte), V.countByte(data, byte));
+                const set_len = random.uintAtMost(usize, 16);
+                var set: [16]u8 = undefined;
+                for (set[0..set_len]) |*s| s.* = 'a' + random.uintLessThan(u8, 30);
+                try std.testing.expectEqual(search.scalar.indexOfAny(data, set[0..set_len]), V.indexOfAny(data, set[0..set_len]));
+                const capacity = random.uintAtMost(usize, len);
+                const written = V.findAllByte(data, byte, out_simd[0..capacity]);
+                try std.testing.expectEqual(search.scalar.findAllByte(data, byte, out_scalar[0..capacity], 0), written);
+                try std.testing.expectEqualSlices(u32, out_scalar[0..written], out_simd[0..written]);
+                const needle_start = random.uintAtMost(usize, len);
+                const needle_len = random.uintAtMost(usize, @min(len - needle_start, 12));
+                var needle: [12]u8 = undefined;
+                @memcpy(needle[0..needle_len], data[needle_start..][0..needle_len]);
+                if (random.boolean() and needle_len > 0) needle[random.uintLessThan(usize, needle_len)] ^= 1;
+                try std.testing.expectEqual(search.scalar.indexOfSubarray(data, needle[0..needle_len]), V.indexOfSubarray(data, needle[0..needle_len]));
+            }
+        }
+    }
+}
+
+test "mismatch at every width finds the first difference at every position" {
+    var a: [700]u8 = undefined;
+    var b: [700]u8 = undefined;
+    var prng = std.Random.DefaultPrng.init(3);
+    prng.random().bytes(&a);
+    inline for (.{ 16, 32, 64 }) |width| {
+        const V = search.Vectorized(width);
+        for ([_]usize{ 0, 1, 15, 16, 63, 64, 255, 256, 257, 700 }) |len| {
+            @memcpy(b[0..len], a[0..len]);
+            try std.testing.expectEqual(@as(?usize, null), V.mismatch(a[0..len], b[0..len]));
+            for (0..len) |at| {
+                b[at] ^= 0x80;
+                try std.testing.expectEqual(@as(?usize, at), V.mismatch(a[0..len], b[0..len]));
+                b[at] ^= 0x80;
+            }
+        }
+    }
+}

@@ -130,6 +130,26 @@ export function nativeSymbols(): NativeSymbols | undefined {
   return current().library?.symbols;
 }
 
+/** The native calls once resolved (undefined: the JS path); null until the first call. */
+let resolvedSymbols: NativeSymbols | undefined | null = null;
+
+/**
+ * The native calls for kernels' hot paths: {@linkcode nativeSymbols},
+ * resolved once. A required-but-failed backend throws on every call.
+ *
+ * @example
+ * ```ts
+ * import { kernelSymbols } from "./backend.ts";
+ *
+ * const symbols = kernelSymbols();
+ * console.log(symbols ? "native" : "js");
+ * ```
+ */
+export function kernelSymbols(): NativeSymbols | undefined {
+  if (resolvedSymbols === null) resolvedSymbols = nativeSymbols();
+  return resolvedSymbols;
+}
+
 /**
  * The loaded library, or undefined on the JS path.
  *

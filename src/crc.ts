@@ -5,7 +5,7 @@
  */
 
 import type { NativeSymbols } from "../ffi/symbols.ts";
-import { nativeSymbols } from "./backend.ts";
+import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput } from "./bytes.ts";
 import { CRC32_POLY, CRC32C_POLY, crcUpdate, slicingTables } from "./crc_js.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
@@ -25,15 +25,6 @@ const crc32cTables = slicingTables(CRC32C_POLY);
 const nativeThresholds: { crc32: number; crc32c: number } = runtimeName() === "bun"
   ? { crc32: 32, crc32c: 24 }
   : { crc32: 48, crc32c: 32 };
-
-/** The native calls once resolved (undefined: the JS path); null until the first call. */
-let resolvedSymbols: NativeSymbols | undefined | null = null;
-
-/** Resolves the backend once; a required-but-failed backend throws on every call. */
-function symbolsForKernels(): NativeSymbols | undefined {
-  if (resolvedSymbols === null) resolvedSymbols = nativeSymbols();
-  return resolvedSymbols;
-}
 
 /** Native lengths are u32; larger inputs go in chunks this size. */
 const NATIVE_CHUNK = 1 << 30;
@@ -95,7 +86,7 @@ function nativeCrc32c(symbols: NativeSymbols, bytes: Uint8Array, seed: number): 
  * ```
  */
 export function crc32Native(bytes: Uint8Array, seed: number): number | undefined {
-  const symbols = symbolsForKernels();
+  const symbols = kernelSymbols();
   return symbols && nativeCrc32(symbols, bytes, seed);
 }
 
@@ -110,7 +101,7 @@ export function crc32Native(bytes: Uint8Array, seed: number): number | undefined
  * ```
  */
 export function crc32cNative(bytes: Uint8Array, seed: number): number | undefined {
-  const symbols = symbolsForKernels();
+  const symbols = kernelSymbols();
   return symbols && nativeCrc32c(symbols, bytes, seed);
 }
 
@@ -160,7 +151,7 @@ export function crc32(data: BinaryInput, seed = 0): number {
   const bytes = data instanceof Uint8Array ? data : asBytes(data);
   checkSeed(seed);
   if (bytes.byteLength >= nativeThresholds.crc32) {
-    const symbols = symbolsForKernels();
+    const symbols = kernelSymbols();
     if (symbols) return nativeCrc32(symbols, bytes, seed);
   }
   return ~crcUpdate(crc32Tables, ~seed, bytes) >>> 0;
@@ -181,7 +172,7 @@ export function crc32c(data: BinaryInput, seed = 0): number {
   const bytes = data instanceof Uint8Array ? data : asBytes(data);
   checkSeed(seed);
   if (bytes.byteLength >= nativeThresholds.crc32c) {
-    const symbols = symbolsForKernels();
+    const symbols = kernelSymbols();
     if (symbols) return nativeCrc32c(symbols, bytes, seed);
   }
   return ~crcUpdate(crc32cTables, ~seed, bytes) >>> 0;

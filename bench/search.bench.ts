@@ -1,0 +1,127 @@
+/**
+ * Search and compare kernels against the runtime's own and npm peers, at
+ * 64 B, 4 KiB, 1 MiB and 64 MiB, each in its worst case: a full scan
+ * (nothing found; equal buffers compared). Run: `deno task bench`, or
+ * `deno run -A bench/search.bench.ts` / `bun run bench/search.bench.ts`,
+ * with `--sizes 64,4096` to narrow.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { bench } from "mitata";
+import {
+  backend,
+  compare,
+  countByte,
+  equals,
+  findAllByte,
+  indexOfAny,
+  indexOfByte,
+  indexOfSubarray,
+  lastIndexOfByte,
+  mismatch,
+} from "../mod.ts";
+import { describe, isolated, runAndReport } from "./report.ts";
+
+const args = process.argv.slice(2);
+const sizesArgument = args[args.indexOf("--sizes") + 1];
+const sizes = (args.includes("--sizes") ? sizesArgument : `64,4096,${1 << 20},${64 << 20}`).split(",").map(
+  Number,
+);
+
+function label(bytes: number): string {
+  if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
+  if (bytes >= 1024) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+// deno-lint-ignore no-explicit-any
+type Fn = (...args: any[]) => unknown;
+
+function add(group: string, name: string, bytes: number, peer: boolean, fn: Fn, ...fnArgs: unknown[]): void {
+  bench(describe({ group: `${group} ${label(bytes)}`, name, bytes, peer }), isolated(fn, ...fnArgs));
+}
+
+function countLoop(bytes: Uint8Array, byte: number): number {
+  let count = 0;
+  for (let i = 0; i < bytes.length; i++) count += bytes[i] === byte ? 1 : 0;
+  return count;
+}
+
+function findAllLoop(bytes: Uint8Array, byte: number): number[] {
+  const positions: number[] = [];
+  for (let at = bytes.indexOf(byte); at !== -1; at = bytes.indexOf(byte, at + 1)) positions.push(at);
+  return positions;
+}
+
+function mismatchLoop(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+for (const size of sizes) {
+  // Text-like bytes 0x20..0x7e without "\n" or "|", so searches for them scan everything.
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = 0x20 + ((i * 2654435761) >>> 26) % 0x5c;
+  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const twin = data.slice();
+  const twinBuffer = Buffer.from(twin.buffer);
+  // One "\n" every 64 bytes for counting and listing.
+  const lines = data.slice();
+  for (let i = 63; i < size; i += 64) lines[i] = 0x0a;
+  const needle = new TextEncoder().encode("\r\n\r\n");
+  const needleBuffer = Buffer.from(needle);
+
+  add("indexOfByte", "binlane indexOfByte", size, false, indexOfByte, data, 0x0a);
+  add("indexOfByte", "Uint8Array.prototype.indexOf", size, true, (d: Uint8Array) => d.indexOf(0x0a), data);
+  add("indexOfByte", "Buffer.prototype.indexOf", size, true, (b: Buffer) => b.indexOf(0x0a), buffer);
+
+  add("lastIndexOfByte", "binlane lastIndexOfByte", size, false, lastIndexOfByte, data, 0x0a);
+  add(
+    "lastIndexOfByte",
+    "Uint8Array.prototype.lastIndexOf",
+    size,
+    true,
+    (d: Uint8Array) => d.lastIndexOf(0x0a),
+    data,
+  );
+
+  add("countByte", "binlane countByte", size, false, countByte, lines, 0x0a);
+  add("countByte", "JS loop", size, true, countLoop, lines, 0x0a);
+
+  add("findAllByte", "binlane findAllByte", size, false, findAllByte, lines, 0x0a);
+  add("findAllByte", "indexOf loop", size, true, findAllLoop, lines, 0x0a);
+
+  add("indexOfAny", "binlane indexOfAny (4 bytes)", size, false, indexOfAny, data, [0x0a, 0x0d, 0x7c, 0x00]);
+
+  add("indexOfSubarray", "binlane indexOfSubarray", size, false, indexOfSubarray, data, needle);
+  add(
+    "indexOfSubarray",
+    "Buffer.prototype.indexOf",
+    size,
+    true,
+    (b: Buffer, n: Buffer) => b.indexOf(n),
+    buffer,
+    needleBuffer,
+  );
+
+  add("equals", "binlane equals", size, false, equals, data, twin);
+  add(
+    "equals",
+    "Buffer.prototype.equals",
+    size,
+    true,
+    (a: Buffer, b: Buffer) => a.equals(b),
+    buffer,
+    twinBuffer,
+  );
+  add("compare", "binlane compare", size, false, compare, data, twin);
+  add("compare", "Buffer.compare", size, true, Buffer.compare, buffer, twinBuffer);
+  add("mismatch", "binlane mismatch", size, false, mismatch, data, twin);
+  add("mismatch", "JS loop", size, true, mismatchLoop, data, twin);
+}
+
+const info = backend();
+await runAndReport(`search benchmarks: ${info.runtime}, ${info.path} path, CPU level ${info.cpu}`);

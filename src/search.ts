@@ -1,0 +1,456 @@
+/**
+ * Byte search and comparison: find bytes, sets of bytes and subarrays,
+ * count them, list every position, and compare buffers like memcmp.
+ *
+ * Inputs are any {@linkcode BinaryInput}. Positions are byte offsets into
+ * the input. Native kernels take inputs below 2^31 bytes; longer inputs go
+ * in 1 GiB chunks.
+ *
+ * @module
+ */
+
+import { runtimeName } from "../ffi/runtime.ts";
+import { type NativeSymbols, NOT_FOUND, REFUSED } from "../ffi/symbols.ts";
+import { kernelSymbols } from "./backend.ts";
+import { asBytes, type BinaryInput } from "./bytes.ts";
+import { BinlaneError, errorFromStatus } from "./errors.ts";
+
+/** Smallest input, in bytes, that each search kernel sends to native code. */
+export interface SearchThresholds {
+  indexOfByte: number;
+  countByte: number;
+  indexOfAny: number;
+  indexOfSubarray: number;
+  findAllByte: number;
+  mismatch: number;
+}
+
+/**
+ * The thresholds in force for this runtime, from
+ * `bench/search_threshold.bench.ts` (numbers in docs/PERFORMANCE.md). Tests
+ * set them to 0 or Infinity to drive one path through the public functions.
+ *
+ * @example
+ * ```ts
+ * import { searchThresholds } from "./search.ts";
+ *
+ * console.log(searchThresholds.indexOfByte);
+ * ```
+ */
+export const searchThresholds: SearchThresholds = runtimeName() === "bun"
+  ? { indexOfByte: 256, countByte: 64, indexOfAny: 64, indexOfSubarray: 256, findAllByte: 256, mismatch: 128 }
+  : {
+    indexOfByte: 1024,
+    countByte: 128,
+    indexOfAny: 128,
+    indexOfSubarray: 512,
+    findAllByte: 512,
+    mismatch: 256,
+  };
+
+/** Native search inputs stay below 2^31 bytes; longer ones go in chunks this size. */
+const CHUNK = 1 << 30;
+
+function bytesOf(data: BinaryInput): Uint8Array {
+  return data instanceof Uint8Array ? data : asBytes(data);
+}
+
+function checkByte(byte: number, name = "byte"): void {
+  // One comparison rejects fractions, NaN, non-numbers and values outside 0..255.
+  if ((byte & 0xff) !== byte) {
+    throw new BinlaneError("E_RANGE", `${name} must be an integer from 0 to 255, got ${String(byte)}`);
+  }
+}
+
+/** Where a forward search starts, as `TypedArray.prototype.indexOf` reads `from`. */
+function startOf(from: number, length: number): number {
+  if (!Number.isSafeInteger(from)) {
+    throw new BinlaneError("E_RANGE", `from must be a safe integer, got ${String(from)}`);
+  }
+  return from < 0 ? Math.max(0, length + from) : Math.min(from, length);
+}
+
+/** Maps a search kernel's u32 result: a position, -1, or the refusal's error. */
+function found(symbols: NativeSymbols, result: number, call: string): number {
+  if (result < REFUSED) return result;
+  if (result === NOT_FOUND) return -1;
+  throw errorFromStatus(symbols.binlane_take_status(), call);
+}
+
+function chunkAt(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end);
+}
+
+// One function per export, so each FFI call has its own call site (V8
+// inlines Deno's fast call only at monomorphic sites; see src/crc.ts).
+
+function nativeIndexOfByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number, start: number): number {
+  for (let offset = start; offset < bytes.byteLength; offset += CHUNK) {
+    const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
+    const at = found(
+      symbols,
+      symbols.binlane_index_of_byte(chunk, chunk.byteLength, byte),
+      "binlane_index_of_byte",
+    );
+    if (at >= 0) return offset + at;
+  }
+  return -1;
+}
+
+/**
+ * The first index of `byte` in `data` at or after `from`, or -1. `from`
+ * reads as in `Uint8Array.prototype.indexOf` (negative counts from the end).
+ *
+ * @example
+ * ```ts
+ * import { indexOfByte } from "@binlane/binlane";
+ *
+ * const line = new TextEncoder().encode("key=value\n");
+ * console.log(indexOfByte(line, 0x3d)); // 3
+ * console.log(indexOfByte(line, 0x3d, 4)); // -1
+ * ```
+ */
+export function indexOfByte(data: BinaryInput, byte: number, from = 0): number {
+  const bytes = bytesOf(data);
+  checkByte(byte);
+  const start = startOf(from, bytes.byteLength);
+  if (bytes.byteLength - start >= searchThresholds.indexOfByte) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeIndexOfByte(symbols, bytes, byte, start);
+  }
+  return bytes.indexOf(byte, start);
+}
+
+function nativeLastIndexOfByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number, end: number): number {
+  for (let stop = end; stop > 0; stop -= CHUNK) {
+    const begin = Math.max(0, stop - CHUNK);
+    const chunk = chunkAt(bytes, begin, stop);
+    const call = "binlane_last_index_of_byte";
+    const at = found(symbols, symbols.binlane_last_index_of_byte(chunk, chunk.byteLength, byte), call);
+    if (at >= 0) return begin + at;
+  }
+  return -1;
+}
+
+/**
+ * The last index of `byte` in `data` at or before `from` (default: the
+ * last byte), or -1; `from` reads as in `Uint8Array.prototype.lastIndexOf`.
+ *
+ * @example
+ * ```ts
+ * import { lastIndexOfByte } from "@binlane/binlane";
+ *
+ * const path = new TextEncoder().encode("a/b/c.txt");
+ * console.log(lastIndexOfByte(path, 0x2f)); // 3
+ * ```
+ */
+export function lastIndexOfByte(data: BinaryInput, byte: number, from?: number): number {
+  const bytes = bytesOf(data);
+  checkByte(byte);
+  const length = bytes.byteLength;
+  let end = length;
+  if (from !== undefined) {
+    if (!Number.isSafeInteger(from)) {
+      throw new BinlaneError("E_RANGE", `from must be a safe integer, got ${String(from)}`);
+    }
+    end = from < 0 ? length + from + 1 : Math.min(from + 1, length);
+    if (end <= 0) return -1;
+  }
+  if (end >= searchThresholds.indexOfByte) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeLastIndexOfByte(symbols, bytes, byte, end);
+  }
+  return bytes.lastIndexOf(byte, end - 1);
+}
+
+function nativeCountByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number): number {
+  let count = 0;
+  for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
+    const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
+    const result = symbols.binlane_count_byte(chunk, chunk.byteLength, byte);
+    if (result >= REFUSED) throw errorFromStatus(symbols.binlane_take_status(), "binlane_count_byte");
+    count += result;
+  }
+  return count;
+}
+
+function jsCountByte(bytes: Uint8Array, byte: number): number {
+  let count = 0;
+  for (let i = 0; i < bytes.length; i++) count += bytes[i] === byte ? 1 : 0;
+  return count;
+}
+
+/**
+ * How many times `byte` occurs in `data`.
+ *
+ * @example
+ * ```ts
+ * import { countByte } from "@binlane/binlane";
+ *
+ * const text = new TextEncoder().encode("one\ntwo\nthree\n");
+ * console.log(countByte(text, 0x0a)); // 3
+ * ```
+ */
+export function countByte(data: BinaryInput, byte: number): number {
+  const bytes = bytesOf(data);
+  checkByte(byte);
+  if (bytes.byteLength >= searchThresholds.countByte) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeCountByte(symbols, bytes, byte);
+  }
+  return jsCountByte(bytes, byte);
+}
+
+/** A byte set packed for the native call: four little-endian words and a count. */
+function packSet(set: ArrayLike<number>): [number, number, number, number] {
+  const words: [number, number, number, number] = [0, 0, 0, 0];
+  for (let i = 0; i < set.length; i++) words[i >> 2] |= set[i] << ((i & 3) * 8);
+  return [words[0] >>> 0, words[1] >>> 0, words[2] >>> 0, words[3] >>> 0];
+}
+
+function checkSet(set: ArrayLike<number>): void {
+  if (set === null || typeof set !== "object" || typeof set.length !== "number") {
+    throw new BinlaneError("E_TYPE", "bytes must be an array or typed array of byte values");
+  }
+  if (set.length > 16) {
+    throw new BinlaneError("E_RANGE", `indexOfAny takes at most 16 byte values, got ${set.length}`);
+  }
+  for (let i = 0; i < set.length; i++) checkByte(set[i], `bytes[${i}]`);
+}
+
+function nativeIndexOfAny(
+  symbols: NativeSymbols,
+  bytes: Uint8Array,
+  set: ArrayLike<number>,
+  start: number,
+): number {
+  const [w0, w1, w2, w3] = packSet(set);
+  for (let offset = start; offset < bytes.byteLength; offset += CHUNK) {
+    const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
+    const result = symbols.binlane_index_of_any(chunk, chunk.byteLength, w0, w1, w2, w3, set.length);
+    const at = found(symbols, result, "binlane_index_of_any");
+    if (at >= 0) return offset + at;
+  }
+  return -1;
+}
+
+const memberScratch = new Uint8Array(256);
+
+function jsIndexOfAny(bytes: Uint8Array, set: ArrayLike<number>, start: number): number {
+  const member = memberScratch.fill(0);
+  for (let i = 0; i < set.length; i++) member[set[i]] = 1;
+  for (let i = start; i < bytes.length; i++) if (member[bytes[i]] === 1) return i;
+  return -1;
+}
+
+/**
+ * The first index at or after `from` of any of up to 16 byte values, or -1.
+ *
+ * @example
+ * ```ts
+ * import { indexOfAny } from "@binlane/binlane";
+ *
+ * const csv = new TextEncoder().encode('name,"quoted"\n');
+ * console.log(indexOfAny(csv, [0x2c, 0x22, 0x0a])); // 4 (the comma)
+ * ```
+ */
+export function indexOfAny(data: BinaryInput, bytes: ArrayLike<number>, from = 0): number {
+  const haystack = bytesOf(data);
+  checkSet(bytes);
+  const start = startOf(from, haystack.byteLength);
+  if (haystack.byteLength - start >= searchThresholds.indexOfAny) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeIndexOfAny(symbols, haystack, bytes, start);
+  }
+  return jsIndexOfAny(haystack, bytes, start);
+}
+
+function nativeIndexOfSubarray(
+  symbols: NativeSymbols,
+  haystack: Uint8Array,
+  needle: Uint8Array,
+  start: number,
+): number {
+  // Chunks overlap by the needle's length less one, so no match straddles unseen.
+  for (let offset = start; offset + needle.byteLength <= haystack.byteLength; offset += CHUNK) {
+    const chunk = chunkAt(
+      haystack,
+      offset,
+      Math.min(offset + CHUNK + needle.byteLength - 1, haystack.byteLength),
+    );
+    const result = symbols.binlane_index_of_subarray(chunk, chunk.byteLength, needle, needle.byteLength);
+    const at = found(symbols, result, "binlane_index_of_subarray");
+    if (at >= 0) return offset + at;
+  }
+  return -1;
+}
+
+function jsIndexOfSubarray(haystack: Uint8Array, needle: Uint8Array, start: number): number {
+  const last = haystack.byteLength - needle.byteLength;
+  const first = needle[0];
+  for (
+    let at = haystack.indexOf(first, start);
+    at !== -1 && at <= last;
+    at = haystack.indexOf(first, at + 1)
+  ) {
+    let i = 1;
+    while (i < needle.byteLength && haystack[at + i] === needle[i]) i++;
+    if (i === needle.byteLength) return at;
+  }
+  return -1;
+}
+
+/**
+ * The first index at or after `from` where `needle` occurs in `haystack`,
+ * or -1. An empty needle is found at `from` (clamped to the length), as in
+ * `Buffer.prototype.indexOf`.
+ *
+ * @example
+ * ```ts
+ * import { indexOfSubarray } from "@binlane/binlane";
+ *
+ * const request = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\nbody");
+ * const endOfHeaders = indexOfSubarray(request, new TextEncoder().encode("\r\n\r\n"));
+ * console.log(endOfHeaders); // 23
+ * ```
+ */
+export function indexOfSubarray(haystack: BinaryInput, needle: BinaryInput, from = 0): number {
+  const hay = bytesOf(haystack);
+  const pattern = bytesOf(needle);
+  const start = startOf(from, hay.byteLength);
+  if (pattern.byteLength === 0) return start;
+  if (pattern.byteLength > hay.byteLength - start) return -1;
+  if (hay.byteLength - start >= searchThresholds.indexOfSubarray && pattern.byteLength < CHUNK) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeIndexOfSubarray(symbols, hay, pattern, start);
+  }
+  return jsIndexOfSubarray(hay, pattern, start);
+}
+
+function nativeFindAllByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number): Uint32Array {
+  const positions = new Uint32Array(nativeCountByte(symbols, bytes, byte));
+  let written = 0;
+  for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
+    const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
+    const out = written === 0 ? positions : positions.subarray(written);
+    const count = symbols.binlane_find_all_byte(chunk, chunk.byteLength, byte, out, out.length);
+    if (count >= REFUSED) throw errorFromStatus(symbols.binlane_take_status(), "binlane_find_all_byte");
+    for (let i = 0; offset !== 0 && i < count; i++) out[i] += offset;
+    written += count;
+  }
+  // Only a concurrent writer (a SharedArrayBuffer) can change the count between the passes.
+  return written === positions.length ? positions : positions.slice(0, written);
+}
+
+function jsFindAllByte(bytes: Uint8Array, byte: number): Uint32Array {
+  const positions: number[] = [];
+  for (let at = bytes.indexOf(byte); at !== -1; at = bytes.indexOf(byte, at + 1)) positions.push(at);
+  return Uint32Array.from(positions);
+}
+
+/**
+ * Every index of `byte` in `data`, in order: one call to split records or
+ * lines. Inputs must be under 4 GiB, so that positions fit a `Uint32Array`.
+ *
+ * @example
+ * ```ts
+ * import { findAllByte } from "@binlane/binlane";
+ *
+ * const text = new TextEncoder().encode("a\nbb\nccc\n");
+ * console.log(findAllByte(text, 0x0a)); // Uint32Array(3) [1, 4, 8]
+ * ```
+ */
+export function findAllByte(data: BinaryInput, byte: number): Uint32Array {
+  const bytes = bytesOf(data);
+  checkByte(byte);
+  if (bytes.byteLength > 0xffff_ffff) {
+    throw new BinlaneError("E_LENGTH", `findAllByte takes inputs under 4 GiB, got ${bytes.byteLength} bytes`);
+  }
+  if (bytes.byteLength >= searchThresholds.findAllByte) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeFindAllByte(symbols, bytes, byte);
+  }
+  return jsFindAllByte(bytes, byte);
+}
+
+function nativeMismatch(symbols: NativeSymbols, a: Uint8Array, b: Uint8Array, length: number): number {
+  for (let offset = 0; offset < length; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, length);
+    const left = chunkAt(a, offset, end);
+    const right = chunkAt(b, offset, end);
+    const at = found(symbols, symbols.binlane_mismatch(left, right, end - offset), "binlane_mismatch");
+    if (at >= 0) return offset + at;
+  }
+  return -1;
+}
+
+/** The first index below `length` where `a` and `b` differ, or -1. */
+function commonMismatch(a: Uint8Array, b: Uint8Array, length: number): number {
+  if (length >= searchThresholds.mismatch) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeMismatch(symbols, a, b, length);
+  }
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+/**
+ * The first index where `a` and `b` differ; the shorter length when one is
+ * a prefix of the other; -1 when they are equal.
+ *
+ * @example
+ * ```ts
+ * import { mismatch } from "@binlane/binlane";
+ *
+ * const bytes = (text: string) => new TextEncoder().encode(text);
+ * console.log(mismatch(bytes("header:1"), bytes("header:2"))); // 7
+ * console.log(mismatch(bytes("abc"), bytes("abcdef"))); // 3
+ * console.log(mismatch(bytes("abc"), bytes("abc"))); // -1
+ * ```
+ */
+export function mismatch(a: BinaryInput, b: BinaryInput): number {
+  const left = bytesOf(a);
+  const right = bytesOf(b);
+  const common = Math.min(left.byteLength, right.byteLength);
+  const at = commonMismatch(left, right, common);
+  if (at !== -1) return at;
+  return left.byteLength === right.byteLength ? -1 : common;
+}
+
+/**
+ * Whether `a` and `b` hold the same bytes.
+ *
+ * @example
+ * ```ts
+ * import { equals } from "@binlane/binlane";
+ *
+ * console.log(equals(new Uint8Array([1, 2]), new Uint16Array([0x0201]))); // true on little-endian machines
+ * ```
+ */
+export function equals(a: BinaryInput, b: BinaryInput): boolean {
+  const left = bytesOf(a);
+  const right = bytesOf(b);
+  return left.byteLength === right.byteLength && commonMismatch(left, right, left.byteLength) === -1;
+}
+
+/**
+ * Lexicographic order of `a` and `b` as unsigned bytes, like memcmp with
+ * the shorter input first when one is a prefix: -1, 0 or 1.
+ *
+ * @example
+ * ```ts
+ * import { compare } from "@binlane/binlane";
+ *
+ * const keys = ["b", "ab", "a"].map((key) => new TextEncoder().encode(key));
+ * keys.sort(compare); // a, ab, b
+ * ```
+ */
+export function compare(a: BinaryInput, b: BinaryInput): -1 | 0 | 1 {
+  const left = bytesOf(a);
+  const right = bytesOf(b);
+  const common = Math.min(left.byteLength, right.byteLength);
+  const at = commonMismatch(left, right, common);
+  if (at !== -1) return left[at] < right[at] ? -1 : 1;
+  if (left.byteLength === right.byteLength) return 0;
+  return left.byteLength < right.byteLength ? -1 : 1;
+}
