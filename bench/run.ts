@@ -10,7 +10,14 @@
 import { build } from "../build.ts";
 import { installBenchPeers } from "./peers.ts";
 
-const benchmarks = ["bench/crc.bench.ts", "bench/crc_threshold.bench.ts"];
+const benchmarks = [
+  "bench/crc.bench.ts",
+  "bench/crc_threshold.bench.ts",
+  "bench/search.bench.ts",
+  "bench/search_threshold.bench.ts",
+];
+/** The benchmarks that take `--sizes`. */
+const sized = new Set(["bench/crc.bench.ts", "bench/search.bench.ts"]);
 
 await build({ ifChanged: true, hostOnly: true });
 await installBenchPeers({ buildAddons: true });
@@ -29,7 +36,7 @@ if (hasBun()) runtimes.push(["bun", "run"]);
 let failed = false;
 for (const runtime of runtimes) {
   for (const file of benchmarks) {
-    const args = file === "bench/crc.bench.ts" ? Deno.args : [];
+    const args = sized.has(file) ? Deno.args : [];
     const status = await new Deno.Command(runtime[0], {
       args: [...runtime.slice(1), file, ...args],
       stdout: "inherit",

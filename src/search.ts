@@ -27,8 +27,17 @@ export interface SearchThresholds {
 
 /**
  * The thresholds in force for this runtime, from
- * `bench/search_threshold.bench.ts` (numbers in docs/PERFORMANCE.md). Tests
- * set them to 0 or Infinity to drive one path through the public functions.
+ * `bench/search_threshold.bench.ts` (full scans, 2026-11-21, AVX-512 x86-64).
+ * Deno's TypedArray `indexOf` is slow on short inputs (68 ns at 64 B against
+ * 38 native), so native wins early. Bun's is SIMD: native `indexOfByte`
+ * overtakes it only from 1 KiB (23.6 vs 25.5 ns), and the JS `indexOfSubarray`,
+ * which skips to the needle's first byte with it, won up to 8 KiB when that
+ * byte never occurs. `findAllByte` natively counts, then lists: with no match
+ * it lost in Bun at 4 KiB (125 vs 104 ns); with a match every 64 bytes the
+ * single JS pass costs far more (79 vs 33 ns at 64 B). Deno's `mismatch`
+ * (two buffers, ~50 ns a call) stays in JS to 128 B, where a byte loop
+ * measured 24 ns at 64 B. Tests set these to 0
+ * or Infinity to drive one path through the public functions.
  *
  * @example
  * ```ts
@@ -38,15 +47,15 @@ export interface SearchThresholds {
  * ```
  */
 export const searchThresholds: SearchThresholds = runtimeName() === "bun"
-  ? { indexOfByte: 256, countByte: 64, indexOfAny: 64, indexOfSubarray: 256, findAllByte: 256, mismatch: 128 }
-  : {
+  ? {
     indexOfByte: 1024,
-    countByte: 128,
+    countByte: 16,
     indexOfAny: 128,
-    indexOfSubarray: 512,
-    findAllByte: 512,
-    mismatch: 256,
-  };
+    indexOfSubarray: 8192,
+    findAllByte: 256,
+    mismatch: 64,
+  }
+  : { indexOfByte: 64, countByte: 32, indexOfAny: 64, indexOfSubarray: 256, findAllByte: 64, mismatch: 128 };
 
 /** Native search inputs stay below 2^31 bytes; longer ones go in chunks this size. */
 const CHUNK = 1 << 30;
@@ -327,8 +336,32 @@ export function indexOfSubarray(haystack: BinaryInput, needle: BinaryInput, from
   return jsIndexOfSubarray(hay, pattern, start);
 }
 
+/**
+ * In Deno every new ArrayBuffer costs ~600 ns (measured with Deno 2.9.6,
+ * against ~6 ns in Bun), while a view into an existing one costs ~22 ns. So,
+ * as Node's Buffer pool does, Deno's small results are views carved from a
+ * shared 64 KiB buffer; large ones, and all of Bun's, get their own.
+ */
+const pooledResults = runtimeName() === "deno";
+const POOL_BYTES = 64 * 1024;
+const POOLED_MAX_BYTES = 4096;
+let pool = new ArrayBuffer(0);
+let poolOffset = 0;
+
+function positionsArray(count: number): Uint32Array {
+  const bytes = count * 4;
+  if (!pooledResults || bytes > POOLED_MAX_BYTES) return new Uint32Array(count);
+  if (poolOffset + bytes > pool.byteLength) {
+    pool = new ArrayBuffer(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const view = new Uint32Array(pool, poolOffset, count);
+  poolOffset += bytes;
+  return view;
+}
+
 function nativeFindAllByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number): Uint32Array {
-  const positions = new Uint32Array(nativeCountByte(symbols, bytes, byte));
+  const positions = positionsArray(nativeCountByte(symbols, bytes, byte));
   let written = 0;
   for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
     const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
@@ -343,14 +376,20 @@ function nativeFindAllByte(symbols: NativeSymbols, bytes: Uint8Array, byte: numb
 }
 
 function jsFindAllByte(bytes: Uint8Array, byte: number): Uint32Array {
-  const positions: number[] = [];
-  for (let at = bytes.indexOf(byte); at !== -1; at = bytes.indexOf(byte, at + 1)) positions.push(at);
-  return Uint32Array.from(positions);
+  const found: number[] = [];
+  for (let at = bytes.indexOf(byte); at !== -1; at = bytes.indexOf(byte, at + 1)) found.push(at);
+  const positions = positionsArray(found.length);
+  positions.set(found);
+  return positions;
 }
 
 /**
  * Every index of `byte` in `data`, in order: one call to split records or
  * lines. Inputs must be under 4 GiB, so that positions fit a `Uint32Array`.
+ * In Deno, a result of up to 1024 positions is a view into a buffer shared
+ * with other small results (new buffers cost Deno ~600 ns each); it is
+ * yours to read and write, but copy it (`slice()`) before transferring its
+ * `buffer`.
  *
  * @example
  * ```ts
