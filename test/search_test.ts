@@ -242,3 +242,19 @@ if (native) {
     assert.equal(mismatch(data, twin), boundary + 100);
   }, 120_000);
 }
+
+test("small findAllByte results stay independent of each other (Deno pools them)", () => {
+  const random = seededRandom(4242);
+  const kept: { result: Uint32Array; expected: number[] }[] = [];
+  everyPath((path) => {
+    for (let i = 0; i < 3000; i++) {
+      const data = Uint8Array.from({ length: (random() * 200) | 0 }, () => (random() * 4) | 0);
+      const result = findAllByte(data, 1);
+      kept.push({ result, expected: oracle.all(data, 1) });
+      if (i % 7 === 0) result.fill(0xffff_ffff).set(oracle.all(data, 1)); // writes stay inside the result
+    }
+    kept.forEach(({ result, expected }, i) =>
+      assert.deepEqual(Array.from(result), expected, `${path} result ${i}`)
+    );
+  });
+});
