@@ -164,16 +164,36 @@ pub fn Vectorized(comptime width: usize) type {
             const last: Block = @splat(needle[needle.len - 1]);
             const middle = needle[1 .. needle.len - 1];
             var start: usize = 0;
-            while (start + needle.len - 1 + width <= haystack.len) : (start += width) {
-                var candidates = equalMask(load(haystack, start), first) &
-                    equalMask(load(haystack, start + needle.len - 1), last);
-                while (candidates != 0) : (candidates &= candidates -% 1) {
-                    const at = start + @ctz(candidates);
-                    if (std.mem.eql(u8, haystack[at + 1 ..][0..middle.len], middle)) return at;
+            // Four blocks per test while nothing matches: most of a long scan.
+            while (start + needle.len - 1 + unroll * width <= haystack.len) : (start += unroll * width) {
+                var masks: [unroll]Mask = undefined;
+                inline for (0..unroll) |u| {
+                    const at = start + u * width;
+                    masks[u] = equalMask(load(haystack, at), first) &
+                        equalMask(load(haystack, at + needle.len - 1), last);
                 }
+                if (masks[0] | masks[1] | masks[2] | masks[3] == 0) continue;
+                inline for (0..unroll) |u| {
+                    if (confirm(haystack, start + u * width, masks[u], middle)) |at| return at;
+                }
+            }
+            while (start + needle.len - 1 + width <= haystack.len) : (start += width) {
+                const candidates = equalMask(load(haystack, start), first) &
+                    equalMask(load(haystack, start + needle.len - 1), last);
+                if (confirm(haystack, start, candidates, middle)) |at| return at;
             }
             const tail = scalar.indexOfSubarray(haystack[start..], needle) orelse return null;
             return start + tail;
+        }
+
+        /// The first candidate in a block whose middle bytes match too.
+        inline fn confirm(haystack: []const u8, start: usize, candidates_in: Mask, middle: []const u8) ?usize {
+            var candidates = candidates_in;
+            while (candidates != 0) : (candidates &= candidates -% 1) {
+                const at = start + @ctz(candidates);
+                if (std.mem.eql(u8, haystack[at + 1 ..][0..middle.len], middle)) return at;
+            }
+            return null;
         }
 
         pub fn findAllByte(data: []const u8, byte: u8, out: []u32) usize {
