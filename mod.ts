@@ -24,6 +24,21 @@ export {
 } from "./src/backend.ts";
 export type { BinaryInput } from "./src/bytes.ts";
 export { crc32, crc32c } from "./src/crc.ts";
+export {
+  type ArrayOf,
+  byteSwap16,
+  byteSwap32,
+  byteSwap64,
+  decodeNumbers,
+  decodeNumbersInto,
+  encodeNumbers,
+  encodeNumbersInto,
+  type Endian,
+  type EndianOptions,
+  type NumberArrays,
+  type NumberType,
+  type NumericArray,
+} from "./src/endian.ts";
 export { BinlaneError, type BinlaneErrorCode, type BinlaneErrorOptions } from "./src/errors.ts";
 export { type AllocOptions, NativeBuffer, type NativeStats, nativeStats } from "./src/native_buffer.ts";
 export {

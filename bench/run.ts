@@ -15,9 +15,10 @@ const benchmarks = [
   "bench/crc_threshold.bench.ts",
   "bench/search.bench.ts",
   "bench/search_threshold.bench.ts",
+  "bench/endian.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
-const sized = new Set(["bench/crc.bench.ts", "bench/search.bench.ts"]);
+const sized = new Set(["bench/crc.bench.ts", "bench/search.bench.ts", "bench/endian.bench.ts"]);
 
 await build({ ifChanged: true, hostOnly: true });
 await installBenchPeers({ buildAddons: true });

@@ -85,6 +85,7 @@ export const symbols = {
   binlane_index_of_subarray: { parameters: ["buffer", "u32", "buffer", "u32"], result: "u32" },
   binlane_find_all_byte: { parameters: ["buffer", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_mismatch: { parameters: ["buffer", "buffer", "u32"], result: "u32" },
+  binlane_copy_swap: { parameters: ["buffer", "buffer", "u32", "u32"], result: "u32" },
   binlane_alloc: { parameters: ["u64", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_free: { parameters: ["u64", "u64"], result: "u32" },
   binlane_stats: { parameters: ["buffer", "u32"], result: "u32" },

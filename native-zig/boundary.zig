@@ -167,6 +167,26 @@ export fn binlane_mismatch(a: ?[*]const u8, b: ?[*]const u8, len: u32) u32 {
     return position(cpu.active().mismatch(left.ptr, right.ptr, len));
 }
 
+/// Reverses the bytes of each `size`-byte element (2, 4 or 8) of `src` into
+/// `dst`, both `len` bytes; `dst` may be `src` (in place). `len` must be a
+/// multiple of `size`. Returns a status. Memory that overlaps other than
+/// exactly is refused by TypeScript before the call; here the pointers are
+/// either equal or the caller's copies are disjoint.
+export fn binlane_copy_swap(dst: ?[*]u8, src: ?[*]const u8, len: u32, size: u32) u32 {
+    const from = bytesOrNull(src, len) orelse return code(.invalid_argument);
+    const to_ptr = dst orelse if (len == 0) return code(.ok) else return code(.invalid_argument);
+    const table = cpu.active();
+    const swap = switch (size) {
+        2 => table.copy_swap16,
+        4 => table.copy_swap32,
+        8 => table.copy_swap64,
+        else => return code(.invalid_argument),
+    };
+    if (len % size != 0) return code(.length);
+    if (len != 0) swap(to_ptr, from.ptr, len);
+    return code(.ok);
+}
+
 /// Same signature as the CRC exports, doing nothing: the benchmarks' measure
 /// of what a call costs.
 export fn binlane_noop(data: ?[*]const u8, len: u32, seed: u32) u32 {

@@ -6,6 +6,7 @@ const builtin = @import("builtin");
 const config = @import("config.zig");
 const crc = @import("crc/crc.zig");
 const search = @import("search.zig");
+const endian = @import("endian.zig");
 
 /// Returned by search kernels for "no such position".
 pub const none: usize = std.math.maxInt(usize);
@@ -16,6 +17,8 @@ pub const AnyFn = *const fn (data: [*]const u8, len: usize, set: [*]const u8, se
 pub const PairFn = *const fn (a: [*]const u8, a_len: usize, b: [*]const u8, b_len: usize) callconv(.c) usize;
 pub const FindAllFn = *const fn (data: [*]const u8, len: usize, byte: u8, out: [*]u32, capacity: usize) callconv(.c) usize;
 pub const MismatchFn = *const fn (a: [*]const u8, b: [*]const u8, len: usize) callconv(.c) usize;
+/// Reverses each `size`-byte element of `src` into `dst`; they may be the same.
+pub const CopySwapFn = *const fn (dst: [*]u8, src: [*]const u8, len: usize) callconv(.c) void;
 
 pub const KernelTable = extern struct {
     crc32: Crc32Fn,
@@ -27,6 +30,9 @@ pub const KernelTable = extern struct {
     index_of_subarray: PairFn,
     find_all_byte: FindAllFn,
     mismatch: MismatchFn,
+    copy_swap16: CopySwapFn,
+    copy_swap32: CopySwapFn,
+    copy_swap64: CopySwapFn,
 };
 
 /// Which implementations a table holds.
@@ -81,6 +87,15 @@ fn SearchFns(comptime mode: Mode) type {
     };
 }
 
+fn copySwapFn(comptime mode: Mode, comptime size: usize) CopySwapFn {
+    const Impl = if (mode == .simd and config.simd_enabled) endian.Vectorized(vectorWidth()) else endian.scalar;
+    return &struct {
+        fn copySwap(dst: [*]u8, src: [*]const u8, len: usize) callconv(.c) void {
+            Impl.copySwap(size, dst[0..len], src[0..len]);
+        }
+    }.copySwap;
+}
+
 /// This object's kernels: `.simd` as its CPU features allow, or `.scalar`
 /// for the reference level.
 pub fn table(comptime mode: Mode) KernelTable {
@@ -95,5 +110,8 @@ pub fn table(comptime mode: Mode) KernelTable {
         .index_of_subarray = &S.indexOfSubarray,
         .find_all_byte = &S.findAllByte,
         .mismatch = &S.mismatch,
+        .copy_swap16 = copySwapFn(mode, 2),
+        .copy_swap32 = copySwapFn(mode, 4),
+        .copy_swap64 = copySwapFn(mode, 8),
     };
 }

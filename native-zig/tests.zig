@@ -103,3 +103,35 @@ test "mismatch at every width finds the first difference at every position" {
         }
     }
 }
+
+const endian = @import("endian.zig");
+
+test "byte swaps at every width equal the scalar reference, in place and copying" {
+    var prng = std.Random.DefaultPrng.init(0x5a5a);
+    var src: [600]u8 = undefined;
+    var want: [600]u8 = undefined;
+    var got: [600]u8 = undefined;
+    prng.random().bytes(&src);
+    inline for (.{ 16, 32, 64 }) |width| {
+        inline for (.{ 2, 4, 8 }) |size| {
+            for (0..64) |offset| {
+                var len: usize = 0;
+                while (offset + len <= 520) : (len += size) {
+                    const input = src[offset..][0..len];
+                    endian.scalar.copySwap(size, want[0..len], input);
+                    endian.Vectorized(width).copySwap(size, got[0..len], input);
+                    try std.testing.expectEqualSlices(u8, want[0..len], got[0..len]);
+                    @memcpy(got[offset..][0..len], input);
+                    endian.Vectorized(width).copySwap(size, got[offset..][0..len], got[offset..][0..len]);
+                    try std.testing.expectEqualSlices(u8, want[0..len], got[offset..][0..len]);
+                }
+            }
+        }
+    }
+    // The reference itself, against @byteSwap.
+    const word: u32 = 0x0102_0304;
+    var bytes: [4]u8 = undefined;
+    std.mem.writeInt(u32, &bytes, word, .little);
+    endian.scalar.copySwap(4, &bytes, &bytes);
+    try std.testing.expectEqual(@byteSwap(word), std.mem.readInt(u32, &bytes, .little));
+}

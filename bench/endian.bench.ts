@@ -1,0 +1,106 @@
+/**
+ * Byte swaps and endian decoding against `Buffer.prototype.swap16/32/64` and
+ * DataView loops, at 64 B, 4 KiB, 1 MiB and 64 MiB; then binlane's JS path
+ * against native from 16 B to 4 KiB, which chose the swap threshold in
+ * src/endian.ts. Run: `deno run -A bench/endian.bench.ts` or
+ * `bun run bench/endian.bench.ts` (`--sizes 64,4096` narrows the first part).
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { bench } from "mitata";
+import { backend, byteSwap16, byteSwap32, byteSwap64, decodeNumbersInto, encodeNumbersInto } from "../mod.ts";
+import { endianThresholds } from "../src/endian.ts";
+import { describe, isolated, runAndReport } from "./report.ts";
+
+const args = process.argv.slice(2);
+const sizes =
+  (args.includes("--sizes") ? args[args.indexOf("--sizes") + 1] : `64,4096,${1 << 20},${64 << 20}`)
+    .split(",").map(Number);
+
+function label(bytes: number): string {
+  if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
+  if (bytes >= 1024) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+// deno-lint-ignore no-explicit-any
+type Fn = (...args: any[]) => unknown;
+
+function add(group: string, name: string, bytes: number, peer: boolean, fn: Fn, ...fnArgs: unknown[]): void {
+  bench(describe({ group: `${group} ${label(bytes)}`, name, bytes, peer }), isolated(fn, ...fnArgs));
+}
+
+function dataViewSwap32(view: DataView): void {
+  for (let i = 0; i < view.byteLength; i += 4) view.setUint32(i, view.getUint32(i, true), false);
+}
+
+function dataViewDecode64(view: DataView, out: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, false);
+}
+
+function dataViewEncode64(values: Float64Array, view: DataView): void {
+  for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i], false);
+}
+
+for (const size of sizes) {
+  const bytes = new Uint8Array(size).map((_, i) => i * 7);
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(bytes.buffer);
+  const doubles = new Float64Array(size / 8).map((_, i) => i * 1.5);
+  const decoded = new Float64Array(size / 8);
+
+  add("swap16", "binlane byteSwap16", size, false, byteSwap16, bytes);
+  add("swap16", "Buffer.prototype.swap16", size, true, (b: Buffer) => b.swap16(), buffer);
+  add("swap32", "binlane byteSwap32", size, false, byteSwap32, bytes);
+  add("swap32", "Buffer.prototype.swap32", size, true, (b: Buffer) => b.swap32(), buffer);
+  add("swap32", "DataView loop", size, true, dataViewSwap32, view);
+  add("swap64", "binlane byteSwap64", size, false, byteSwap64, bytes);
+  add("swap64", "Buffer.prototype.swap64", size, true, (b: Buffer) => b.swap64(), buffer);
+  const big = { endian: "big" } as const;
+  add("decode float64 BE", "binlane decodeNumbersInto", size, false, decodeNumbersInto, bytes, decoded, big);
+  add("decode float64 BE", "DataView loop", size, true, dataViewDecode64, view, decoded);
+  add("encode float64 BE", "binlane encodeNumbersInto", size, false, encodeNumbersInto, doubles, bytes, big);
+  add("encode float64 BE", "DataView loop", size, true, dataViewEncode64, doubles, view);
+}
+
+// Where native overtakes binlane's own JS path.
+const thresholdSizes = [16, 32, 64, 128, 256, 512, 1024, 4096];
+const thresholdKeys: { size: number; path: string; key: string }[] = [];
+for (const size of thresholdSizes) {
+  const bytes = new Uint8Array(size);
+  for (const path of ["js", "native"] as const) {
+    const key = describe({
+      group: `threshold swap32 ${size} B`,
+      name: `${path} path`,
+      bytes: size,
+      peer: false,
+    });
+    thresholdKeys.push({ size, path, key });
+    // mitata runs a generator's setup once, before it measures what it yields.
+    bench(key, function* () {
+      endianThresholds.swap = path === "js" ? Infinity : 0;
+      yield isolated(byteSwap32, bytes);
+    });
+  }
+}
+
+const info = backend();
+const averages = await runAndReport(
+  `endian benchmarks: ${info.runtime}, ${info.path} path, CPU level ${info.cpu}`,
+);
+if (info.path === "native") {
+  const ns = (size: number, path: string) =>
+    averages.get(thresholdKeys.find((k) => k.size === size && k.path === path)!.key)!;
+  let threshold = Infinity;
+  for (
+    let i = thresholdSizes.length - 1;
+    i >= 0 && ns(thresholdSizes[i], "native") < ns(thresholdSizes[i], "js");
+    i--
+  ) {
+    threshold = thresholdSizes[i];
+  }
+  console.log(`\n## crossover\nswap: native from ${threshold} bytes in ${info.runtime}`);
+}
