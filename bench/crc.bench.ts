@@ -17,25 +17,13 @@ import { bench, do_not_optimize } from "mitata";
 import { backend, crc32, crc32c } from "../mod.ts";
 import { nativeLibrary } from "../src/backend.ts";
 import { crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
-import { describe, isolated, runAndReport } from "./report.ts";
+import { benchSizes, describe, isolated, runAndReport, sizeLabel } from "./report.ts";
 
 // deno-lint-ignore no-explicit-any
 const anyGlobal = globalThis as any;
 const runtime = backend().runtime;
 
-function argument(name: string): string | undefined {
-  const args: string[] = anyGlobal.Deno?.args ?? anyGlobal.process?.argv.slice(2) ?? [];
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
-}
-
-const sizes = (argument("--sizes") ?? `64,4096,${1 << 20},${64 << 20}`).split(",").map(Number);
-
-function label(bytes: number): string {
-  if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
-  if (bytes >= 1024) return `${bytes / 1024} KiB`;
-  return `${bytes} B`;
-}
+const sizes = benchSizes();
 
 type Checksum = (data: Uint8Array) => number;
 
@@ -96,8 +84,8 @@ for (const size of sizes) {
     for (const [name, fn, peer] of list) {
       if (!fn) continue;
       if (name.startsWith("binlane native") && !nativeLibrary()) continue;
-      if (fn(data) !== expected) throw new Error(`${name} disagrees on ${kernel} of ${label(size)}`);
-      const key = describe({ group: `${kernel} ${label(size)}`, name, bytes: size, peer });
+      if (fn(data) !== expected) throw new Error(`${name} disagrees on ${kernel} of ${sizeLabel(size)}`);
+      const key = describe({ group: `${kernel} ${sizeLabel(size)}`, name, bytes: size, peer });
       bench(key, isolated(fn, data));
     }
   }

@@ -9,29 +9,12 @@
  */
 
 import { Buffer } from "node:buffer";
-import process from "node:process";
 import { bench } from "mitata";
 import { backend, byteSwap16, byteSwap32, byteSwap64, decodeNumbersInto, encodeNumbersInto } from "../mod.ts";
 import { endianThresholds } from "../src/endian.ts";
-import { describe, isolated, runAndReport } from "./report.ts";
+import { addBench, benchSizes, describe, isolated, runAndReport } from "./report.ts";
 
-const args = process.argv.slice(2);
-const sizes =
-  (args.includes("--sizes") ? args[args.indexOf("--sizes") + 1] : `64,4096,${1 << 20},${64 << 20}`)
-    .split(",").map(Number);
-
-function label(bytes: number): string {
-  if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
-  if (bytes >= 1024) return `${bytes / 1024} KiB`;
-  return `${bytes} B`;
-}
-
-// deno-lint-ignore no-explicit-any
-type Fn = (...args: any[]) => unknown;
-
-function add(group: string, name: string, bytes: number, peer: boolean, fn: Fn, ...fnArgs: unknown[]): void {
-  bench(describe({ group: `${group} ${label(bytes)}`, name, bytes, peer }), isolated(fn, ...fnArgs));
-}
+const sizes = benchSizes();
 
 function dataViewSwap32(view: DataView): void {
   for (let i = 0; i < view.byteLength; i += 4) view.setUint32(i, view.getUint32(i, true), false);
@@ -52,18 +35,36 @@ for (const size of sizes) {
   const doubles = new Float64Array(size / 8).map((_, i) => i * 1.5);
   const decoded = new Float64Array(size / 8);
 
-  add("swap16", "binlane byteSwap16", size, false, byteSwap16, bytes);
-  add("swap16", "Buffer.prototype.swap16", size, true, (b: Buffer) => b.swap16(), buffer);
-  add("swap32", "binlane byteSwap32", size, false, byteSwap32, bytes);
-  add("swap32", "Buffer.prototype.swap32", size, true, (b: Buffer) => b.swap32(), buffer);
-  add("swap32", "DataView loop", size, true, dataViewSwap32, view);
-  add("swap64", "binlane byteSwap64", size, false, byteSwap64, bytes);
-  add("swap64", "Buffer.prototype.swap64", size, true, (b: Buffer) => b.swap64(), buffer);
+  addBench("swap16", "binlane byteSwap16", size, false, byteSwap16, bytes);
+  addBench("swap16", "Buffer.prototype.swap16", size, true, (b: Buffer) => b.swap16(), buffer);
+  addBench("swap32", "binlane byteSwap32", size, false, byteSwap32, bytes);
+  addBench("swap32", "Buffer.prototype.swap32", size, true, (b: Buffer) => b.swap32(), buffer);
+  addBench("swap32", "DataView loop", size, true, dataViewSwap32, view);
+  addBench("swap64", "binlane byteSwap64", size, false, byteSwap64, bytes);
+  addBench("swap64", "Buffer.prototype.swap64", size, true, (b: Buffer) => b.swap64(), buffer);
   const big = { endian: "big" } as const;
-  add("decode float64 BE", "binlane decodeNumbersInto", size, false, decodeNumbersInto, bytes, decoded, big);
-  add("decode float64 BE", "DataView loop", size, true, dataViewDecode64, view, decoded);
-  add("encode float64 BE", "binlane encodeNumbersInto", size, false, encodeNumbersInto, doubles, bytes, big);
-  add("encode float64 BE", "DataView loop", size, true, dataViewEncode64, doubles, view);
+  addBench(
+    "decode float64 BE",
+    "binlane decodeNumbersInto",
+    size,
+    false,
+    decodeNumbersInto,
+    bytes,
+    decoded,
+    big,
+  );
+  addBench("decode float64 BE", "DataView loop", size, true, dataViewDecode64, view, decoded);
+  addBench(
+    "encode float64 BE",
+    "binlane encodeNumbersInto",
+    size,
+    false,
+    encodeNumbersInto,
+    doubles,
+    bytes,
+    big,
+  );
+  addBench("encode float64 BE", "DataView loop", size, true, dataViewEncode64, doubles, view);
 }
 
 // Where native overtakes binlane's own JS path.

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { do_not_optimize, run } from "mitata";
+import process from "node:process";
+import { bench, do_not_optimize, run } from "mitata";
 
 /** One benchmark's identity for the report. */
 export interface Entry {
@@ -31,6 +32,33 @@ export function isolated(fn: (...args: any[]) => unknown, ...args: unknown[]): (
   const names = args.map((_, i) => `a${i}`);
   const make = new Function("fn", "sink", ...names, `return () => sink(fn(${names.join(", ")}));`);
   return make(fn, do_not_optimize, ...args);
+}
+
+/** "64 B", "4 KiB", "1 MiB". */
+export function sizeLabel(bytes: number): string {
+  if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
+  if (bytes >= 1024) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+/** Sizes from `--sizes 64,4096`, or the standard 64 B, 4 KiB, 1 MiB and 64 MiB. */
+export function benchSizes(): number[] {
+  const args = process.argv.slice(2);
+  const given = args.includes("--sizes") ? args[args.indexOf("--sizes") + 1] : undefined;
+  return (given ?? `64,4096,${1 << 20},${64 << 20}`).split(",").map(Number);
+}
+
+/** Registers `fn(...args)` as an isolated benchmark in `group` at `bytes`. */
+export function addBench(
+  group: string,
+  name: string,
+  bytes: number,
+  peer: boolean,
+  // deno-lint-ignore no-explicit-any
+  fn: (...args: any[]) => unknown,
+  ...args: unknown[]
+): void {
+  bench(describe({ group: `${group} ${sizeLabel(bytes)}`, name, bytes, peer }), isolated(fn, ...args));
 }
 
 /** Records what a benchmark name means, for the report. */

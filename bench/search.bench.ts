@@ -9,8 +9,6 @@
  */
 
 import { Buffer } from "node:buffer";
-import process from "node:process";
-import { bench } from "mitata";
 import {
   backend,
   compare,
@@ -23,26 +21,9 @@ import {
   lastIndexOfByte,
   mismatch,
 } from "../mod.ts";
-import { describe, isolated, runAndReport } from "./report.ts";
+import { addBench, benchSizes, runAndReport } from "./report.ts";
 
-const args = process.argv.slice(2);
-const sizesArgument = args[args.indexOf("--sizes") + 1];
-const sizes = (args.includes("--sizes") ? sizesArgument : `64,4096,${1 << 20},${64 << 20}`).split(",").map(
-  Number,
-);
-
-function label(bytes: number): string {
-  if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
-  if (bytes >= 1024) return `${bytes / 1024} KiB`;
-  return `${bytes} B`;
-}
-
-// deno-lint-ignore no-explicit-any
-type Fn = (...args: any[]) => unknown;
-
-function add(group: string, name: string, bytes: number, peer: boolean, fn: Fn, ...fnArgs: unknown[]): void {
-  bench(describe({ group: `${group} ${label(bytes)}`, name, bytes, peer }), isolated(fn, ...fnArgs));
-}
+const sizes = benchSizes();
 
 function countLoop(bytes: Uint8Array, byte: number): number {
   let count = 0;
@@ -74,12 +55,19 @@ for (const size of sizes) {
   const needle = new TextEncoder().encode("\r\n\r\n");
   const needleBuffer = Buffer.from(needle);
 
-  add("indexOfByte", "binlane indexOfByte", size, false, indexOfByte, data, 0x0a);
-  add("indexOfByte", "Uint8Array.prototype.indexOf", size, true, (d: Uint8Array) => d.indexOf(0x0a), data);
-  add("indexOfByte", "Buffer.prototype.indexOf", size, true, (b: Buffer) => b.indexOf(0x0a), buffer);
+  addBench("indexOfByte", "binlane indexOfByte", size, false, indexOfByte, data, 0x0a);
+  addBench(
+    "indexOfByte",
+    "Uint8Array.prototype.indexOf",
+    size,
+    true,
+    (d: Uint8Array) => d.indexOf(0x0a),
+    data,
+  );
+  addBench("indexOfByte", "Buffer.prototype.indexOf", size, true, (b: Buffer) => b.indexOf(0x0a), buffer);
 
-  add("lastIndexOfByte", "binlane lastIndexOfByte", size, false, lastIndexOfByte, data, 0x0a);
-  add(
+  addBench("lastIndexOfByte", "binlane lastIndexOfByte", size, false, lastIndexOfByte, data, 0x0a);
+  addBench(
     "lastIndexOfByte",
     "Uint8Array.prototype.lastIndexOf",
     size,
@@ -88,16 +76,21 @@ for (const size of sizes) {
     data,
   );
 
-  add("countByte", "binlane countByte", size, false, countByte, lines, 0x0a);
-  add("countByte", "JS loop", size, true, countLoop, lines, 0x0a);
+  addBench("countByte", "binlane countByte", size, false, countByte, lines, 0x0a);
+  addBench("countByte", "JS loop", size, true, countLoop, lines, 0x0a);
 
-  add("findAllByte", "binlane findAllByte", size, false, findAllByte, lines, 0x0a);
-  add("findAllByte", "indexOf loop", size, true, findAllLoop, lines, 0x0a);
+  addBench("findAllByte", "binlane findAllByte", size, false, findAllByte, lines, 0x0a);
+  addBench("findAllByte", "indexOf loop", size, true, findAllLoop, lines, 0x0a);
 
-  add("indexOfAny", "binlane indexOfAny (4 bytes)", size, false, indexOfAny, data, [0x0a, 0x0d, 0x7c, 0x00]);
+  addBench("indexOfAny", "binlane indexOfAny (4 bytes)", size, false, indexOfAny, data, [
+    0x0a,
+    0x0d,
+    0x7c,
+    0x00,
+  ]);
 
-  add("indexOfSubarray", "binlane indexOfSubarray", size, false, indexOfSubarray, data, needle);
-  add(
+  addBench("indexOfSubarray", "binlane indexOfSubarray", size, false, indexOfSubarray, data, needle);
+  addBench(
     "indexOfSubarray",
     "Buffer.prototype.indexOf",
     size,
@@ -107,8 +100,8 @@ for (const size of sizes) {
     needleBuffer,
   );
 
-  add("equals", "binlane equals", size, false, equals, data, twin);
-  add(
+  addBench("equals", "binlane equals", size, false, equals, data, twin);
+  addBench(
     "equals",
     "Buffer.prototype.equals",
     size,
@@ -117,10 +110,10 @@ for (const size of sizes) {
     buffer,
     twinBuffer,
   );
-  add("compare", "binlane compare", size, false, compare, data, twin);
-  add("compare", "Buffer.compare", size, true, Buffer.compare, buffer, twinBuffer);
-  add("mismatch", "binlane mismatch", size, false, mismatch, data, twin);
-  add("mismatch", "JS loop", size, true, mismatchLoop, data, twin);
+  addBench("compare", "binlane compare", size, false, compare, data, twin);
+  addBench("compare", "Buffer.compare", size, true, Buffer.compare, buffer, twinBuffer);
+  addBench("mismatch", "binlane mismatch", size, false, mismatch, data, twin);
+  addBench("mismatch", "JS loop", size, true, mismatchLoop, data, twin);
 }
 
 const info = backend();

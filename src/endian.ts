@@ -231,6 +231,16 @@ function checkNumericArray(array: NumericArray, name: string): void {
   }
 }
 
+function checkWholeElements(src: Uint8Array, size: number): void {
+  if (src.byteLength % size !== 0) {
+    throw new BinlaneError(
+      "E_LENGTH",
+      `${src.byteLength} bytes are not a whole number of ${size}-byte elements`,
+      { offset: src.byteLength - (src.byteLength % size) },
+    );
+  }
+}
+
 /** Copies `src` into `dst` (at least as long) as `size`-byte elements, swapping if asked. */
 function copyOrdered(dst: Uint8Array, src: Uint8Array, size: number, endian: Endian): void {
   if (size === 1 || endian === hostEndian) {
@@ -312,13 +322,7 @@ export function decodeNumbersInto(
   const endian = checkEndian(options);
   const src = asBytes(bytes);
   const size = target.BYTES_PER_ELEMENT;
-  if (src.byteLength % size !== 0) {
-    throw new BinlaneError(
-      "E_LENGTH",
-      `${src.byteLength} bytes are not a whole number of ${size}-byte elements`,
-      { offset: src.byteLength - (src.byteLength % size) },
-    );
-  }
+  checkWholeElements(src, size);
   const dst = asBytes(target);
   if (dst.byteLength < src.byteLength) {
     throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${src.byteLength} needed`);
@@ -352,13 +356,7 @@ export function decodeNumbers<T extends NumberType>(
   }
   const src = asBytes(bytes);
   const size = constructors[type].BYTES_PER_ELEMENT;
-  if (src.byteLength % size !== 0) {
-    throw new BinlaneError(
-      "E_LENGTH",
-      `${src.byteLength} bytes are not a whole number of ${size}-byte elements`,
-      { offset: src.byteLength - (src.byteLength % size) },
-    );
-  }
+  checkWholeElements(src, size);
   const out = new Constructor(src.byteLength / size);
   decodeNumbersInto(src, out, options);
   return out as ArrayOf<T>;
