@@ -124,7 +124,16 @@ if (installed("qemu-aarch64")) {
 
 const denoTest = [deno, "test", "--allow-all", "--v8-flags=--expose-gc", "test/"];
 // Every JSDoc example runs, so the documentation cannot drift from the API.
-await step("documentation examples", [deno, "test", "--doc", "--allow-all", "mod.ts", "src/", "ffi/"]);
+await step("documentation examples", [
+  deno,
+  "test",
+  "--doc",
+  "--allow-all",
+  "README.md",
+  "mod.ts",
+  "src/",
+  "ffi/",
+]);
 await step("suite under Deno", denoTest);
 await step("suite under Deno, JS path", denoTest, { BINLANE_BACKEND: "js" });
 if (installed("bun")) {
