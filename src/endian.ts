@@ -231,6 +231,12 @@ function checkNumericArray(array: NumericArray, name: string): void {
   }
 }
 
+function checkRoom(dst: Uint8Array, needed: number): void {
+  if (dst.byteLength < needed) {
+    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${needed} needed`);
+  }
+}
+
 function checkWholeElements(src: Uint8Array, size: number): void {
   if (src.byteLength % size !== 0) {
     throw new BinlaneError(
@@ -275,9 +281,7 @@ export function encodeNumbersInto(
   const endian = checkEndian(options);
   const src = asBytes(array);
   const dst = asBytes(target);
-  if (dst.byteLength < src.byteLength) {
-    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${src.byteLength} needed`);
-  }
+  checkRoom(dst, src.byteLength);
   copyOrdered(dst, src, array.BYTES_PER_ELEMENT, endian);
   return src.byteLength;
 }
@@ -324,9 +328,7 @@ export function decodeNumbersInto(
   const size = target.BYTES_PER_ELEMENT;
   checkWholeElements(src, size);
   const dst = asBytes(target);
-  if (dst.byteLength < src.byteLength) {
-    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${src.byteLength} needed`);
-  }
+  checkRoom(dst, src.byteLength);
   copyOrdered(dst, src, size, endian);
   return src.byteLength / size;
 }
