@@ -148,7 +148,7 @@ export function crc32cJs(bytes: Uint8Array, seed: number): number {
  * ```
  */
 export function crc32(data: BinaryInput, seed = 0): number {
-  const bytes = data instanceof Uint8Array ? data : asBytes(data);
+  const bytes = asBytes(data);
   checkSeed(seed);
   if (bytes.byteLength >= nativeThresholds.crc32) {
     const symbols = kernelSymbols();
@@ -169,7 +169,7 @@ export function crc32(data: BinaryInput, seed = 0): number {
  * ```
  */
 export function crc32c(data: BinaryInput, seed = 0): number {
-  const bytes = data instanceof Uint8Array ? data : asBytes(data);
+  const bytes = asBytes(data);
   checkSeed(seed);
   if (bytes.byteLength >= nativeThresholds.crc32c) {
     const symbols = kernelSymbols();

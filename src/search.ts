@@ -60,10 +60,6 @@ export const searchThresholds: SearchThresholds = runtimeName() === "bun"
 /** Native search inputs stay below 2^31 bytes; longer ones go in chunks this size. */
 const CHUNK = 1 << 30;
 
-function bytesOf(data: BinaryInput): Uint8Array {
-  return data instanceof Uint8Array ? data : asBytes(data);
-}
-
 function checkByte(byte: number, name = "byte"): void {
   // One comparison rejects fractions, NaN, non-numbers and values outside 0..255.
   if ((byte & 0xff) !== byte) {
@@ -120,7 +116,7 @@ function nativeIndexOfByte(symbols: NativeSymbols, bytes: Uint8Array, byte: numb
  * ```
  */
 export function indexOfByte(data: BinaryInput, byte: number, from = 0): number {
-  const bytes = bytesOf(data);
+  const bytes = asBytes(data);
   checkByte(byte);
   const start = startOf(from, bytes.byteLength);
   if (bytes.byteLength - start >= searchThresholds.indexOfByte) {
@@ -154,7 +150,7 @@ function nativeLastIndexOfByte(symbols: NativeSymbols, bytes: Uint8Array, byte: 
  * ```
  */
 export function lastIndexOfByte(data: BinaryInput, byte: number, from?: number): number {
-  const bytes = bytesOf(data);
+  const bytes = asBytes(data);
   checkByte(byte);
   const length = bytes.byteLength;
   let end = length;
@@ -201,7 +197,7 @@ function jsCountByte(bytes: Uint8Array, byte: number): number {
  * ```
  */
 export function countByte(data: BinaryInput, byte: number): number {
-  const bytes = bytesOf(data);
+  const bytes = asBytes(data);
   checkByte(byte);
   if (bytes.byteLength >= searchThresholds.countByte) {
     const symbols = kernelSymbols();
@@ -264,7 +260,7 @@ function jsIndexOfAny(bytes: Uint8Array, set: ArrayLike<number>, start: number):
  * ```
  */
 export function indexOfAny(data: BinaryInput, bytes: ArrayLike<number>, from = 0): number {
-  const haystack = bytesOf(data);
+  const haystack = asBytes(data);
   checkSet(bytes);
   const start = startOf(from, haystack.byteLength);
   if (haystack.byteLength - start >= searchThresholds.indexOfAny) {
@@ -324,8 +320,8 @@ function jsIndexOfSubarray(haystack: Uint8Array, needle: Uint8Array, start: numb
  * ```
  */
 export function indexOfSubarray(haystack: BinaryInput, needle: BinaryInput, from = 0): number {
-  const hay = bytesOf(haystack);
-  const pattern = bytesOf(needle);
+  const hay = asBytes(haystack);
+  const pattern = asBytes(needle);
   const start = startOf(from, hay.byteLength);
   if (pattern.byteLength === 0) return start;
   if (pattern.byteLength > hay.byteLength - start) return -1;
@@ -400,7 +396,7 @@ function jsFindAllByte(bytes: Uint8Array, byte: number): Uint32Array {
  * ```
  */
 export function findAllByte(data: BinaryInput, byte: number): Uint32Array {
-  const bytes = bytesOf(data);
+  const bytes = asBytes(data);
   checkByte(byte);
   if (bytes.byteLength > 0xffff_ffff) {
     throw new BinlaneError("E_LENGTH", `findAllByte takes inputs under 4 GiB, got ${bytes.byteLength} bytes`);
@@ -448,8 +444,8 @@ function commonMismatch(a: Uint8Array, b: Uint8Array, length: number): number {
  * ```
  */
 export function mismatch(a: BinaryInput, b: BinaryInput): number {
-  const left = bytesOf(a);
-  const right = bytesOf(b);
+  const left = asBytes(a);
+  const right = asBytes(b);
   const common = Math.min(left.byteLength, right.byteLength);
   const at = commonMismatch(left, right, common);
   if (at !== -1) return at;
@@ -467,8 +463,8 @@ export function mismatch(a: BinaryInput, b: BinaryInput): number {
  * ```
  */
 export function equals(a: BinaryInput, b: BinaryInput): boolean {
-  const left = bytesOf(a);
-  const right = bytesOf(b);
+  const left = asBytes(a);
+  const right = asBytes(b);
   return left.byteLength === right.byteLength && commonMismatch(left, right, left.byteLength) === -1;
 }
 
@@ -485,8 +481,8 @@ export function equals(a: BinaryInput, b: BinaryInput): boolean {
  * ```
  */
 export function compare(a: BinaryInput, b: BinaryInput): -1 | 0 | 1 {
-  const left = bytesOf(a);
-  const right = bytesOf(b);
+  const left = asBytes(a);
+  const right = asBytes(b);
   const common = Math.min(left.byteLength, right.byteLength);
   const at = commonMismatch(left, right, common);
   if (at !== -1) return left[at] < right[at] ? -1 : 1;
