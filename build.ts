@@ -17,13 +17,12 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { type PlatformDirectory, platformDirectory } from "./ffi/platform.ts";
+import { libraryFileName, type PlatformDirectory, platformDirectory } from "./ffi/platform.ts";
 
 interface Target {
   /** Zig target triple. */
   triple: string;
   directory: PlatformDirectory;
-  fileName: string;
   /** -mcpu of the objects every CPU runs: the scalar level and the boundary. */
   baseline: string;
   /** Objects compiled once per SIMD level, chosen at load by CPU detection. */
@@ -43,7 +42,6 @@ export const targets: readonly Target[] = [
   {
     triple: "x86_64-linux-gnu",
     directory: "linux-x86_64",
-    fileName: "libbinlane.so",
     baseline: "x86_64",
     levels: x86Levels,
     linkFlags: ["-z", "defs"],
@@ -51,7 +49,6 @@ export const targets: readonly Target[] = [
   {
     triple: "aarch64-linux-gnu",
     directory: "linux-aarch64",
-    fileName: "libbinlane.so",
     baseline: "generic",
     levels: armLevels,
     linkFlags: ["-z", "defs"],
@@ -59,7 +56,6 @@ export const targets: readonly Target[] = [
   {
     triple: "x86_64-macos",
     directory: "darwin-x86_64",
-    fileName: "libbinlane.dylib",
     baseline: "x86_64",
     levels: x86Levels,
     linkFlags: [],
@@ -67,7 +63,6 @@ export const targets: readonly Target[] = [
   {
     triple: "aarch64-macos",
     directory: "darwin-aarch64",
-    fileName: "libbinlane.dylib",
     baseline: "generic",
     levels: armLevels,
     linkFlags: [],
@@ -75,7 +70,6 @@ export const targets: readonly Target[] = [
   {
     triple: "x86_64-windows-gnu",
     directory: "windows-x86_64",
-    fileName: "binlane.dll",
     baseline: "x86_64",
     levels: x86Levels,
     linkFlags: [],
@@ -169,6 +163,7 @@ async function run(command: string[], label: string): Promise<void> {
 }
 
 async function buildTarget(zig: string[], target: Target, scratch: string): Promise<void> {
+  const fileName = libraryFileName(target.directory);
   const common = ["-target", target.triple, "-O", "ReleaseFast", "-fPIC"];
   const objects: string[] = [];
   for (const [level, cpu] of Object.entries(target.levels)) {
@@ -208,13 +203,16 @@ async function buildTarget(zig: string[], target: Target, scratch: string): Prom
     ...objects,
     "--name",
     "binlane",
-    `-femit-bin=${outDirectory}/${target.fileName}`,
+    `-femit-bin=${outDirectory}/${fileName}`,
   ], `${target.triple} library`);
   const finalDirectory = `${libDirectory}${target.directory}`;
   Deno.mkdirSync(finalDirectory, { recursive: true });
   // Rename over the old file rather than writing into it: a process that has
   // the old library mapped keeps its copy intact.
-  Deno.renameSync(`${outDirectory}/${target.fileName}`, `${finalDirectory}/${target.fileName}`);
+  Deno.renameSync(
+    `${outDirectory}/${fileName}`,
+    `${finalDirectory}/${fileName}`,
+  );
 }
 
 /** Builds the libraries; returns false when `ifChanged` found nothing to do. */
@@ -243,7 +241,7 @@ export async function build(options: { ifChanged?: boolean; hostOnly?: boolean }
         const started = performance.now();
         await buildTarget(zig, target, scratch);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        console.error(`built ${target.directory}/${target.fileName} (${seconds} s)`);
+        console.error(`built ${target.directory}/${libraryFileName(target.directory)} (${seconds} s)`);
       }
     };
     await Promise.all([worker(), worker()]);
