@@ -169,9 +169,9 @@ export fn binlane_mismatch(a: ?[*]const u8, b: ?[*]const u8, len: u32) u32 {
 
 /// Reverses the bytes of each `size`-byte element (2, 4 or 8) of `src` into
 /// `dst`, both `len` bytes; `dst` may be `src` (in place). `len` must be a
-/// multiple of `size`. Returns a status. Memory that overlaps other than
-/// exactly is refused by TypeScript before the call; here the pointers are
-/// either equal or the caller's copies are disjoint.
+/// multiple of `size`. Returns a status. Buffers that overlap other than
+/// exactly are refused: the kernels read a block before writing it, which
+/// is safe in place but not shifted (TypeScript copies such a source first).
 export fn binlane_copy_swap(dst: ?[*]u8, src: ?[*]const u8, len: u32, size: u32) u32 {
     const from = bytesOrNull(src, len) orelse return code(.invalid_argument);
     const to_ptr = dst orelse if (len == 0) return code(.ok) else return code(.invalid_argument);
@@ -183,6 +183,10 @@ export fn binlane_copy_swap(dst: ?[*]u8, src: ?[*]const u8, len: u32, size: u32)
         else => return code(.invalid_argument),
     };
     if (len % size != 0) return code(.length);
+    const to_addr = @intFromPtr(to_ptr);
+    const from_addr = @intFromPtr(from.ptr);
+    const overlap = to_addr != from_addr and to_addr < from_addr + len and from_addr < to_addr + len;
+    if (overlap) return code(.invalid_argument);
     if (len != 0) swap(to_ptr, from.ptr, len);
     return code(.ok);
 }

@@ -208,5 +208,10 @@ if (native) {
     assert.equal(symbols.binlane_copy_swap(bytes, bytes, 8, 3), 1);
     assert.equal(symbols.binlane_copy_swap(bytes, bytes, 6, 4), 2);
     assert.equal(symbols.binlane_copy_swap(null, null, 0, 4), 0);
+    const shared = new Uint8Array(32);
+    assert.equal(symbols.binlane_copy_swap(shared.subarray(4), shared, 16, 4), 1, "shifted overlap refused");
+    assert.equal(symbols.binlane_copy_swap(shared, shared.subarray(8), 16, 8), 1, "shifted overlap refused");
+    assert.equal(symbols.binlane_copy_swap(shared.subarray(16), shared, 16, 4), 0, "adjacent is disjoint");
+    assert.equal(symbols.binlane_copy_swap(shared, shared, 32, 8), 0, "exactly in place");
   });
 }
