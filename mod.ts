@@ -39,6 +39,7 @@ export {
   type NumberType,
   type NumericArray,
 } from "./src/endian.ts";
+export { createXxh3, createXxh64, type HashAlgorithm, StreamingHasher, xxh3, xxh64 } from "./src/hash.ts";
 export { BinlaneError, type BinlaneErrorCode, type BinlaneErrorOptions } from "./src/errors.ts";
 export { type AllocOptions, NativeBuffer, type NativeStats, nativeStats } from "./src/native_buffer.ts";
 export {

@@ -16,9 +16,15 @@ const benchmarks = [
   "bench/search.bench.ts",
   "bench/search_threshold.bench.ts",
   "bench/endian.bench.ts",
+  "bench/hash.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
-const sized = new Set(["bench/crc.bench.ts", "bench/search.bench.ts", "bench/endian.bench.ts"]);
+const sized = new Set([
+  "bench/crc.bench.ts",
+  "bench/search.bench.ts",
+  "bench/endian.bench.ts",
+  "bench/hash.bench.ts",
+]);
 
 await build({ ifChanged: true, hostOnly: true });
 await installBenchPeers({ buildAddons: true });

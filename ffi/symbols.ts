@@ -86,6 +86,12 @@ export const symbols = {
   binlane_find_all_byte: { parameters: ["buffer", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_mismatch: { parameters: ["buffer", "buffer", "u32"], result: "u32" },
   binlane_copy_swap: { parameters: ["buffer", "buffer", "u32", "u32"], result: "u32" },
+  binlane_xxh64: { parameters: ["buffer", "u32", "u64"], result: "u64" },
+  binlane_xxh3: { parameters: ["buffer", "u32", "u64"], result: "u64" },
+  binlane_hasher_create: { parameters: ["u32", "u64", "buffer", "u32"], result: "u32" },
+  binlane_hasher_update: { parameters: ["u32", "u64", "buffer", "u32"], result: "u32" },
+  binlane_hasher_digest: { parameters: ["u32", "u64", "buffer", "u32"], result: "u32" },
+  binlane_hasher_free: { parameters: ["u32", "u64"], result: "u32" },
   binlane_alloc: { parameters: ["u64", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_free: { parameters: ["u64", "u64"], result: "u32" },
   binlane_stats: { parameters: ["buffer", "u32"], result: "u32" },
@@ -94,7 +100,8 @@ export const symbols = {
 type Parameter<T> = T extends "buffer" ? ArrayBufferView | null
   : T extends "u64" ? bigint
   : number;
-type Result<T> = T extends "void" ? void : T extends "u64" ? bigint : number;
+// Deno returns a u64 as a number when it is a safe integer, Bun as a bigint.
+type Result<T> = T extends "void" ? void : T extends "u64" ? number | bigint : number;
 type Parameters<P> = { -readonly [I in keyof P]: Parameter<P[I]> };
 
 /** The callable form of the table, the same in every runtime. */

@@ -11,8 +11,15 @@ const assert = std.debug.assert;
 
 const backing = std.heap.c_allocator;
 
+/// What a handle names. Each release export frees only its own kind, so a
+/// hasher's handle cannot be freed as a buffer's, nor the other way round.
+pub const Kind = enum(u8) { buffer, xxh64, xxh3 };
+
 const Slot = struct {
     memory: ?[*]u8,
+    kind: Kind,
+    /// Held by a call working on the memory (see `acquire`): free refuses.
+    busy: bool,
     len: usize,
     alignment: std.mem.Alignment,
     /// Bumped on every free, so a handle outlives its slot's reuse harmlessly.
@@ -44,7 +51,7 @@ fn grow() Status {
     var index: u32 = new_len;
     while (index > old_len) {
         index -= 1;
-        grown[index] = .{ .memory = null, .len = 0, .alignment = .@"1", .generation = 0, .next_free = free_head };
+        grown[index] = .{ .memory = null, .kind = .buffer, .busy = false, .len = 0, .alignment = .@"1", .generation = 0, .next_free = free_head };
         free_head = index;
     }
     if (old_len != 0) backing.free(slots);
@@ -52,7 +59,7 @@ fn grow() Status {
     return .ok;
 }
 
-pub fn alloc(size: u64, alignment_bytes: u32, zero: bool, out: *abi.AllocResult) Status {
+pub fn alloc(kind: Kind, size: u64, alignment_bytes: u32, zero: bool, out: *abi.AllocResult) Status {
     if (alignment_bytes == 0 or alignment_bytes > max_alignment or !std.math.isPowerOfTwo(alignment_bytes)) {
         return .alignment;
     }
@@ -72,7 +79,7 @@ pub fn alloc(size: u64, alignment_bytes: u32, zero: bool, out: *abi.AllocResult)
     const slot = &slots[index];
     assert(slot.memory == null);
     free_head = slot.next_free;
-    slot.* = .{ .memory = memory, .len = len, .alignment = alignment, .generation = slot.generation, .next_free = no_slot };
+    slot.* = .{ .memory = memory, .kind = kind, .busy = false, .len = len, .alignment = alignment, .generation = slot.generation, .next_free = no_slot };
     stats.live_allocations += 1;
     stats.live_bytes += size;
     stats.total_allocations += 1;
@@ -80,15 +87,23 @@ pub fn alloc(size: u64, alignment_bytes: u32, zero: bool, out: *abi.AllocResult)
     return .ok;
 }
 
-pub fn free(handle: u64, size: u64) Status {
-    mutex.lock();
-    defer mutex.unlock();
+/// The live slot `handle` names, if it is of `kind` and `size` bytes.
+fn find(handle: u64, kind: Kind, size: u64) ?*Slot {
     const index_plus_one: u32 = @truncate(handle);
     const generation: u32 = @intCast(handle >> 32);
-    if (index_plus_one == 0 or index_plus_one > slots.len) return reject();
-    const index = index_plus_one - 1;
-    const slot = &slots[index];
-    if (slot.memory == null or slot.generation != generation or @max(size, 1) != slot.len) return reject();
+    if (index_plus_one == 0 or index_plus_one > slots.len) return null;
+    const slot = &slots[index_plus_one - 1];
+    if (slot.memory == null or slot.generation != generation) return null;
+    if (slot.kind != kind or @max(size, 1) != slot.len) return null;
+    return slot;
+}
+
+pub fn free(handle: u64, kind: Kind, size: u64) Status {
+    mutex.lock();
+    defer mutex.unlock();
+    const slot = find(handle, kind, size) orelse return reject();
+    if (slot.busy) return reject();
+    const index = @as(u32, @truncate(handle)) - 1;
     backing.rawFree(slot.memory.?[0..slot.len], slot.alignment, @returnAddress());
     slot.memory = null;
     slot.generation +%= 1;
@@ -98,6 +113,26 @@ pub fn free(handle: u64, size: u64) Status {
     stats.live_bytes -= size;
     stats.total_frees += 1;
     return .ok;
+}
+
+/// The memory of a live handle, marked busy until `release`, so a free from
+/// another thread cannot pull it from under a call. A second acquire of a
+/// busy handle is refused too: one object, one call at a time.
+pub fn acquire(handle: u64, kind: Kind, size: u64) ?[*]u8 {
+    mutex.lock();
+    defer mutex.unlock();
+    const slot = find(handle, kind, size) orelse return null;
+    if (slot.busy) return null;
+    slot.busy = true;
+    return slot.memory;
+}
+
+pub fn release(handle: u64) void {
+    mutex.lock();
+    defer mutex.unlock();
+    const slot = &slots[@as(u32, @truncate(handle)) - 1];
+    assert(slot.busy and slot.memory != null);
+    slot.busy = false;
 }
 
 fn reject() Status {

@@ -24,6 +24,7 @@ const abi = @import("abi.zig");
 const alloc = @import("alloc.zig");
 const cpu = @import("cpu.zig");
 const kernels = @import("kernels.zig");
+const xxh3 = @import("hash/xxh3.zig");
 const Status = @import("status.zig").Status;
 
 fn code(status: Status) u32 {
@@ -55,6 +56,8 @@ fn bytesOrNull(data: ?[*]const u8, len: u32) ?[]const u8 {
 const not_found: u32 = 0xFFFF_FFFF;
 /// Search kernels' "input refused; ask binlane_take_status why".
 const refused_signal: u32 = 0xFFFF_FFFE;
+/// `binlane_utf8_count`'s "the input is not valid UTF-8".
+const invalid_utf8: u32 = 0xFFFF_FFFD;
 /// Longest input a search kernel takes, so positions never meet the signals.
 const max_search_len: u32 = 1 << 31;
 
@@ -151,6 +154,21 @@ export fn binlane_index_of_subarray(haystack: ?[*]const u8, haystack_len: u32, n
     return position(cpu.active().index_of_subarray(hay.ptr, hay.len, pattern.ptr, pattern.len));
 }
 
+/// Offset of the first byte of the first invalid UTF-8 sequence, or
+/// `not_found` when all of `data` is valid.
+export fn binlane_utf8_error_index(data: ?[*]const u8, len: u32) u32 {
+    const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
+    return position(cpu.active().utf8_error_index(bytes.ptr, bytes.len));
+}
+
+/// Code points in `data` if it is valid UTF-8, else `invalid_utf8`.
+export fn binlane_utf8_count(data: ?[*]const u8, len: u32) u32 {
+    const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
+    const table = cpu.active();
+    if (table.utf8_error_index(bytes.ptr, bytes.len) != kernels.none) return invalid_utf8;
+    return @intCast(table.utf8_count(bytes.ptr, bytes.len));
+}
+
 /// Writes the position of every `byte` into `out` (room for `capacity`
 /// u32s) and returns how many it wrote; it stops when `out` is full.
 export fn binlane_find_all_byte(data: ?[*]const u8, len: u32, byte: u32, out: ?[*]u32, capacity: u32) u32 {
@@ -191,6 +209,92 @@ export fn binlane_copy_swap(dst: ?[*]u8, src: ?[*]const u8, len: u32, size: u32)
     return code(.ok);
 }
 
+/// Hashes return their digest; a refused input returns 0 with the status
+/// left for `binlane_take_status`, which TypeScript asks for on every 0.
+export fn binlane_xxh64(data: ?[*]const u8, len: u32, seed: u64) u64 {
+    const bytes = bytesOrNull(data, len) orelse return refuse(.invalid_argument, 0);
+    return std.hash.XxHash64.hash(seed, bytes);
+}
+
+export fn binlane_xxh3(data: ?[*]const u8, len: u32, seed: u64) u64 {
+    const bytes = bytesOrNull(data, len) orelse return refuse(.invalid_argument, 0);
+    return cpu.active().xxh3(bytes.ptr, bytes.len, seed);
+}
+
+/// Streaming hashers, by the numbers TypeScript passes as `kind`.
+const Hasher = enum(u32) {
+    xxh64 = 1,
+    xxh3 = 2,
+
+    fn from(kind: u32) ?Hasher {
+        return std.enums.fromInt(Hasher, kind);
+    }
+
+    fn allocKind(hasher: Hasher) alloc.Kind {
+        return switch (hasher) {
+            .xxh64 => .xxh64,
+            .xxh3 => .xxh3,
+        };
+    }
+
+    fn stateSize(hasher: Hasher) u32 {
+        return switch (hasher) {
+            .xxh64 => @sizeOf(std.hash.XxHash64),
+            .xxh3 => @sizeOf(xxh3.State),
+        };
+    }
+};
+
+/// Allocates a hasher's state behind a handle (written to `out`, 8 bytes),
+/// freed only by `binlane_hasher_free` with the same kind.
+export fn binlane_hasher_create(kind: u32, seed: u64, out: ?*align(1) u64, out_size: u32) u32 {
+    const hasher = Hasher.from(kind) orelse return code(.invalid_argument);
+    const handle_out = out orelse return code(.invalid_argument);
+    if (out_size != @sizeOf(u64)) return code(.length);
+    var allocation: abi.AllocResult = undefined;
+    const status = alloc.alloc(hasher.allocKind(), hasher.stateSize(), 64, false, &allocation);
+    if (status != .ok) return code(status);
+    const memory: [*]align(64) u8 = @ptrFromInt(@as(usize, @intCast(allocation.address)));
+    switch (hasher) {
+        .xxh64 => @as(*std.hash.XxHash64, @ptrCast(memory)).* = .init(seed),
+        .xxh3 => @as(*xxh3.State, @ptrCast(memory)).* = .init(seed),
+    }
+    handle_out.* = allocation.handle;
+    return code(.ok);
+}
+
+export fn binlane_hasher_update(kind: u32, handle: u64, data: ?[*]const u8, len: u32) u32 {
+    const hasher = Hasher.from(kind) orelse return code(.invalid_argument);
+    const bytes = bytesOrNull(data, len) orelse return code(.invalid_argument);
+    const memory = alloc.acquire(handle, hasher.allocKind(), hasher.stateSize()) orelse return code(.invalid_handle);
+    defer alloc.release(handle);
+    switch (hasher) {
+        .xxh64 => @as(*std.hash.XxHash64, @ptrCast(@alignCast(memory))).update(bytes),
+        .xxh3 => cpu.active().xxh3_update(@ptrCast(@alignCast(memory)), bytes.ptr, bytes.len),
+    }
+    return code(.ok);
+}
+
+/// Writes the digest of everything updated so far to `out` (8 bytes); the
+/// hasher stays usable.
+export fn binlane_hasher_digest(kind: u32, handle: u64, out: ?*align(1) u64, out_size: u32) u32 {
+    const hasher = Hasher.from(kind) orelse return code(.invalid_argument);
+    const digest_out = out orelse return code(.invalid_argument);
+    if (out_size != @sizeOf(u64)) return code(.length);
+    const memory = alloc.acquire(handle, hasher.allocKind(), hasher.stateSize()) orelse return code(.invalid_handle);
+    defer alloc.release(handle);
+    digest_out.* = switch (hasher) {
+        .xxh64 => @as(*std.hash.XxHash64, @ptrCast(@alignCast(memory))).final(),
+        .xxh3 => cpu.active().xxh3_digest(@ptrCast(@alignCast(memory))),
+    };
+    return code(.ok);
+}
+
+export fn binlane_hasher_free(kind: u32, handle: u64) u32 {
+    const hasher = Hasher.from(kind) orelse return code(.invalid_argument);
+    return code(alloc.free(handle, hasher.allocKind(), hasher.stateSize()));
+}
+
 /// Same signature as the CRC exports, doing nothing: the benchmarks' measure
 /// of what a call costs.
 export fn binlane_noop(data: ?[*]const u8, len: u32, seed: u32) u32 {
@@ -203,7 +307,7 @@ export fn binlane_alloc(size: u64, alignment: u32, zero: u32, out: ?*align(1) ab
     if (out_size != @sizeOf(abi.AllocResult)) return code(.length);
     if (zero > 1) return code(.invalid_argument);
     var written: abi.AllocResult = undefined;
-    const status = alloc.alloc(size, alignment, zero == 1, &written);
+    const status = alloc.alloc(.buffer, size, alignment, zero == 1, &written);
     if (status == .ok) result.* = written;
     return code(status);
 }
@@ -211,7 +315,7 @@ export fn binlane_alloc(size: u64, alignment: u32, zero: u32, out: ?*align(1) ab
 /// `size` must be the size the handle was allocated with: a second check
 /// that the caller holds the handle it thinks it holds.
 export fn binlane_free(handle: u64, size: u64) u32 {
-    return code(alloc.free(handle, size));
+    return code(alloc.free(handle, .buffer, size));
 }
 
 export fn binlane_stats(out: ?*align(1) abi.NativeStats, out_size: u32) u32 {

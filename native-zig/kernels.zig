@@ -7,6 +7,8 @@ const config = @import("config.zig");
 const crc = @import("crc/crc.zig");
 const search = @import("search.zig");
 const endian = @import("endian.zig");
+const xxh3 = @import("hash/xxh3.zig");
+const utf8 = @import("utf8.zig");
 
 /// Returned by search kernels for "no such position".
 pub const none: usize = std.math.maxInt(usize);
@@ -19,6 +21,13 @@ pub const FindAllFn = *const fn (data: [*]const u8, len: usize, byte: u8, out: [
 pub const MismatchFn = *const fn (a: [*]const u8, b: [*]const u8, len: usize) callconv(.c) usize;
 /// Reverses each `size`-byte element of `src` into `dst`; they may be the same.
 pub const CopySwapFn = *const fn (dst: [*]u8, src: [*]const u8, len: usize) callconv(.c) void;
+
+pub const Xxh3Fn = *const fn (data: [*]const u8, len: usize, seed: u64) callconv(.c) u64;
+pub const Xxh3UpdateFn = *const fn (state: *xxh3.State, data: [*]const u8, len: usize) callconv(.c) void;
+pub const Xxh3DigestFn = *const fn (state: *const xxh3.State) callconv(.c) u64;
+
+/// A kernel over one byte span returning a position (`none`) or a count.
+pub const SpanFn = *const fn (data: [*]const u8, len: usize) callconv(.c) usize;
 
 pub const KernelTable = extern struct {
     crc32: Crc32Fn,
@@ -33,6 +42,11 @@ pub const KernelTable = extern struct {
     copy_swap16: CopySwapFn,
     copy_swap32: CopySwapFn,
     copy_swap64: CopySwapFn,
+    xxh3: Xxh3Fn,
+    xxh3_update: Xxh3UpdateFn,
+    xxh3_digest: Xxh3DigestFn,
+    utf8_error_index: SpanFn,
+    utf8_count: SpanFn,
 };
 
 /// Which implementations a table holds.
@@ -96,6 +110,33 @@ fn copySwapFn(comptime mode: Mode, comptime size: usize) CopySwapFn {
     }.copySwap;
 }
 
+fn Xxh3Fns(comptime mode: Mode) type {
+    const Impl = xxh3.Xxh3(if (mode == .simd and config.simd_enabled) xxh3.vectorized else xxh3.scalar);
+    return struct {
+        fn hash(data: [*]const u8, len: usize, seed: u64) callconv(.c) u64 {
+            return Impl.hash(data[0..len], seed);
+        }
+        fn update(state: *xxh3.State, data: [*]const u8, len: usize) callconv(.c) void {
+            Impl.update(state, data[0..len]);
+        }
+        fn digest(state: *const xxh3.State) callconv(.c) u64 {
+            return Impl.digest(state);
+        }
+    };
+}
+
+fn Utf8Fns(comptime mode: Mode) type {
+    const Impl = if (mode == .simd and config.simd_enabled) utf8.Vectorized(vectorWidth()) else utf8.scalar;
+    return struct {
+        fn errorIndex(data: [*]const u8, len: usize) callconv(.c) usize {
+            return Impl.errorIndex(data[0..len]) orelse none;
+        }
+        fn count(data: [*]const u8, len: usize) callconv(.c) usize {
+            return Impl.countCodePoints(data[0..len]);
+        }
+    };
+}
+
 /// This object's kernels: `.simd` as its CPU features allow, or `.scalar`
 /// for the reference level.
 pub fn table(comptime mode: Mode) KernelTable {
@@ -113,5 +154,10 @@ pub fn table(comptime mode: Mode) KernelTable {
         .copy_swap16 = copySwapFn(mode, 2),
         .copy_swap32 = copySwapFn(mode, 4),
         .copy_swap64 = copySwapFn(mode, 8),
+        .xxh3 = &Xxh3Fns(mode).hash,
+        .xxh3_update = &Xxh3Fns(mode).update,
+        .xxh3_digest = &Xxh3Fns(mode).digest,
+        .utf8_error_index = &Utf8Fns(mode).errorIndex,
+        .utf8_count = &Utf8Fns(mode).count,
     };
 }

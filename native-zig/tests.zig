@@ -135,3 +135,140 @@ test "byte swaps at every width equal the scalar reference, in place and copying
     endian.scalar.copySwap(4, &bytes, &bytes);
     try std.testing.expectEqual(@byteSwap(word), std.mem.readInt(u32, &bytes, .little));
 }
+
+const xxh3 = @import("hash/xxh3.zig");
+
+test "xxh3: scalar and vectorized equal std.hash.XxHash3 at every length 0..2200, with and without a seed" {
+    var prng = std.Random.DefaultPrng.init(0x7733);
+    const random = prng.random();
+    var buffer: [2200 + 16]u8 = undefined;
+    random.bytes(&buffer);
+    for ([_]u64{ 0, 1, 0x9E37_79B9_7F4A_7C15, std.math.maxInt(u64) }) |seed| {
+        for (0..16) |offset| {
+            var len: usize = offset; // every length once across the offsets
+            while (len <= 2200) : (len += 16) {
+                const data = buffer[offset..][0..len];
+                const expected = std.hash.XxHash3.hash(seed, data);
+                try std.testing.expectEqual(expected, xxh3.Xxh3(xxh3.scalar).hash(data, seed));
+                try std.testing.expectEqual(expected, xxh3.Xxh3(xxh3.vectorized).hash(data, seed));
+            }
+        }
+    }
+}
+
+test "xxh3: published values" {
+    const H = xxh3.Xxh3(xxh3.vectorized);
+    try std.testing.expectEqual(@as(u64, 0x2d06800538d394c2), H.hash("", 0));
+    try std.testing.expectEqual(@as(u64, 0x78af5f94892f3950), H.hash("abc", 0));
+    try std.testing.expectEqual(@as(u64, 0x6b4467b443c76228), H.hash("abc", 1));
+    try std.testing.expectEqual(@as(u64, 0x643542bb51639cb2), H.hash("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 0));
+}
+
+test "xxh3: streaming in random pieces equals one-shot, for both accumulators" {
+    var prng = std.Random.DefaultPrng.init(0x57e4);
+    const random = prng.random();
+    const buffer = try std.testing.allocator.alloc(u8, 5000);
+    defer std.testing.allocator.free(buffer);
+    random.bytes(buffer);
+    inline for (.{ xxh3.scalar, xxh3.vectorized }) |Acc| {
+        const H = xxh3.Xxh3(Acc);
+        for (0..400) |round| {
+            const len = if (round < 300) round * 7 % 1300 else random.uintLessThan(usize, buffer.len + 1);
+            const seed = random.int(u64);
+            var state = xxh3.State.init(seed);
+            var at: usize = 0;
+            while (at < len) {
+                const piece = @min(len - at, random.uintLessThan(usize, 300) + 1);
+                H.update(&state, buffer[at..][0..piece]);
+                at += piece;
+                // A digest midway must not disturb the stream.
+                if (random.boolean()) try std.testing.expectEqual(H.hash(buffer[0..at], seed), H.digest(&state));
+            }
+            try std.testing.expectEqual(H.hash(buffer[0..len], seed), H.digest(&state));
+        }
+    }
+}
+
+const utf8 = @import("utf8.zig");
+
+/// The vector widths this test binary's CPU features can run.
+const utf8_widths = blk: {
+    const builtin = @import("builtin");
+    if (builtin.cpu.arch == .aarch64) break :blk .{16};
+    const has = std.Target.x86.featureSetHas;
+    const features = builtin.cpu.features;
+    if (has(features, .avx512bw)) break :blk .{ 16, 32, 64 };
+    if (has(features, .avx2)) break :blk .{ 16, 32 };
+    if (has(features, .ssse3)) break :blk .{16};
+    break :blk .{};
+};
+
+/// Mostly valid text of 1- to 4-byte characters, with an error injected now and then.
+fn fillText(random: std.Random, bytes: []u8) void {
+    var index: usize = 0;
+    while (index < bytes.len) {
+        var sequence: [4]u8 = undefined;
+        const code_point: u21 = switch (random.uintLessThan(u8, 4)) {
+            0 => random.uintLessThan(u21, 0x80),
+            1 => random.intRangeAtMost(u21, 0x80, 0x7FF),
+            2 => random.intRangeAtMost(u21, 0xE000, 0xFFFF),
+            else => random.intRangeAtMost(u21, 0x10000, 0x10FFFF),
+        };
+        const len = std.unicode.utf8Encode(code_point, &sequence) catch unreachable;
+        const take = @min(len, bytes.len - index);
+        @memcpy(bytes[index..][0..take], sequence[0..take]);
+        index += take;
+    }
+    if (random.uintLessThan(u8, 3) == 0 and bytes.len > 0) {
+        bytes[random.uintLessThan(usize, bytes.len)] = random.int(u8);
+    }
+}
+
+test "utf8: every vector width equals the scalar reference, and std.unicode agrees on validity" {
+    var prng = std.Random.DefaultPrng.init(0x0f8);
+    const random = prng.random();
+    var buffer: [600]u8 = undefined;
+    for (0..4000) |round| {
+        const len = round % 300 + random.uintLessThan(usize, 300);
+        const data = buffer[0..len];
+        fillText(random, data);
+        const expected = utf8.scalar.errorIndex(data);
+        try std.testing.expectEqual(expected == null, std.unicode.utf8ValidateSlice(data));
+        if (expected) |at| try std.testing.expect(std.unicode.utf8ValidateSlice(data[0..at]));
+        inline for (utf8_widths) |width| {
+            const V = utf8.Vectorized(width);
+            try std.testing.expectEqual(expected, V.errorIndex(data));
+            try std.testing.expectEqual(utf8.scalar.countCodePoints(data), V.countCodePoints(data));
+        }
+    }
+}
+
+test "utf8: every one-, two- and three-byte input, and edge sequences at every block position" {
+    var input: [3]u8 = undefined;
+    for (0..256) |a| for (0..256) |b| {
+        input = .{ @intCast(a), @intCast(b), 0 };
+        const valid = std.unicode.utf8ValidateSlice(input[0..2]);
+        try std.testing.expectEqual(valid, utf8.scalar.errorIndex(input[0..2]) == null);
+    };
+    const edges = [_][]const u8{
+        "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xE0\x9F\xBF", "\xED\xA0\x80", "\xED\xBF\xBF", "\xF0\x80\x80\x80",
+        "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\x80", "\xBF", "\xE2\x82", "\xF0\x9F\x98",
+        "\xC2", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xED\x9F\xBF", "\xEE\x80\x80", "\xF4\x8F\xBF\xBF",
+    };
+    var buffer: [200]u8 = undefined;
+    for (edges) |edge| {
+        for (0..130) |at| {
+            @memset(&buffer, 'a');
+            const end = at + edge.len;
+            @memcpy(buffer[at..end], edge);
+            for ([_]usize{ end, end + 1, buffer.len }) |len| {
+                const data = buffer[0..len];
+                const expected = utf8.scalar.errorIndex(data);
+                try std.testing.expectEqual(expected == null, std.unicode.utf8ValidateSlice(data));
+                inline for (utf8_widths) |width| {
+                    try std.testing.expectEqual(expected, utf8.Vectorized(width).errorIndex(data));
+                }
+            }
+        }
+    }
+}

@@ -57,8 +57,24 @@ function release(allocation: Allocation): number {
 }
 
 const registry = new FinalizationRegistry<Allocation>((allocation) => {
-  if (!allocation.released && release(allocation) !== 0) finalizerFailures += 1;
+  if (!allocation.released && release(allocation) !== 0) noteFinalizerFailure();
 });
+
+/**
+ * Counts a native free refused inside a finalizer, where nothing can throw;
+ * other handle owners (streaming hashers) report theirs here too, so
+ * {@linkcode nativeStats} shows them all.
+ *
+ * @example
+ * ```ts ignore
+ * import { noteFinalizerFailure } from "./native_buffer.ts";
+ *
+ * noteFinalizerFailure();
+ * ```
+ */
+export function noteFinalizerFailure(): void {
+  finalizerFailures += 1;
+}
 
 /** binlane_alloc's out-struct, read right after each call. */
 const allocResult = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
