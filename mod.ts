@@ -40,6 +40,7 @@ export {
   type NumericArray,
 } from "./src/endian.ts";
 export { createXxh3, createXxh64, type HashAlgorithm, StreamingHasher, xxh3, xxh64 } from "./src/hash.ts";
+export { isUtf8, utf8CodePointCount, utf8ErrorIndex } from "./src/utf8.ts";
 export { BinlaneError, type BinlaneErrorCode, type BinlaneErrorOptions } from "./src/errors.ts";
 export { type AllocOptions, NativeBuffer, type NativeStats, nativeStats } from "./src/native_buffer.ts";
 export {

@@ -17,6 +17,7 @@ const benchmarks = [
   "bench/search_threshold.bench.ts",
   "bench/endian.bench.ts",
   "bench/hash.bench.ts",
+  "bench/utf8.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([
@@ -24,6 +25,7 @@ const sized = new Set([
   "bench/search.bench.ts",
   "bench/endian.bench.ts",
   "bench/hash.bench.ts",
+  "bench/utf8.bench.ts",
 ]);
 
 await build({ ifChanged: true, hostOnly: true });

@@ -30,6 +30,18 @@ export const NOT_FOUND = 0xffff_ffff;
 export const REFUSED = 0xffff_fffe;
 
 /**
+ * `binlane_utf8_count`'s result for input that is not valid UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { INVALID_UTF8 } from "./symbols.ts";
+ *
+ * console.log(INVALID_UTF8 === 2 ** 32 - 3); // true
+ * ```
+ */
+export const INVALID_UTF8 = 0xffff_fffd;
+
+/**
  * The ABI version this TypeScript expects (native-zig/abi.zig).
  *
  * @example
@@ -84,6 +96,8 @@ export const symbols = {
   },
   binlane_index_of_subarray: { parameters: ["buffer", "u32", "buffer", "u32"], result: "u32" },
   binlane_find_all_byte: { parameters: ["buffer", "u32", "u32", "buffer", "u32"], result: "u32" },
+  binlane_utf8_error_index: { parameters: ["buffer", "u32"], result: "u32" },
+  binlane_utf8_count: { parameters: ["buffer", "u32"], result: "u32" },
   binlane_mismatch: { parameters: ["buffer", "buffer", "u32"], result: "u32" },
   binlane_copy_swap: { parameters: ["buffer", "buffer", "u32", "u32"], result: "u32" },
   binlane_xxh64: { parameters: ["buffer", "u32", "u64"], result: "u64" },

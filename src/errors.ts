@@ -15,6 +15,8 @@ export type BinlaneErrorCode =
   | "E_TYPE"
   /** A number outside its allowed range. */
   | "E_RANGE"
+  /** Malformed input data (invalid UTF-8, a bad encoding); `offset` says where. */
+  | "E_INVALID_INPUT"
   | "E_OUT_OF_MEMORY"
   /** Native code refused a handle: already released, stale or never issued. */
   | "E_INVALID_HANDLE"
