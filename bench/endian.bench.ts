@@ -9,10 +9,9 @@
  */
 
 import { Buffer } from "node:buffer";
-import { bench } from "mitata";
 import { backend, byteSwap16, byteSwap32, byteSwap64, decodeNumbersInto, encodeNumbersInto } from "../mod.ts";
 import { endianThresholds } from "../src/endian.ts";
-import { addBench, benchSizes, describe, isolated, runAndReport } from "./report.ts";
+import { addBench, addCrossover, benchSizes, printCrossover, runAndReport } from "./report.ts";
 
 const sizes = benchSizes();
 
@@ -68,40 +67,18 @@ for (const size of sizes) {
 }
 
 // Where native overtakes binlane's own JS path.
-const thresholdSizes = [16, 32, 64, 128, 256, 512, 1024, 4096];
-const thresholdKeys: { size: number; path: string; key: string }[] = [];
-for (const size of thresholdSizes) {
-  const bytes = new Uint8Array(size);
-  for (const path of ["js", "native"] as const) {
-    const key = describe({
-      group: `threshold swap32 ${size} B`,
-      name: `${path} path`,
-      bytes: size,
-      peer: false,
-    });
-    thresholdKeys.push({ size, path, key });
-    // mitata runs a generator's setup once, before it measures what it yields.
-    bench(key, function* () {
-      endianThresholds.swap = path === "js" ? Infinity : 0;
-      yield isolated(byteSwap32, bytes);
-    });
-  }
-}
+const crossover = addCrossover(
+  "swap32",
+  [16, 32, 64, 128, 256, 512, 1024, 4096],
+  (path) => {
+    endianThresholds.swap = path === "js" ? Infinity : 0;
+  },
+  byteSwap32,
+  (size) => new Uint8Array(size),
+);
 
 const info = backend();
 const averages = await runAndReport(
   `endian benchmarks: ${info.runtime}, ${info.path} path, CPU level ${info.cpu}`,
 );
-if (info.path === "native") {
-  const ns = (size: number, path: string) =>
-    averages.get(thresholdKeys.find((k) => k.size === size && k.path === path)!.key)!;
-  let threshold = Infinity;
-  for (
-    let i = thresholdSizes.length - 1;
-    i >= 0 && ns(thresholdSizes[i], "native") < ns(thresholdSizes[i], "js");
-    i--
-  ) {
-    threshold = thresholdSizes[i];
-  }
-  console.log(`\n## crossover\nswap: native from ${threshold} bytes in ${info.runtime}`);
-}
+if (info.path === "native") printCrossover(crossover, averages, info.runtime);

@@ -100,3 +100,55 @@ export async function runAndReport(title: string): Promise<Map<string, number>> 
   }
   return averages;
 }
+
+/** One kernel's JS-against-native comparison over sizes, for choosing its threshold. */
+export interface Crossover {
+  readonly label: string;
+  readonly sizes: readonly number[];
+  readonly keys: Map<string, string>;
+}
+
+/**
+ * Registers `fn(input(size))` on the JS path and natively at each size;
+ * `usePath` sets the kernel's threshold so that the path is taken. mitata
+ * runs a generator's setup once, before it measures what it yields.
+ */
+export function addCrossover(
+  label: string,
+  sizes: readonly number[],
+  usePath: (path: "js" | "native") => void,
+  // deno-lint-ignore no-explicit-any
+  fn: (...args: any[]) => unknown,
+  input: (size: number) => unknown,
+): Crossover {
+  const keys = new Map<string, string>();
+  for (const size of sizes) {
+    const data = input(size);
+    for (const path of ["js", "native"] as const) {
+      const key = describe({
+        group: `threshold ${label} ${size} B`,
+        name: `${path} path`,
+        bytes: size,
+        peer: false,
+      });
+      keys.set(`${size} ${path}`, key);
+      bench(key, function* () {
+        usePath(path);
+        yield isolated(fn, data);
+      });
+    }
+  }
+  return { label, sizes, keys };
+}
+
+/** Prints the smallest size from which native wins at every larger size measured. */
+export function printCrossover(crossover: Crossover, averages: Map<string, number>, runtime: string): void {
+  const ns = (size: number, path: string) => averages.get(crossover.keys.get(`${size} ${path}`)!) ?? Infinity;
+  let threshold = Infinity;
+  for (let i = crossover.sizes.length - 1; i >= 0; i--) {
+    const size = crossover.sizes[i];
+    if (ns(size, "native") >= ns(size, "js")) break;
+    threshold = size;
+  }
+  console.log(`\n## crossover\n${crossover.label}: native from ${threshold} bytes in ${runtime}`);
+}

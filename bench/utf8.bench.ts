@@ -10,10 +10,9 @@
  */
 
 import { isUtf8 as nodeIsUtf8 } from "node:buffer";
-import { bench } from "mitata";
 import { backend, isUtf8 } from "../mod.ts";
 import { utf8Thresholds } from "../src/utf8.ts";
-import { addBench, benchSizes, describe, isolated, runAndReport } from "./report.ts";
+import { addBench, addCrossover, benchSizes, printCrossover, runAndReport } from "./report.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -48,40 +47,18 @@ for (const size of benchSizes()) {
 }
 
 // Where native overtakes binlane's own JS path, on mixed text.
-const thresholdSizes = [16, 32, 64, 128, 256, 512, 1024];
-const thresholdKeys: { size: number; path: string; key: string }[] = [];
-for (const size of thresholdSizes) {
-  const bytes = mixedText(size);
-  for (const path of ["js", "native"] as const) {
-    const key = describe({
-      group: `threshold isUtf8 ${size} B`,
-      name: `${path} path`,
-      bytes: size,
-      peer: false,
-    });
-    thresholdKeys.push({ size, path, key });
-    // mitata runs a generator's setup once, before it measures what it yields.
-    bench(key, function* () {
-      utf8Thresholds.validate = path === "js" ? Infinity : 0;
-      yield isolated(isUtf8, bytes);
-    });
-  }
-}
+const crossover = addCrossover(
+  "isUtf8",
+  [16, 32, 64, 128, 256, 512, 1024],
+  (path) => {
+    utf8Thresholds.validate = path === "js" ? Infinity : 0;
+  },
+  isUtf8,
+  mixedText,
+);
 
 const info = backend();
 const averages = await runAndReport(
   `UTF-8 benchmarks: ${info.runtime}, ${info.path} path, CPU level ${info.cpu}`,
 );
-if (info.path === "native") {
-  const ns = (size: number, path: string) =>
-    averages.get(thresholdKeys.find((k) => k.size === size && k.path === path)!.key)!;
-  let threshold = Infinity;
-  for (
-    let i = thresholdSizes.length - 1;
-    i >= 0 && ns(thresholdSizes[i], "native") < ns(thresholdSizes[i], "js");
-    i--
-  ) {
-    threshold = thresholdSizes[i];
-  }
-  console.log(`\n## crossover\nisUtf8: native from ${threshold} bytes in ${info.runtime}`);
-}
+if (info.path === "native") printCrossover(crossover, averages, info.runtime);
