@@ -41,6 +41,19 @@ export {
 } from "./src/endian.ts";
 export { createXxh3, createXxh64, type HashAlgorithm, StreamingHasher, xxh3, xxh64 } from "./src/hash.ts";
 export { isUtf8, utf8CodePointCount, utf8ErrorIndex } from "./src/utf8.ts";
+export type { TextInput } from "./src/ascii.ts";
+export { decodeHex, decodeHexInto, encodeHex, encodeHexInto } from "./src/hex.ts";
+export {
+  type Base64Alphabet,
+  base64DecodedLength,
+  type Base64DecodeOptions,
+  base64EncodedLength,
+  type Base64EncodeOptions,
+  decodeBase64,
+  decodeBase64Into,
+  encodeBase64,
+  encodeBase64Into,
+} from "./src/base64.ts";
 export { BinlaneError, type BinlaneErrorCode, type BinlaneErrorOptions } from "./src/errors.ts";
 export { type AllocOptions, NativeBuffer, type NativeStats, nativeStats } from "./src/native_buffer.ts";
 export {

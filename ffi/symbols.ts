@@ -42,6 +42,31 @@ export const REFUSED = 0xffff_fffe;
 export const INVALID_UTF8 = 0xffff_fffd;
 
 /**
+ * Decoders' results from this value up are failures at byte offset
+ * `result - DECODE_FAILED`, with the reason left for `binlane_take_status`.
+ *
+ * @example
+ * ```ts
+ * import { DECODE_FAILED } from "./symbols.ts";
+ *
+ * console.log(DECODE_FAILED === 2 ** 31); // true
+ * ```
+ */
+export const DECODE_FAILED = 0x8000_0000;
+
+/**
+ * Bits of `binlane_base64_*`'s flags (native-zig/base64.zig `Flags`).
+ *
+ * @example
+ * ```ts
+ * import { Base64Flag } from "./symbols.ts";
+ *
+ * console.log(Base64Flag.url | Base64Flag.padding | Base64Flag.final); // 13
+ * ```
+ */
+export const Base64Flag = { url: 1, lenient: 2, padding: 4, final: 8 } as const;
+
+/**
  * The ABI version this TypeScript expects (native-zig/abi.zig).
  *
  * @example
@@ -99,6 +124,10 @@ export const symbols = {
   binlane_utf8_error_index: { parameters: ["buffer", "u32"], result: "u32" },
   binlane_utf8_count: { parameters: ["buffer", "u32"], result: "u32" },
   binlane_mismatch: { parameters: ["buffer", "buffer", "u32"], result: "u32" },
+  binlane_hex_encode: { parameters: ["buffer", "u32", "buffer", "u32"], result: "u32" },
+  binlane_hex_decode: { parameters: ["buffer", "u32", "buffer", "u32"], result: "u32" },
+  binlane_base64_encode: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
+  binlane_base64_decode: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
   binlane_copy_swap: { parameters: ["buffer", "buffer", "u32", "u32"], result: "u32" },
   binlane_xxh64: { parameters: ["buffer", "u32", "u64"], result: "u64" },
   binlane_xxh3: { parameters: ["buffer", "u32", "u64"], result: "u64" },

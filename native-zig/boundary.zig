@@ -25,6 +25,7 @@ const alloc = @import("alloc.zig");
 const cpu = @import("cpu.zig");
 const kernels = @import("kernels.zig");
 const xxh3 = @import("hash/xxh3.zig");
+const base64 = @import("base64.zig");
 const Status = @import("status.zig").Status;
 
 fn code(status: Status) u32 {
@@ -207,6 +208,93 @@ export fn binlane_copy_swap(dst: ?[*]u8, src: ?[*]const u8, len: u32, size: u32)
     if (overlap) return code(.invalid_argument);
     if (len != 0) swap(to_ptr, from.ptr, len);
     return code(.ok);
+}
+
+/// Decoders return the bytes they wrote, below 2^31 because their inputs
+/// are; from 2^31 up, the input was refused or malformed at byte offset
+/// `result - decode_failed`, with the reason left for `binlane_take_status`.
+const decode_failed: u32 = 0x8000_0000;
+
+fn failDecode(status: Status, offset: usize) u32 {
+    assert(offset < max_search_len);
+    refused = status;
+    return decode_failed + @as(u32, @intCast(offset));
+}
+
+const assert = std.debug.assert;
+
+fn outBytes(data: ?[*]u8, len: u32) ?[]u8 {
+    if (data) |pointer| return pointer[0..len];
+    if (len == 0) return &.{};
+    return null;
+}
+
+/// Writes two lowercase hex digits per byte of `src` to the start of `dst`
+/// (at least twice as long). Returns a status.
+export fn binlane_hex_encode(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, dst_len: u32) u32 {
+    const from = searchBytes(src, src_len) orelse return code(.invalid_argument);
+    const to = outBytes(dst, dst_len) orelse return code(.invalid_argument);
+    if (to.len < 2 * from.len) return code(.buffer_too_small);
+    if (from.len != 0) cpu.active().hex_encode(to.ptr, from.ptr, from.len);
+    return code(.ok);
+}
+
+/// Decodes the hex digits of `src` (either case, an even count) into the
+/// start of `dst` (at least half as long). A decoder result.
+export fn binlane_hex_decode(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, dst_len: u32) u32 {
+    const from = searchBytes(src, src_len) orelse return failDecode(.invalid_argument, 0);
+    const to = outBytes(dst, dst_len) orelse return failDecode(.invalid_argument, 0);
+    const pairs = from.len / 2;
+    if (to.len < pairs) return failDecode(.buffer_too_small, 0);
+    // The pairs first, so the first bad character is reported before an odd end.
+    const bad = if (pairs == 0) kernels.none else cpu.active().hex_decode(to.ptr, from.ptr, pairs);
+    if (bad != kernels.none) return failDecode(.invalid_character, bad);
+    if (from.len % 2 != 0) return failDecode(.incomplete_input, from.len - 1);
+    return @intCast(pairs);
+}
+
+fn base64Flags(flags: u32) ?base64.Flags {
+    const options: base64.Flags = @bitCast(flags);
+    if (options.unused != 0) return null;
+    return options;
+}
+
+/// Encodes `src` to base64 at the start of `dst`, which must hold
+/// `base64.encodedLength`. `flags` as `base64.Flags` (url, padding).
+/// Returns a status.
+export fn binlane_base64_encode(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, dst_len: u32, flags: u32) u32 {
+    const options = base64Flags(flags) orelse return code(.invalid_argument);
+    // Three quarters of 2^31, so the output length stays below 2^31.
+    if (src_len >= max_search_len / 4 * 3) return code(.length);
+    const from = bytesOrNull(src, src_len) orelse return code(.invalid_argument);
+    const to = outBytes(dst, dst_len) orelse return code(.invalid_argument);
+    const needed = base64.encodedLength(from.len, options.padding);
+    if (to.len < needed) return code(.buffer_too_small);
+    if (needed != 0) cpu.active().base64_encode(to.ptr, needed, from.ptr, from.len, flags);
+    return code(.ok);
+}
+
+/// Decodes base64 text from `src` into `dst` per `flags` (`base64.Flags`).
+/// A piece that is not `final` must be strict and a whole number of quads.
+/// A decoder result; `dst` past what was written is untouched.
+export fn binlane_base64_decode(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, dst_len: u32, flags: u32) u32 {
+    const options = base64Flags(flags) orelse return failDecode(.invalid_argument, 0);
+    const from = searchBytes(src, src_len) orelse return failDecode(.invalid_argument, 0);
+    const to = outBytes(dst, dst_len) orelse return failDecode(.invalid_argument, 0);
+    if (!options.final and (options.lenient or from.len % 4 != 0)) return failDecode(.invalid_argument, 0);
+    if (from.len == 0) return 0;
+    var decoded: base64.Decoded = undefined;
+    cpu.active().base64_decode(to.ptr, to.len, from.ptr, from.len, flags, &decoded);
+    assert(decoded.written <= to.len and decoded.written <= from.len);
+    const status: Status = switch (decoded.failure) {
+        .none => return @intCast(decoded.written),
+        .invalid_character => .invalid_character,
+        .invalid_padding => .invalid_padding,
+        .trailing_bits => .trailing_bits,
+        .incomplete_chunk => .incomplete_input,
+        .no_room => .buffer_too_small,
+    };
+    return failDecode(status, decoded.offset);
 }
 
 /// Hashes return their digest; a refused input returns 0 with the status

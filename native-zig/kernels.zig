@@ -9,6 +9,8 @@ const search = @import("search.zig");
 const endian = @import("endian.zig");
 const xxh3 = @import("hash/xxh3.zig");
 const utf8 = @import("utf8.zig");
+const hex = @import("hex.zig");
+const base64 = @import("base64.zig");
 
 /// Returned by search kernels for "no such position".
 pub const none: usize = std.math.maxInt(usize);
@@ -29,6 +31,15 @@ pub const Xxh3DigestFn = *const fn (state: *const xxh3.State) callconv(.c) u64;
 /// A kernel over one byte span returning a position (`none`) or a count.
 pub const SpanFn = *const fn (data: [*]const u8, len: usize) callconv(.c) usize;
 
+/// Hex: `src_len` bytes to twice as many digits.
+pub const HexEncodeFn = *const fn (dst: [*]u8, src: [*]const u8, src_len: usize) callconv(.c) void;
+/// Hex: `dst_len` bytes from twice as many digits; the offset of the first
+/// non-digit, or `none`.
+pub const HexDecodeFn = *const fn (dst: [*]u8, src: [*]const u8, dst_len: usize) callconv(.c) usize;
+/// Base64: `dst_len` must be `base64.encodedLength(src_len, flags.padding)`.
+pub const Base64EncodeFn = *const fn (dst: [*]u8, dst_len: usize, src: [*]const u8, src_len: usize, flags: u32) callconv(.c) void;
+pub const Base64DecodeFn = *const fn (dst: [*]u8, dst_len: usize, src: [*]const u8, src_len: usize, flags: u32, out: *base64.Decoded) callconv(.c) void;
+
 pub const KernelTable = extern struct {
     crc32: Crc32Fn,
     crc32c: Crc32Fn,
@@ -47,6 +58,10 @@ pub const KernelTable = extern struct {
     xxh3_digest: Xxh3DigestFn,
     utf8_error_index: SpanFn,
     utf8_count: SpanFn,
+    hex_encode: HexEncodeFn,
+    hex_decode: HexDecodeFn,
+    base64_encode: Base64EncodeFn,
+    base64_decode: Base64DecodeFn,
 };
 
 /// Which implementations a table holds.
@@ -137,6 +152,27 @@ fn Utf8Fns(comptime mode: Mode) type {
     };
 }
 
+fn CodecFns(comptime mode: Mode) type {
+    const simd = mode == .simd and config.simd_enabled;
+    const Hex = if (simd) hex.Vectorized(vectorWidth()) else hex.scalar;
+    const Base64 = if (simd) base64.Vectorized(vectorWidth()) else base64.scalar;
+    return struct {
+        fn hexEncode(dst: [*]u8, src: [*]const u8, src_len: usize) callconv(.c) void {
+            Hex.encode(dst[0 .. 2 * src_len], src[0..src_len]);
+        }
+        fn hexDecode(dst: [*]u8, src: [*]const u8, dst_len: usize) callconv(.c) usize {
+            return Hex.decode(dst[0..dst_len], src[0 .. 2 * dst_len]) orelse none;
+        }
+        fn base64Encode(dst: [*]u8, dst_len: usize, src: [*]const u8, src_len: usize, flags: u32) callconv(.c) void {
+            const options: base64.Flags = @bitCast(flags);
+            Base64.encode(dst[0..dst_len], src[0..src_len], options.url, options.padding);
+        }
+        fn base64Decode(dst: [*]u8, dst_len: usize, src: [*]const u8, src_len: usize, flags: u32, out: *base64.Decoded) callconv(.c) void {
+            out.* = Base64.decode(dst[0..dst_len], src[0..src_len], @bitCast(flags));
+        }
+    };
+}
+
 /// This object's kernels: `.simd` as its CPU features allow, or `.scalar`
 /// for the reference level.
 pub fn table(comptime mode: Mode) KernelTable {
@@ -159,5 +195,9 @@ pub fn table(comptime mode: Mode) KernelTable {
         .xxh3_digest = &Xxh3Fns(mode).digest,
         .utf8_error_index = &Utf8Fns(mode).errorIndex,
         .utf8_count = &Utf8Fns(mode).count,
+        .hex_encode = &CodecFns(mode).hexEncode,
+        .hex_decode = &CodecFns(mode).hexDecode,
+        .base64_encode = &CodecFns(mode).base64Encode,
+        .base64_decode = &CodecFns(mode).base64Decode,
     };
 }

@@ -16,4 +16,12 @@ pub const Status = enum(u32) {
     buffer_too_small = 6,
     /// An alignment that is not a power of two in 1..4096.
     alignment = 7,
+    /// Decoders: a byte that is not part of the encoding.
+    invalid_character = 8,
+    /// Base64: padding where it may not be, missing, or followed by data.
+    invalid_padding = 9,
+    /// Base64, strict: the last character carries bits that are not zero.
+    trailing_bits = 10,
+    /// Base64: a lone character where a quad needs at least two.
+    incomplete_input = 11,
 };

@@ -192,7 +192,8 @@ test "xxh3: streaming in random pieces equals one-shot, for both accumulators" {
 const utf8 = @import("utf8.zig");
 
 /// The vector widths this test binary's CPU features can run.
-const utf8_widths = blk: {
+/// Widths whose runtime byte lookups (simd.lookup16) this CPU can run.
+const lookup_widths = blk: {
     const builtin = @import("builtin");
     if (builtin.cpu.arch == .aarch64) break :blk .{16};
     const has = std.Target.x86.featureSetHas;
@@ -235,7 +236,7 @@ test "utf8: every vector width equals the scalar reference, and std.unicode agre
         const expected = utf8.scalar.errorIndex(data);
         try std.testing.expectEqual(expected == null, std.unicode.utf8ValidateSlice(data));
         if (expected) |at| try std.testing.expect(std.unicode.utf8ValidateSlice(data[0..at]));
-        inline for (utf8_widths) |width| {
+        inline for (lookup_widths) |width| {
             const V = utf8.Vectorized(width);
             try std.testing.expectEqual(expected, V.errorIndex(data));
             try std.testing.expectEqual(utf8.scalar.countCodePoints(data), V.countCodePoints(data));
@@ -251,9 +252,9 @@ test "utf8: every one-, two- and three-byte input, and edge sequences at every b
         try std.testing.expectEqual(valid, utf8.scalar.errorIndex(input[0..2]) == null);
     };
     const edges = [_][]const u8{
-        "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xE0\x9F\xBF", "\xED\xA0\x80", "\xED\xBF\xBF", "\xF0\x80\x80\x80",
-        "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\x80", "\xBF", "\xE2\x82", "\xF0\x9F\x98",
-        "\xC2", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xED\x9F\xBF", "\xEE\x80\x80", "\xF4\x8F\xBF\xBF",
+        "\xC0\x80",         "\xC1\xBF",         "\xE0\x80\x80",     "\xE0\x9F\xBF",     "\xED\xA0\x80", "\xED\xBF\xBF", "\xF0\x80\x80\x80",
+        "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF",             "\x80",         "\xBF",         "\xE2\x82",
+        "\xF0\x9F\x98",     "\xC2",             "\xE2\x82\xAC",     "\xF0\x9F\x98\x80", "\xED\x9F\xBF", "\xEE\x80\x80", "\xF4\x8F\xBF\xBF",
     };
     var buffer: [200]u8 = undefined;
     for (edges) |edge| {
@@ -265,10 +266,161 @@ test "utf8: every one-, two- and three-byte input, and edge sequences at every b
                 const data = buffer[0..len];
                 const expected = utf8.scalar.errorIndex(data);
                 try std.testing.expectEqual(expected == null, std.unicode.utf8ValidateSlice(data));
-                inline for (utf8_widths) |width| {
+                inline for (lookup_widths) |width| {
                     try std.testing.expectEqual(expected, utf8.Vectorized(width).errorIndex(data));
                 }
             }
         }
+    }
+}
+
+const hex = @import("hex.zig");
+const base64 = @import("base64.zig");
+
+test "hex: every width equals the scalar reference and std.fmt, and finds every bad digit" {
+    var prng = std.Random.DefaultPrng.init(0x4e7);
+    const random = prng.random();
+    var bytes: [300]u8 = undefined;
+    random.bytes(&bytes);
+    var digits: [600]u8 = undefined;
+    var expected: [600]u8 = undefined;
+    var decoded: [300]u8 = undefined;
+    inline for (.{ 16, 32, 64 }) |width| {
+        const V = hex.Vectorized(width);
+        for (0..300) |len| {
+            const src = bytes[300 - len ..];
+            hex.scalar.encode(expected[0 .. 2 * len], src);
+            V.encode(digits[0 .. 2 * len], src);
+            try std.testing.expectEqualSlices(u8, expected[0 .. 2 * len], digits[0 .. 2 * len]);
+            const std_hex = std.fmt.bytesToHex(bytes, .lower);
+            try std.testing.expectEqualSlices(u8, std_hex[2 * (300 - len) ..], digits[0 .. 2 * len]);
+            // Upper case decodes too.
+            for (digits[0 .. 2 * len], 0..) |*d, i| {
+                if (i % 3 == 0) d.* = std.ascii.toUpper(d.*);
+            }
+            try std.testing.expectEqual(@as(?usize, null), V.decode(decoded[0..len], digits[0 .. 2 * len]));
+            try std.testing.expectEqualSlices(u8, src, decoded[0..len]);
+            if (len == 0) continue;
+            const bad_at = random.uintLessThan(usize, 2 * len);
+            const saved = digits[bad_at];
+            for ([_]u8{ 'g', 'G', '/', ':', '@', '`', 0x80, 0xFF, ' ' }) |bad| {
+                digits[bad_at] = bad;
+                try std.testing.expectEqual(@as(?usize, bad_at), V.decode(decoded[0..len], digits[0 .. 2 * len]));
+                try std.testing.expectEqual(@as(?usize, bad_at), hex.scalar.decode(decoded[0..len], digits[0 .. 2 * len]));
+            }
+            digits[bad_at] = saved;
+        }
+    }
+}
+
+fn base64Flags(url: bool, lenient: bool, padding: bool) base64.Flags {
+    return .{ .url = url, .lenient = lenient, .padding = padding, .final = true };
+}
+
+test "base64: encode at every width equals the scalar reference and std.base64" {
+    var prng = std.Random.DefaultPrng.init(0xb64);
+    var bytes: [400]u8 = undefined;
+    prng.random().bytes(&bytes);
+    var out: [600]u8 = undefined;
+    var std_out: [600]u8 = undefined;
+    inline for (lookup_widths) |width| {
+        const V = base64.Vectorized(width);
+        for (0..400) |len| {
+            const src = bytes[400 - len ..];
+            inline for (.{ false, true }) |url| inline for (.{ false, true }) |padding| {
+                const codec = if (url)
+                    (if (padding) std.base64.url_safe else std.base64.url_safe_no_pad)
+                else
+                    (if (padding) std.base64.standard else std.base64.standard_no_pad);
+                const n = base64.encodedLength(len, padding);
+                try std.testing.expectEqual(codec.Encoder.calcSize(len), n);
+                V.encode(out[0..n], src, url, padding);
+                try std.testing.expectEqualStrings(codec.Encoder.encode(&std_out, src), out[0..n]);
+            };
+        }
+    }
+}
+
+fn expectDecoded(expected: base64.Decoded, actual: base64.Decoded) !void {
+    try std.testing.expectEqual(expected.failure, actual.failure);
+    try std.testing.expectEqual(expected.offset, actual.offset);
+    try std.testing.expectEqual(expected.written, actual.written);
+}
+
+test "base64: decode at every width equals the scalar reference, clean and damaged" {
+    var prng = std.Random.DefaultPrng.init(0xdec0de);
+    const random = prng.random();
+    var bytes: [300]u8 = undefined;
+    random.bytes(&bytes);
+    var text: [500]u8 = undefined;
+    var out_scalar: [300]u8 = undefined;
+    var out_simd: [300]u8 = undefined;
+    inline for (lookup_widths) |width| {
+        const V = base64.Vectorized(width);
+        for (0..300) |len| {
+            inline for (.{ false, true }) |url| inline for (.{ false, true }) |padding| {
+                const n = base64.encodedLength(len, padding);
+                base64.scalar.encode(text[0..n], bytes[0..len], url, padding);
+                for ([_]bool{ false, true }) |lenient| {
+                    const flags = base64Flags(url, lenient, padding);
+                    const clean = V.decode(&out_simd, text[0..n], flags);
+                    try expectDecoded(.{ .written = len, .offset = n, .failure = .none }, clean);
+                    try std.testing.expectEqualSlices(u8, bytes[0..len], out_simd[0..len]);
+                    // A too-small output fails at the same place on both paths.
+                    if (len > 0) {
+                        const room = random.uintLessThan(usize, len);
+                        try expectDecoded(
+                            base64.scalar.decode(out_scalar[0..room], text[0..n], flags),
+                            V.decode(out_simd[0..room], text[0..n], flags),
+                        );
+                    }
+                    if (n == 0) continue;
+                    const at = random.uintLessThan(usize, n);
+                    const saved = text[at];
+                    for ([_]u8{ '=', ' ', '\n', '+', '-', '_', '/', '*', 0x80, 'A' }) |bad| {
+                        text[at] = bad;
+                        try expectDecoded(
+                            base64.scalar.decode(&out_scalar, text[0..n], flags),
+                            V.decode(&out_simd, text[0..n], flags),
+                        );
+                    }
+                    text[at] = saved;
+                }
+            };
+        }
+    }
+}
+
+test "base64: decoding edge cases, as Uint8Array.fromBase64" {
+    const Case = struct { text: []const u8, lenient: bool, padding: bool, failure: base64.Failure, offset: usize, bytes: []const u8 = "" };
+    const cases = [_]Case{
+        .{ .text = "", .lenient = false, .padding = true, .failure = .none, .offset = 0 },
+        .{ .text = "Zg==", .lenient = false, .padding = true, .failure = .none, .offset = 4, .bytes = "f" },
+        .{ .text = "Zm8=", .lenient = false, .padding = true, .failure = .none, .offset = 4, .bytes = "fo" },
+        .{ .text = "Zg", .lenient = false, .padding = true, .failure = .invalid_padding, .offset = 2 },
+        .{ .text = "Zg", .lenient = false, .padding = false, .failure = .none, .offset = 2, .bytes = "f" },
+        .{ .text = "Zg==", .lenient = false, .padding = false, .failure = .invalid_character, .offset = 2 },
+        .{ .text = "Zh==", .lenient = false, .padding = true, .failure = .trailing_bits, .offset = 1 },
+        .{ .text = "Zh==", .lenient = true, .padding = true, .failure = .none, .offset = 4, .bytes = "f" },
+        .{ .text = "Zm9=", .lenient = false, .padding = true, .failure = .trailing_bits, .offset = 2 },
+        .{ .text = "Z", .lenient = true, .padding = true, .failure = .incomplete_chunk, .offset = 0 },
+        .{ .text = "Zm9vY", .lenient = false, .padding = false, .failure = .incomplete_chunk, .offset = 4 },
+        .{ .text = "Zg=", .lenient = true, .padding = true, .failure = .invalid_padding, .offset = 3 },
+        .{ .text = "Zg=a", .lenient = true, .padding = true, .failure = .invalid_padding, .offset = 3 },
+        .{ .text = "Zg==Zg==", .lenient = true, .padding = true, .failure = .invalid_padding, .offset = 4 },
+        .{ .text = "Z===", .lenient = true, .padding = true, .failure = .invalid_padding, .offset = 1 },
+        .{ .text = "=", .lenient = true, .padding = true, .failure = .invalid_padding, .offset = 0 },
+        .{ .text = " Z g = = \n", .lenient = true, .padding = true, .failure = .none, .offset = 10, .bytes = "f" },
+        .{ .text = "Zm 9v", .lenient = false, .padding = true, .failure = .invalid_character, .offset = 2 },
+        .{ .text = "Zm9v", .lenient = false, .padding = true, .failure = .none, .offset = 4, .bytes = "foo" },
+        .{ .text = "Zm-_", .lenient = false, .padding = true, .failure = .invalid_character, .offset = 2 },
+    };
+    var out: [16]u8 = undefined;
+    for (cases) |case| {
+        const decoded = base64.scalar.decode(&out, case.text, base64Flags(false, case.lenient, case.padding));
+        errdefer std.debug.print("case {s}\n", .{case.text});
+        try std.testing.expectEqual(case.failure, decoded.failure);
+        try std.testing.expectEqual(case.offset, decoded.offset);
+        if (case.failure == .none) try std.testing.expectEqualSlices(u8, case.bytes, out[0..decoded.written]);
     }
 }

@@ -12,7 +12,7 @@
 //! the sequence the failing block may continue.
 
 const std = @import("std");
-const builtin = @import("builtin");
+const simd = @import("simd.zig");
 const assert = std.debug.assert;
 
 fn isContinuation(byte: u8) bool {
@@ -85,11 +85,10 @@ const carry: u8 = too_short | too_long | two_conts;
 
 /// Indexed by the high nibble of the previous byte.
 const byte_1_high = [16]u8{
-    too_long,                                               too_long,  too_long,  too_long,
-    too_long,                                               too_long,  too_long,  too_long,
-    two_conts,                                              two_conts, two_conts, two_conts,
-    too_short | overlong_2,                                 too_short, too_short | overlong_3 | surrogate,
-    too_short | too_large | too_large_1000 | overlong_4,
+    too_long,               too_long,  too_long,                           too_long,
+    too_long,               too_long,  too_long,                           too_long,
+    two_conts,              two_conts, two_conts,                          two_conts,
+    too_short | overlong_2, too_short, too_short | overlong_3 | surrogate, too_short | too_large | too_large_1000 | overlong_4,
 };
 
 /// Indexed by the low nibble of the previous byte.
@@ -114,10 +113,10 @@ const byte_1_low = [16]u8{
 
 /// Indexed by the high nibble of the current byte.
 const byte_2_high = [16]u8{
-    too_short,                                                                   too_short,                                                    too_short,                                                    too_short,
-    too_short,                                                                   too_short,                                                    too_short,                                                    too_short,
+    too_short,                                                                    too_short,                                                  too_short,                                                 too_short,
+    too_short,                                                                    too_short,                                                  too_short,                                                 too_short,
     too_long | overlong_2 | two_conts | overlong_3 | too_large_1000 | overlong_4, too_long | overlong_2 | two_conts | overlong_3 | too_large, too_long | overlong_2 | two_conts | surrogate | too_large, too_long | overlong_2 | two_conts | surrogate | too_large,
-    too_short,                                                                   too_short,                                                    too_short,                                                    too_short,
+    too_short,                                                                    too_short,                                                  too_short,                                                 too_short,
 };
 
 pub fn Vectorized(comptime width: usize) type {
@@ -125,35 +124,8 @@ pub fn Vectorized(comptime width: usize) type {
     return struct {
         const Block = @Vector(width, u8);
 
-        /// `table[index[i]]` per byte; every index is below 16. x86's
-        /// shuffles look up within each 16-byte lane, so the table repeats.
         fn lookup(comptime table: [16]u8, index: Block) Block {
-            const repeated: Block = comptime blk: {
-                var bytes: [width]u8 = undefined;
-                for (0..width) |i| bytes[i] = table[i % 16];
-                break :blk bytes;
-            };
-            if (builtin.cpu.arch == .aarch64) {
-                comptime assert(width == 16);
-                return asm ("tbl %[out].16b, {%[table].16b}, %[index].16b"
-                    : [out] "=w" (-> Block),
-                    : [table] "w" (repeated),
-                      [index] "w" (index),
-                );
-            }
-            comptime assert(builtin.cpu.arch == .x86_64);
-            if (width == 16 and !std.Target.x86.featureSetHas(builtin.cpu.features, .avx)) {
-                return asm ("pshufb %[index], %[out]"
-                    : [out] "=x" (-> Block),
-                    : [index] "x" (index),
-                      [_] "0" (repeated),
-                );
-            }
-            return asm ("vpshufb %[index], %[table], %[out]"
-                : [out] "=v" (-> Block),
-                : [table] "v" (repeated),
-                  [index] "v" (index),
-            );
+            return simd.lookup16(width, table, index);
         }
 
         /// The block `shift` bytes earlier: the end of `previous`, then `current`.

@@ -44,3 +44,19 @@ function describe(value: unknown): string {
   if (typeof value !== "object") return typeof value;
   return value.constructor?.name ?? "object";
 }
+
+/**
+ * Whether two byte views share any byte of one buffer.
+ *
+ * @example
+ * ```ts
+ * import { overlaps } from "./bytes.ts";
+ *
+ * const bytes = new Uint8Array(8);
+ * console.log(overlaps(bytes.subarray(0, 4), bytes.subarray(3))); // true
+ * ```
+ */
+export function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}

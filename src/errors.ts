@@ -93,6 +93,10 @@ const statusCodes: readonly BinlaneErrorCode[] = [
   "E_UNSUPPORTED_CPU",
   "E_BUFFER_TOO_SMALL",
   "E_ALIGNMENT",
+  "E_INVALID_INPUT", // invalid character
+  "E_INVALID_INPUT", // invalid padding
+  "E_INVALID_INPUT", // non-zero trailing bits
+  "E_INVALID_INPUT", // incomplete input
 ];
 
 /**

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { backend, setCpuLevel, supportedCpuLevels } from "../mod.ts";
+
 /** A test body. */
 export type TestBody = () => void | Promise<void>;
 
@@ -60,4 +62,33 @@ export function collectGarbage(): void {
   if (underBun) anyGlobal.Bun.gc(true);
   else if (typeof anyGlobal.gc === "function") anyGlobal.gc();
   else throw new Error("run Deno with --v8-flags=--expose-gc");
+}
+
+/**
+ * Runs `body` on the JS path (every threshold Infinity), then native at
+ * every CPU level (every threshold 0), restoring the thresholds and the
+ * level after. On the JS backend only the JS run happens.
+ */
+export function everyPath(
+  thresholds: Record<string, number> | Record<string, number>[],
+  body: (path: string) => void,
+): void {
+  const all = Array.isArray(thresholds) ? thresholds : [thresholds];
+  const saved = all.map((t) => ({ ...t }));
+  const setAll = (value: number) => {
+    for (const t of all) for (const key of Object.keys(t)) t[key] = value;
+  };
+  const initial = backend().cpu;
+  try {
+    setAll(Infinity);
+    body("js");
+    setAll(0);
+    for (const level of supportedCpuLevels()) {
+      setCpuLevel(level);
+      body(level);
+    }
+  } finally {
+    all.forEach((t, i) => Object.assign(t, saved[i]));
+    if (initial !== "js") setCpuLevel(initial);
+  }
 }

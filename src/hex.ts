@@ -1,0 +1,196 @@
+/**
+ * Hex (base16): bytes to lowercase digits, as
+ * `Uint8Array.prototype.toHex`, and digits of either case back, as
+ * `Uint8Array.fromHex`, with the first bad character's offset on failure.
+ *
+ * @module
+ */
+
+import { runtimeName } from "../ffi/runtime.ts";
+import { asciiString, decodeError, nativeDecoded, scratchBytes, textBytes, type TextInput } from "./ascii.ts";
+import { kernelSymbols } from "./backend.ts";
+import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
+import { BinlaneError, errorFromStatus } from "./errors.ts";
+
+/**
+ * Smallest input, in bytes, coded natively in this runtime, from
+ * `bench/codec.bench.ts` (2026-11-21): below it the JS loops win because
+ * the FFI call costs more than the work. Tests set these to 0 or Infinity
+ * to drive one path through the public functions.
+ *
+ * @example
+ * ```ts
+ * import { hexThresholds } from "./hex.ts";
+ *
+ * console.log(hexThresholds.encode, hexThresholds.decode);
+ * ```
+ */
+export const hexThresholds: { encode: number; decode: number } = runtimeName() === "bun"
+  ? { encode: 32, decode: 16 }
+  : { encode: 64, decode: 32 };
+
+/** Native lengths stay below 2^31; longer inputs go in pieces this size (even). */
+const CHUNK = 1 << 30;
+
+const INVALID_CHARACTER = 8;
+const INCOMPLETE_INPUT = 11;
+
+const digitCodes = new Uint8Array([..."0123456789abcdef"].map((c) => c.charCodeAt(0)));
+const pairStrings: string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** Digit value by character code, -1 for non-digits. */
+const digitValues = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) {
+  digitValues[digitCodes[i]] = i;
+  digitValues["0123456789ABCDEF".charCodeAt(i)] = i;
+}
+
+function jsEncodeInto(src: Uint8Array, dst: Uint8Array): void {
+  for (let i = 0, j = 0; i < src.length; i++, j += 2) {
+    const byte = src[i];
+    dst[j] = digitCodes[byte >> 4];
+    dst[j + 1] = digitCodes[byte & 15];
+  }
+}
+
+function nativeEncodeInto(src: Uint8Array, dst: Uint8Array): boolean {
+  const symbols = kernelSymbols();
+  if (!symbols) return false;
+  for (let offset = 0; offset < src.byteLength; offset += CHUNK) {
+    const piece = offset === 0 && src.byteLength <= CHUNK ? src : src.subarray(offset, offset + CHUNK);
+    const out = offset === 0 && dst.byteLength === 2 * src.byteLength
+      ? dst
+      : dst.subarray(2 * offset, 2 * (offset + piece.byteLength));
+    const status = symbols.binlane_hex_encode(piece, piece.byteLength, out, out.byteLength);
+    if (status !== 0) throw errorFromStatus(status, "binlane_hex_encode");
+  }
+  return true;
+}
+
+function encodeInto(src: Uint8Array, dst: Uint8Array): void {
+  if (src.byteLength >= hexThresholds.encode && nativeEncodeInto(src, dst)) return;
+  jsEncodeInto(src, dst);
+}
+
+/**
+ * `data` as lowercase hex digits, two per byte; the same string as
+ * `Uint8Array.prototype.toHex`.
+ *
+ * @example
+ * ```ts
+ * import { encodeHex } from "@binlane/binlane";
+ *
+ * console.log(encodeHex(new Uint8Array([0xca, 0xfe, 0x01]))); // "cafe01"
+ * ```
+ */
+export function encodeHex(data: BinaryInput): string {
+  const src = asBytes(data);
+  if (src.byteLength < hexThresholds.encode) {
+    let text = "";
+    for (let i = 0; i < src.length; i++) text += pairStrings[src[i]];
+    return text;
+  }
+  const digits = scratchBytes(2 * src.byteLength).subarray(0, 2 * src.byteLength);
+  encodeInto(src, digits);
+  return asciiString(digits);
+}
+
+/**
+ * Writes `data` as lowercase hex digits (ASCII) to the start of `target`,
+ * which must hold twice as many bytes (otherwise `E_LENGTH`); returns the
+ * bytes written. `target` may overlap `data`.
+ *
+ * @example
+ * ```ts
+ * import { encodeHexInto } from "@binlane/binlane";
+ *
+ * const digits = new Uint8Array(4);
+ * encodeHexInto(new Uint8Array([0xbe, 0xef]), digits);
+ * console.log(new TextDecoder().decode(digits)); // "beef"
+ * ```
+ */
+export function encodeHexInto(data: BinaryInput, target: BinaryInput): number {
+  const src = asBytes(data);
+  const dst = asBytes(target);
+  const needed = 2 * src.byteLength;
+  if (dst.byteLength < needed) {
+    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${needed} needed`);
+  }
+  const out = dst.byteLength === needed ? dst : dst.subarray(0, needed);
+  // Digits outrun the bytes they come from: an overlapping source is copied first.
+  encodeInto(overlaps(src, out) ? src.slice() : src, out);
+  return needed;
+}
+
+function jsDecodeInto(src: Uint8Array, dst: Uint8Array): void {
+  const pairs = src.length >>> 1;
+  for (let i = 0; i < pairs; i++) {
+    const high = digitValues[src[2 * i]];
+    const low = digitValues[src[2 * i + 1]];
+    if ((high | low) < 0) throw decodeError("hex", INVALID_CHARACTER, high < 0 ? 2 * i : 2 * i + 1);
+    dst[i] = (high << 4) | low;
+  }
+  if (src.length % 2 !== 0) throw decodeError("hex", INCOMPLETE_INPUT, src.length - 1);
+}
+
+function nativeDecodeInto(src: Uint8Array, dst: Uint8Array): boolean {
+  const symbols = kernelSymbols();
+  if (!symbols) return false;
+  for (let offset = 0; offset < src.byteLength; offset += CHUNK) {
+    const piece = offset === 0 && src.byteLength <= CHUNK ? src : src.subarray(offset, offset + CHUNK);
+    const out = offset === 0 ? dst : dst.subarray(offset / 2);
+    const result = symbols.binlane_hex_decode(piece, piece.byteLength, out, out.byteLength);
+    nativeDecoded(symbols, result, "hex", offset);
+  }
+  return true;
+}
+
+function decodeInto(src: Uint8Array, dst: Uint8Array): number {
+  if (src.byteLength < hexThresholds.decode || !nativeDecodeInto(src, dst)) jsDecodeInto(src, dst);
+  return src.byteLength >>> 1;
+}
+
+/**
+ * The bytes of hex `text` (a string or ASCII bytes; digits of either
+ * case, an even count). A bad character is `E_INVALID_INPUT` with its
+ * offset, as is an odd final digit.
+ *
+ * @example
+ * ```ts
+ * import { decodeHex } from "@binlane/binlane";
+ *
+ * console.log(decodeHex("CAFE01")); // Uint8Array(3) [202, 254, 1]
+ * ```
+ */
+export function decodeHex(text: TextInput): Uint8Array {
+  const src = textBytes(text);
+  const out = new Uint8Array(src.byteLength >>> 1);
+  decodeInto(src, out);
+  return out;
+}
+
+/**
+ * Decodes hex `text` into the start of `target`, which must hold half as
+ * many bytes as `text` has characters (otherwise `E_LENGTH`); returns the
+ * bytes written. `target` may be `text`'s own bytes (decoding in place).
+ * On a decoding error `target` may be partly written.
+ *
+ * @example
+ * ```ts
+ * import { decodeHexInto } from "@binlane/binlane";
+ *
+ * const out = new Uint8Array(8);
+ * console.log(decodeHexInto("beef", out), out.subarray(0, 2)); // 2 Uint8Array(2) [190, 239]
+ * ```
+ */
+export function decodeHexInto(text: TextInput, target: BinaryInput): number {
+  const dst = asBytes(target);
+  const src = textBytes(text);
+  const needed = src.byteLength >>> 1;
+  if (dst.byteLength < needed) {
+    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${needed} needed`);
+  }
+  // Decoding in place, or to anywhere before the text, writes behind what it reads.
+  const ahead = overlaps(src, dst) && dst.byteOffset > src.byteOffset;
+  return decodeInto(ahead ? src.slice() : src, dst);
+}
