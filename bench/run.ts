@@ -18,6 +18,7 @@ const benchmarks = [
   "bench/endian.bench.ts",
   "bench/hash.bench.ts",
   "bench/utf8.bench.ts",
+  "bench/codec.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([
@@ -26,6 +27,7 @@ const sized = new Set([
   "bench/endian.bench.ts",
   "bench/hash.bench.ts",
   "bench/utf8.bench.ts",
+  "bench/codec.bench.ts",
 ]);
 
 await build({ ifChanged: true, hostOnly: true });

@@ -19,7 +19,7 @@ const encoder = new TextEncoder();
 const asciiDecoder = new TextDecoder(runtimeName() === "bun" ? "latin1" : "utf-8");
 
 /** Scratch bytes reused across calls, so Deno does not allocate a buffer (~600 ns) per call. */
-const SCRATCH_RETAINED = 1 << 20;
+const SCRATCH_RETAINED = 4 << 20;
 let scratch = new Uint8Array(4096);
 
 /**

@@ -14,6 +14,7 @@ import { type NativeSymbols, NOT_FOUND, REFUSED } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { resultUint32 } from "./result_pool.ts";
 
 /** Smallest input, in bytes, that each search kernel sends to native code. */
 export interface SearchThresholds {
@@ -332,32 +333,8 @@ export function indexOfSubarray(haystack: BinaryInput, needle: BinaryInput, from
   return jsIndexOfSubarray(hay, pattern, start);
 }
 
-/**
- * In Deno every new ArrayBuffer costs ~600 ns (measured with Deno 2.9.6,
- * against ~6 ns in Bun), while a view into an existing one costs ~22 ns. So,
- * as Node's Buffer pool does, Deno's small results are views carved from a
- * shared 64 KiB buffer; large ones, and all of Bun's, get their own.
- */
-const pooledResults = runtimeName() === "deno";
-const POOL_BYTES = 64 * 1024;
-const POOLED_MAX_BYTES = 4096;
-let pool = new ArrayBuffer(0);
-let poolOffset = 0;
-
-function positionsArray(count: number): Uint32Array {
-  const bytes = count * 4;
-  if (!pooledResults || bytes > POOLED_MAX_BYTES) return new Uint32Array(count);
-  if (poolOffset + bytes > pool.byteLength) {
-    pool = new ArrayBuffer(POOL_BYTES);
-    poolOffset = 0;
-  }
-  const view = new Uint32Array(pool, poolOffset, count);
-  poolOffset += bytes;
-  return view;
-}
-
 function nativeFindAllByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number): Uint32Array {
-  const positions = positionsArray(nativeCountByte(symbols, bytes, byte));
+  const positions = resultUint32(nativeCountByte(symbols, bytes, byte));
   let written = 0;
   for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
     const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
@@ -374,7 +351,7 @@ function nativeFindAllByte(symbols: NativeSymbols, bytes: Uint8Array, byte: numb
 function jsFindAllByte(bytes: Uint8Array, byte: number): Uint32Array {
   const found: number[] = [];
   for (let at = bytes.indexOf(byte); at !== -1; at = bytes.indexOf(byte, at + 1)) found.push(at);
-  const positions = positionsArray(found.length);
+  const positions = resultUint32(found.length);
   positions.set(found);
   return positions;
 }
