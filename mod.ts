@@ -42,6 +42,13 @@ export {
 export { createXxh3, createXxh64, type HashAlgorithm, StreamingHasher, xxh3, xxh64 } from "./src/hash.ts";
 export { isUtf8, utf8CodePointCount, utf8ErrorIndex } from "./src/utf8.ts";
 export type { TextInput } from "./src/ascii.ts";
+export {
+  columnsToRows,
+  type ColumnsToRowsOptions,
+  rowsToColumns,
+  type RowsToColumnsOptions,
+  type TransposeField,
+} from "./src/transpose.ts";
 export { decodeHex, decodeHexInto, encodeHex, encodeHexInto } from "./src/hex.ts";
 export {
   type Base64Alphabet,

@@ -19,6 +19,7 @@ const benchmarks = [
   "bench/hash.bench.ts",
   "bench/utf8.bench.ts",
   "bench/codec.bench.ts",
+  "bench/transpose.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([

@@ -128,6 +128,14 @@ export const symbols = {
   binlane_hex_decode: { parameters: ["buffer", "u32", "buffer", "u32"], result: "u32" },
   binlane_base64_encode: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
   binlane_base64_decode: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
+  binlane_gather_field: {
+    parameters: ["buffer", "u32", "buffer", "u32", "u32", "u32", "u32"],
+    result: "u32",
+  },
+  binlane_scatter_field: {
+    parameters: ["buffer", "u32", "buffer", "u32", "u32", "u32", "u32"],
+    result: "u32",
+  },
   binlane_copy_swap: { parameters: ["buffer", "buffer", "u32", "u32"], result: "u32" },
   binlane_xxh64: { parameters: ["buffer", "u32", "u64"], result: "u64" },
   binlane_xxh3: { parameters: ["buffer", "u32", "u64"], result: "u64" },

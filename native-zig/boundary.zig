@@ -26,6 +26,7 @@ const cpu = @import("cpu.zig");
 const kernels = @import("kernels.zig");
 const xxh3 = @import("hash/xxh3.zig");
 const base64 = @import("base64.zig");
+const transpose = @import("transpose.zig");
 const Status = @import("status.zig").Status;
 
 fn code(status: Status) u32 {
@@ -295,6 +296,42 @@ export fn binlane_base64_decode(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, ds
         .no_room => .buffer_too_small,
     };
     return failDecode(status, decoded.offset);
+}
+
+/// A field of `shape` (bits 0-3 its size, 1, 2, 4 or 8; bit 4 a byte
+/// swap) at `offset` in records of `record_size` bytes, if it fits them,
+/// and `column_len` bytes of its column reach only records of `rows_len`.
+fn transposeField(rows_len: u32, column_len: u32, record_size: u32, offset: u32, shape: u32) ?transpose.Field {
+    const size = shape & 0x0F;
+    const swap = shape & 0x10 != 0;
+    if (shape & ~@as(u32, 0x1F) != 0) return null;
+    if (size != 1 and size != 2 and size != 4 and size != 8) return null;
+    if (swap and size == 1) return null;
+    if (@as(u64, offset) + size > record_size) return null;
+    if (column_len % size != 0) return null;
+    const count: u64 = column_len / size;
+    if (count > 0 and (count - 1) * record_size + offset + size > rows_len) return null;
+    return .{ .offset = offset, .size = size, .swap = swap };
+}
+
+/// Copies one field of each record of `rows` into `column`, one element
+/// per record for as many records as `column` holds. Returns a status.
+export fn binlane_gather_field(rows: ?[*]const u8, rows_len: u32, column: ?[*]u8, column_len: u32, record_size: u32, offset: u32, shape: u32) u32 {
+    const from = bytesOrNull(rows, rows_len) orelse return code(.invalid_argument);
+    const to = outBytes(column, column_len) orelse return code(.invalid_argument);
+    const field = transposeField(rows_len, column_len, record_size, offset, shape) orelse return code(.length);
+    transpose.gather(to, from, record_size, field);
+    return code(.ok);
+}
+
+/// Copies each element of `column` into one field of the matching record
+/// of `rows`; the records' other bytes stay. Returns a status.
+export fn binlane_scatter_field(rows: ?[*]u8, rows_len: u32, column: ?[*]const u8, column_len: u32, record_size: u32, offset: u32, shape: u32) u32 {
+    const to = outBytes(rows, rows_len) orelse return code(.invalid_argument);
+    const from = bytesOrNull(column, column_len) orelse return code(.invalid_argument);
+    const field = transposeField(rows_len, column_len, record_size, offset, shape) orelse return code(.length);
+    transpose.scatter(to, from, record_size, field);
+    return code(.ok);
 }
 
 /// Hashes return their digest; a refused input returns 0 with the status

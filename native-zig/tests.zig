@@ -424,3 +424,37 @@ test "base64: decoding edge cases, as Uint8Array.fromBase64" {
         if (case.failure == .none) try std.testing.expectEqualSlices(u8, case.bytes, out[0..decoded.written]);
     }
 }
+
+const transpose = @import("transpose.zig");
+
+test "transpose: gather then scatter round-trips every field shape, and agrees with readInt" {
+    var prng = std.Random.DefaultPrng.init(0x7a5);
+    const random = prng.random();
+    var rows: [4096]u8 = undefined;
+    var back: [4096]u8 = undefined;
+    var column: [1024]u8 = undefined;
+    for ([_]usize{ 1, 2, 3, 7, 8, 13, 16, 24, 32, 100 }) |record_size| {
+        random.bytes(&rows);
+        @memcpy(&back, &rows);
+        inline for (.{ 1, 2, 4, 8 }) |size| {
+            if (size <= record_size) for ([_]bool{ false, true }) |swap| {
+                if (swap and size == 1) continue;
+                const offset = random.uintLessThan(usize, record_size - size + 1);
+                const count: usize = @min(1024 / size, 4096 / record_size);
+                const field: transpose.Field = .{ .offset = offset, .size = size, .swap = swap };
+                transpose.gather(column[0 .. count * size], &rows, record_size, field);
+                const T = std.meta.Int(.unsigned, 8 * size);
+                for (0..count) |i| {
+                    const expected = std.mem.readInt(T, rows[i * record_size + offset ..][0..size], if (swap) .big else .little);
+                    try std.testing.expectEqual(expected, std.mem.readInt(T, column[i * size ..][0..size], .little));
+                }
+                @memset(back[0 .. count * record_size], 0xAA);
+                transpose.scatter(&back, column[0 .. count * size], record_size, field);
+                for (0..count) |i| {
+                    try std.testing.expectEqualSlices(u8, rows[i * record_size + offset ..][0..size], back[i * record_size + offset ..][0..size]);
+                    if (offset > 0) try std.testing.expectEqual(@as(u8, 0xAA), back[i * record_size + offset - 1]);
+                }
+            };
+        }
+    }
+}

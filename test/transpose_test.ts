@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { columnsToRows, NativeBuffer, rowsToColumns, type TransposeField } from "../mod.ts";
+import { transposeThresholds } from "../src/transpose.ts";
+import { everyPath, randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
+
+const sizes = [1, 2, 4, 8] as const;
+
+/** Non-overlapping random fields of a record, in random order. */
+function randomFields(random: () => number, recordSize: number): TransposeField[] {
+  const fields: TransposeField[] = [];
+  let offset = Math.floor(random() * 3);
+  while (true) {
+    const size = sizes[Math.floor(random() * 4)];
+    if (offset + size > recordSize) break;
+    fields.push({ offset, size, swap: size > 1 && random() < 0.5 });
+    offset += size + Math.floor(random() * 3);
+  }
+  return fields.sort(() => random() - 0.5);
+}
+
+/** The oracle: DataView reads each field in the record's byte order and writes it little-endian. */
+function oracleColumn(
+  rows: Uint8Array,
+  recordSize: number,
+  field: TransposeField,
+  count: number,
+): Uint8Array {
+  const out = new Uint8Array(count * field.size);
+  const from = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  const to = new DataView(out.buffer);
+  const little = !field.swap;
+  for (let i = 0; i < count; i++) {
+    const at = i * recordSize + field.offset;
+    if (field.size === 1) to.setUint8(i, from.getUint8(at));
+    if (field.size === 2) to.setUint16(2 * i, from.getUint16(at, little), true);
+    if (field.size === 4) to.setUint32(4 * i, from.getUint32(at, little), true);
+    if (field.size === 8) to.setBigUint64(8 * i, from.getBigUint64(at, little), true);
+  }
+  return out;
+}
+
+test("transpose: rowsToColumns equals a DataView oracle and columnsToRows inverts it, on every path", () => {
+  const random = seededRandom(0x7a5);
+  const shapes = Array.from({ length: 60 }, (_, i) => {
+    const recordSize = 1 + Math.floor(random() * (i < 40 ? 40 : 300));
+    return { recordSize, fields: randomFields(random, recordSize), count: Math.floor(random() * 300) };
+  });
+  everyPath(transposeThresholds, (path) => {
+    for (const { recordSize, fields, count } of shapes) {
+      const offset = Math.floor(random() * 8);
+      const rows = randomBytes(random, offset + count * recordSize).subarray(offset);
+      const columns = rowsToColumns(rows, recordSize, fields);
+      const label = `${path} record ${recordSize} count ${count} ${JSON.stringify(fields)}`;
+      fields.forEach((field, i) => {
+        assert.deepEqual(columns[i], oracleColumn(rows, recordSize, field, count), label);
+        assert.equal(columns[i].byteOffset % 8, 0, `${label}: columns are aligned to 8`);
+      });
+      // Back to rows: the fields come back, the rest is zero or left as it was.
+      const back = columnsToRows(columns, recordSize, fields);
+      const target = rows.slice();
+      columnsToRows(columns, recordSize, fields, { target });
+      assert.deepEqual(target, rows, label);
+      const covered = new Uint8Array(recordSize);
+      for (const field of fields) covered.fill(1, field.offset, field.offset + field.size);
+      for (let i = 0; i < back.length; i++) {
+        assert.equal(back[i], covered[i % recordSize] ? rows[i] : 0, `${label}: byte ${i}`);
+      }
+    }
+  });
+});
+
+test("transpose: counts, targets and inputs that do not fit are typed errors", () => {
+  everyPath(transposeThresholds, () => {
+    const rows = new Uint8Array(100);
+    const field: TransposeField = { offset: 0, size: 4 };
+    throwsCode(() => rowsToColumns(rows, 12, [field]), "E_LENGTH"); // 100 is not a whole number of 12-byte records
+    assert.equal(rowsToColumns(rows, 12, [field], { count: 8 })[0].byteLength, 32);
+    throwsCode(() => rowsToColumns(rows, 12, [field], { count: 9 }), "E_LENGTH");
+    throwsCode(() => rowsToColumns(rows, 10, [{ offset: 7, size: 4 }]), "E_RANGE");
+    throwsCode(() => rowsToColumns(rows, 10, [{ offset: 0, size: 3 as 4 }]), "E_RANGE");
+    throwsCode(() => rowsToColumns(rows, 0, []), "E_RANGE");
+    throwsCode(() => rowsToColumns(rows, 10, [field], { columns: [new Uint8Array(39)] }), "E_LENGTH");
+    throwsCode(
+      () => rowsToColumns(rows, 10, [field], { columns: [rows.subarray(60)] }),
+      "E_INVALID_ARGUMENT",
+    );
+    throwsCode(() => columnsToRows([new Uint8Array(8)], 4, [field, { offset: 2, size: 2 }]), "E_LENGTH");
+    throwsCode(
+      () => columnsToRows([new Uint8Array(8), new Uint8Array(4)], 4, [field, { offset: 2, size: 2 }]),
+      "E_INVALID_ARGUMENT",
+    );
+    throwsCode(
+      () => columnsToRows([new Uint8Array(8), new Uint8Array(6)], 8, [field, { offset: 4, size: 2 }]),
+      "E_LENGTH",
+    );
+    throwsCode(
+      () => columnsToRows([new Uint8Array(8)], 4, [field], { target: new Uint8Array(7) }),
+      "E_LENGTH",
+    );
+  });
+});
+
+test("transpose: caller columns, NativeBuffers, and a column inside the target", () => {
+  const random = seededRandom(99);
+  everyPath(transposeThresholds, (path) => {
+    const rows = randomBytes(random, 16 * 500);
+    const fields: TransposeField[] = [{ offset: 0, size: 8, swap: true }, { offset: 12, size: 4 }];
+    using native = NativeBuffer.alloc(8 * 500);
+    const second = new Uint32Array(600);
+    const columns = rowsToColumns(rows, 16, fields, { columns: [native, second] });
+    assert.deepEqual(native.bytes, oracleColumn(rows, 16, fields[0], 500), path);
+    assert.deepEqual(new Uint8Array(second.buffer, 0, 2000), oracleColumn(rows, 16, fields[1], 500), path);
+    assert.equal(columns[1].byteLength, 2000);
+    // A column stored in the target's own bytes is read before it is overwritten.
+    const target = new Uint8Array(16 * 500 + 8 * 500);
+    target.set(native.bytes, 16 * 500);
+    const inside = target.subarray(16 * 500);
+    columnsToRows([inside, second.subarray(0, 500)], 16, fields, { target, count: 500 });
+    for (let r = 0; r < 500; r++) {
+      assert.deepEqual(
+        target.subarray(16 * r, 16 * r + 8),
+        rows.subarray(16 * r, 16 * r + 8),
+        `${path} record ${r}`,
+      );
+    }
+  });
+});
