@@ -43,6 +43,21 @@ export { createXxh3, createXxh64, type HashAlgorithm, StreamingHasher, xxh3, xxh
 export { isUtf8, utf8CodePointCount, utf8ErrorIndex } from "./src/utf8.ts";
 export type { TextInput } from "./src/ascii.ts";
 export {
+  deltaDecode,
+  deltaEncode,
+  type IntCodingOptions,
+  type IntegerArray,
+  type VarintArray,
+  varintDecode,
+  varintDecodeInto,
+  type VarintDecodeOptions,
+  varintEncode,
+  varintEncodedLength,
+  varintEncodeInto,
+  zigzagDecode,
+  zigzagEncode,
+} from "./src/intcode.ts";
+export {
   columnsToRows,
   type ColumnsToRowsOptions,
   rowsToColumns,

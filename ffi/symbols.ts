@@ -136,6 +136,17 @@ export const symbols = {
     parameters: ["buffer", "u32", "buffer", "u32", "u32", "u32", "u32"],
     result: "u32",
   },
+  binlane_int_transform: {
+    parameters: ["buffer", "u32", "buffer", "u32", "u32", "u32", "u32", "u32"],
+    result: "u32",
+  },
+  binlane_varint_count: { parameters: ["buffer", "u32"], result: "u32" },
+  binlane_varint_length: { parameters: ["buffer", "u32", "u32"], result: "u32" },
+  binlane_varint_encode: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
+  binlane_varint_decode: {
+    parameters: ["buffer", "u32", "buffer", "u32", "u32", "buffer", "u32"],
+    result: "u32",
+  },
   binlane_copy_swap: { parameters: ["buffer", "buffer", "u32", "u32"], result: "u32" },
   binlane_xxh64: { parameters: ["buffer", "u32", "u64"], result: "u64" },
   binlane_xxh3: { parameters: ["buffer", "u32", "u64"], result: "u64" },

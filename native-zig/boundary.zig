@@ -27,6 +27,7 @@ const kernels = @import("kernels.zig");
 const xxh3 = @import("hash/xxh3.zig");
 const base64 = @import("base64.zig");
 const transpose = @import("transpose.zig");
+const intcode = @import("intcode.zig");
 const Status = @import("status.zig").Status;
 
 fn code(status: Status) u32 {
@@ -332,6 +333,124 @@ export fn binlane_scatter_field(rows: ?[*]u8, rows_len: u32, column: ?[*]const u
     const field = transposeField(rows_len, column_len, record_size, offset, shape) orelse return code(.length);
     transpose.scatter(to, from, record_size, field);
     return code(.ok);
+}
+
+fn elements(comptime T: type, data: ?[*]const u8, len: u32) ?[]const T {
+    const bytes = bytesOrNull(data, len) orelse return null;
+    if (bytes.len == 0) return &.{};
+    if (bytes.len % @sizeOf(T) != 0 or @intFromPtr(bytes.ptr) % @alignOf(T) != 0) return null;
+    const aligned: [*]const T = @ptrCast(@alignCast(bytes.ptr));
+    return aligned[0 .. bytes.len / @sizeOf(T)];
+}
+
+fn outElements(comptime T: type, data: ?[*]u8, len: u32) ?[]T {
+    const bytes = outBytes(data, len) orelse return null;
+    if (bytes.len == 0) return &.{};
+    if (bytes.len % @sizeOf(T) != 0 or @intFromPtr(bytes.ptr) % @alignOf(T) != 0) return null;
+    const aligned: [*]T = @ptrCast(@alignCast(bytes.ptr));
+    return aligned[0 .. bytes.len / @sizeOf(T)];
+}
+
+/// Same memory, or none shared.
+fn exactOrApart(a: usize, b: usize, len: usize) bool {
+    return a == b or a + len <= b or b + len <= a;
+}
+
+/// Delta or zigzag coding (`op`, `intcode.Op`) of `width`-byte (4 or 8)
+/// elements from `src` into `dst`: the same length, both aligned to
+/// `width`, the same memory or apart. `seed` (`seed_high:seed_low`) is the
+/// element before the first for delta encoding, the running total for
+/// delta decoding. Returns a status.
+export fn binlane_int_transform(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, dst_len: u32, op: u32, width: u32, seed_low: u32, seed_high: u32) u32 {
+    if (op > @intFromEnum(intcode.Op.zigzag_decode)) return code(.invalid_argument);
+    if (src_len != dst_len) return code(.length);
+    if (src_len == 0) return code(.ok);
+    const table = cpu.active();
+    switch (width) {
+        4 => {
+            const from = elements(u32, src, src_len) orelse return code(.alignment);
+            const to = outElements(u32, dst, dst_len) orelse return code(.alignment);
+            if (!exactOrApart(@intFromPtr(from.ptr), @intFromPtr(to.ptr), src_len)) return code(.invalid_argument);
+            table.int_transform32(to.ptr, from.ptr, from.len, op, seed_low);
+        },
+        8 => {
+            const from = elements(u64, src, src_len) orelse return code(.alignment);
+            const to = outElements(u64, dst, dst_len) orelse return code(.alignment);
+            if (!exactOrApart(@intFromPtr(from.ptr), @intFromPtr(to.ptr), src_len)) return code(.invalid_argument);
+            table.int_transform64(to.ptr, from.ptr, from.len, op, @as(u64, seed_high) << 32 | seed_low);
+        },
+        else => return code(.invalid_argument),
+    }
+    return code(.ok);
+}
+
+/// Bytes the varints of the `width`-byte (4 or 8) values of `src` take,
+/// as a decoder result (below 2^31, else refused).
+export fn binlane_varint_length(src: ?[*]const u8, src_len: u32, width: u32) u32 {
+    const total = switch (width) {
+        4 => intcode.varintTotalLength(u32, elements(u32, src, src_len) orelse return failDecode(.alignment, 0)),
+        8 => intcode.varintTotalLength(u64, elements(u64, src, src_len) orelse return failDecode(.alignment, 0)),
+        else => return failDecode(.invalid_argument, 0),
+    };
+    if (total >= max_search_len) return failDecode(.length, 0);
+    return @intCast(total);
+}
+
+/// Bytes of `src` that end a varint: the values it holds when well formed.
+export fn binlane_varint_count(src: ?[*]const u8, src_len: u32) u32 {
+    const bytes = searchBytes(src, src_len) orelse return refuseSearch(.invalid_argument);
+    return @intCast(intcode.varintCount(bytes));
+}
+
+/// Writes the varints of the `width`-byte values of `src` to `dst`, which
+/// must hold exactly `binlane_varint_length` bytes. Returns a status.
+export fn binlane_varint_encode(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, dst_len: u32, width: u32) u32 {
+    const to = outBytes(dst, dst_len) orelse return code(.invalid_argument);
+    const table = cpu.active();
+    switch (width) {
+        4 => {
+            const values = elements(u32, src, src_len) orelse return code(.alignment);
+            if (intcode.varintTotalLength(u32, values) != to.len) return code(.length);
+            if (to.len != 0) table.varint_encode32(to.ptr, to.len, values.ptr, values.len);
+        },
+        8 => {
+            const values = elements(u64, src, src_len) orelse return code(.alignment);
+            if (intcode.varintTotalLength(u64, values) != to.len) return code(.length);
+            if (to.len != 0) table.varint_encode64(to.ptr, to.len, values.ptr, values.len);
+        },
+        else => return code(.invalid_argument),
+    }
+    return code(.ok);
+}
+
+/// Decodes varints from `src` into the `width`-byte elements of `dst`
+/// until either ends; writes the bytes read to `read_out` (4 bytes). A
+/// decoder result counting values: a truncated or over-long value fails
+/// at the offset where it starts.
+export fn binlane_varint_decode(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, dst_len: u32, width: u32, read_out: ?*align(1) u32, read_size: u32) u32 {
+    const from = searchBytes(src, src_len) orelse return failDecode(.invalid_argument, 0);
+    const read = read_out orelse return failDecode(.invalid_argument, 0);
+    if (read_size != @sizeOf(u32)) return failDecode(.length, 0);
+    var decoded: intcode.VarintDecoded = .{ .written = 0, .read = 0 };
+    const table = cpu.active();
+    switch (width) {
+        4 => {
+            const to = outElements(u32, dst, dst_len) orelse return failDecode(.alignment, 0);
+            if (to.len != 0 and from.len != 0) table.varint_decode32(to.ptr, to.len, from.ptr, from.len, &decoded);
+        },
+        8 => {
+            const to = outElements(u64, dst, dst_len) orelse return failDecode(.alignment, 0);
+            if (to.len != 0 and from.len != 0) table.varint_decode64(to.ptr, to.len, from.ptr, from.len, &decoded);
+        },
+        else => return failDecode(.invalid_argument, 0),
+    }
+    assert(decoded.read <= from.len);
+    read.* = @intCast(decoded.read);
+    return switch (decoded.failure) {
+        .none => @intCast(decoded.written),
+        .truncated => failDecode(.incomplete_input, decoded.read),
+        .overflow => failDecode(.varint_overflow, decoded.read),
+    };
 }
 
 /// Hashes return their digest; a refused input returns 0 with the status

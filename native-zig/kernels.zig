@@ -11,6 +11,7 @@ const xxh3 = @import("hash/xxh3.zig");
 const utf8 = @import("utf8.zig");
 const hex = @import("hex.zig");
 const base64 = @import("base64.zig");
+const intcode = @import("intcode.zig");
 
 /// Returned by search kernels for "no such position".
 pub const none: usize = std.math.maxInt(usize);
@@ -40,6 +41,15 @@ pub const HexDecodeFn = *const fn (dst: [*]u8, src: [*]const u8, dst_len: usize)
 pub const Base64EncodeFn = *const fn (dst: [*]u8, dst_len: usize, src: [*]const u8, src_len: usize, flags: u32) callconv(.c) void;
 pub const Base64DecodeFn = *const fn (dst: [*]u8, dst_len: usize, src: [*]const u8, src_len: usize, flags: u32, out: *base64.Decoded) callconv(.c) void;
 
+/// Delta or zigzag (`intcode.Op`) over `len` elements; `seed` is the
+/// element before the first (delta encode) or the running total (decode).
+pub const IntTransform32Fn = *const fn (dst: [*]u32, src: [*]const u32, len: usize, op: u32, seed: u32) callconv(.c) void;
+pub const IntTransform64Fn = *const fn (dst: [*]u64, src: [*]const u64, len: usize, op: u32, seed: u64) callconv(.c) void;
+pub const VarintEncode32Fn = *const fn (dst: [*]u8, dst_len: usize, src: [*]const u32, count: usize) callconv(.c) void;
+pub const VarintEncode64Fn = *const fn (dst: [*]u8, dst_len: usize, src: [*]const u64, count: usize) callconv(.c) void;
+pub const VarintDecode32Fn = *const fn (dst: [*]u32, capacity: usize, src: [*]const u8, src_len: usize, out: *intcode.VarintDecoded) callconv(.c) void;
+pub const VarintDecode64Fn = *const fn (dst: [*]u64, capacity: usize, src: [*]const u8, src_len: usize, out: *intcode.VarintDecoded) callconv(.c) void;
+
 pub const KernelTable = extern struct {
     crc32: Crc32Fn,
     crc32c: Crc32Fn,
@@ -62,6 +72,12 @@ pub const KernelTable = extern struct {
     hex_decode: HexDecodeFn,
     base64_encode: Base64EncodeFn,
     base64_decode: Base64DecodeFn,
+    int_transform32: IntTransform32Fn,
+    int_transform64: IntTransform64Fn,
+    varint_encode32: VarintEncode32Fn,
+    varint_encode64: VarintEncode64Fn,
+    varint_decode32: VarintDecode32Fn,
+    varint_decode64: VarintDecode64Fn,
 };
 
 /// Which implementations a table holds.
@@ -173,6 +189,40 @@ fn CodecFns(comptime mode: Mode) type {
     };
 }
 
+fn IntFns(comptime mode: Mode) type {
+    const simd = mode == .simd and config.simd_enabled;
+    const Ints = if (simd) intcode.Vectorized(vectorWidth()) else intcode.scalar;
+    const Varints = if (simd) intcode.VarintVectorized(vectorWidth()) else intcode.varint_scalar;
+    return struct {
+        fn transform(comptime T: type, dst: []T, src: []const T, op: u32, seed: T) void {
+            switch (@as(intcode.Op, @enumFromInt(op))) {
+                .delta_encode => Ints.deltaEncode(T, dst, src, seed),
+                .delta_decode => Ints.deltaDecode(T, dst, src, seed),
+                .zigzag_encode => Ints.zigzagEncode(T, dst, src),
+                .zigzag_decode => Ints.zigzagDecode(T, dst, src),
+            }
+        }
+        fn transform32(dst: [*]u32, src: [*]const u32, len: usize, op: u32, seed: u32) callconv(.c) void {
+            transform(u32, dst[0..len], src[0..len], op, seed);
+        }
+        fn transform64(dst: [*]u64, src: [*]const u64, len: usize, op: u32, seed: u64) callconv(.c) void {
+            transform(u64, dst[0..len], src[0..len], op, seed);
+        }
+        fn encode32(dst: [*]u8, dst_len: usize, src: [*]const u32, count: usize) callconv(.c) void {
+            Varints.encode(u32, dst[0..dst_len], src[0..count]);
+        }
+        fn encode64(dst: [*]u8, dst_len: usize, src: [*]const u64, count: usize) callconv(.c) void {
+            Varints.encode(u64, dst[0..dst_len], src[0..count]);
+        }
+        fn decode32(dst: [*]u32, capacity: usize, src: [*]const u8, src_len: usize, out: *intcode.VarintDecoded) callconv(.c) void {
+            out.* = Varints.decode(u32, dst[0..capacity], src[0..src_len]);
+        }
+        fn decode64(dst: [*]u64, capacity: usize, src: [*]const u8, src_len: usize, out: *intcode.VarintDecoded) callconv(.c) void {
+            out.* = Varints.decode(u64, dst[0..capacity], src[0..src_len]);
+        }
+    };
+}
+
 /// This object's kernels: `.simd` as its CPU features allow, or `.scalar`
 /// for the reference level.
 pub fn table(comptime mode: Mode) KernelTable {
@@ -199,5 +249,11 @@ pub fn table(comptime mode: Mode) KernelTable {
         .hex_decode = &CodecFns(mode).hexDecode,
         .base64_encode = &CodecFns(mode).base64Encode,
         .base64_decode = &CodecFns(mode).base64Decode,
+        .int_transform32 = &IntFns(mode).transform32,
+        .int_transform64 = &IntFns(mode).transform64,
+        .varint_encode32 = &IntFns(mode).encode32,
+        .varint_encode64 = &IntFns(mode).encode64,
+        .varint_decode32 = &IntFns(mode).decode32,
+        .varint_decode64 = &IntFns(mode).decode64,
     };
 }

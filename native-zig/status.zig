@@ -24,4 +24,6 @@ pub const Status = enum(u32) {
     trailing_bits = 10,
     /// Base64: a lone character where a quad needs at least two.
     incomplete_input = 11,
+    /// Varints: a value longer than its type allows, or too large for it.
+    varint_overflow = 12,
 };

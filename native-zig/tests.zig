@@ -458,3 +458,100 @@ test "transpose: gather then scatter round-trips every field shape, and agrees w
         }
     }
 }
+
+const intcode = @import("intcode.zig");
+
+test "intcode: delta and zigzag at every width equal the scalar reference, in place too, and invert" {
+    var prng = std.Random.DefaultPrng.init(0x1c0de);
+    const random = prng.random();
+    inline for (.{ u32, u64 }) |T| {
+        var values: [300]T = undefined;
+        for (&values) |*v| v.* = if (random.boolean()) random.int(T) else random.uintLessThan(T, 100);
+        var expected: [300]T = undefined;
+        var actual: [300]T = undefined;
+        inline for (.{ 16, 32, 64 }) |width| {
+            const V = intcode.Vectorized(width);
+            for (0..300) |len| {
+                const seed = random.int(T);
+                const src = values[300 - len ..];
+                intcode.scalar.deltaEncode(T, expected[0..len], src, seed);
+                V.deltaEncode(T, actual[0..len], src, seed);
+                try std.testing.expectEqualSlices(T, expected[0..len], actual[0..len]);
+                V.deltaDecode(T, actual[0..len], actual[0..len], seed);
+                try std.testing.expectEqualSlices(T, src, actual[0..len]);
+                intcode.scalar.zigzagEncode(T, expected[0..len], src);
+                @memcpy(actual[0..len], src);
+                V.zigzagEncode(T, actual[0..len], actual[0..len]);
+                try std.testing.expectEqualSlices(T, expected[0..len], actual[0..len]);
+                V.zigzagDecode(T, actual[0..len], actual[0..len]);
+                try std.testing.expectEqualSlices(T, src, actual[0..len]);
+            }
+        }
+    }
+}
+
+test "intcode: zigzag maps 0, -1, 1, -2 to 0, 1, 2, 3 and the extremes to the top" {
+    const S = i32;
+    const input = [_]S{ 0, -1, 1, -2, std.math.maxInt(S), std.math.minInt(S) };
+    var values: [6]u32 = undefined;
+    for (input, &values) |v, *out| out.* = @bitCast(v);
+    intcode.scalar.zigzagEncode(u32, &values, &values);
+    try std.testing.expectEqualSlices(u32, &.{ 0, 1, 2, 3, 0xFFFF_FFFE, 0xFFFF_FFFF }, &values);
+}
+
+test "intcode: varints at every width equal the scalar reference and std.leb" {
+    var prng = std.Random.DefaultPrng.init(0x1eb);
+    const random = prng.random();
+    inline for (.{ u32, u64 }) |T| {
+        var values: [400]T = undefined;
+        for (&values, 0..) |*v, i| v.* = if (i % 5 == 0) random.int(T) >> random.uintLessThan(std.math.Log2Int(T), @bitSizeOf(T) - 1) else random.uintLessThan(T, 128);
+        var bytes: [4000]u8 = undefined;
+        var expected: [4000]u8 = undefined;
+        var decoded: [400]T = undefined;
+        inline for (.{ 16, 32, 64 }) |width| {
+            const V = intcode.VarintVectorized(width);
+            for (0..400) |count| {
+                const src = values[400 - count ..];
+                const total = intcode.varintTotalLength(T, src);
+                intcode.varint_scalar.encode(T, expected[0..total], src);
+                var stream = std.io.fixedBufferStream(expected[0..total]);
+                for (src) |v| try std.testing.expectEqual(v, try std.leb.readUleb128(T, stream.reader()));
+                V.encode(T, bytes[0..total], src);
+                try std.testing.expectEqualSlices(u8, expected[0..total], bytes[0..total]);
+                const result = V.decode(T, &decoded, bytes[0..total]);
+                try std.testing.expectEqual(intcode.VarintFailure.none, result.failure);
+                try std.testing.expectEqual(count, result.written);
+                try std.testing.expectEqual(total, result.read);
+                try std.testing.expectEqualSlices(T, src, decoded[0..count]);
+                if (total == 0) continue;
+                // Cut anywhere: the same truncation at the same value on both paths.
+                const cut = random.uintLessThan(usize, total);
+                const a = V.decode(T, &decoded, bytes[0..cut]);
+                const b = intcode.varint_scalar.decode(T, &decoded, bytes[0..cut]);
+                try std.testing.expectEqual(b.failure, a.failure);
+                try std.testing.expectEqual(b.read, a.read);
+                try std.testing.expectEqual(b.written, a.written);
+            }
+        }
+    }
+}
+
+test "intcode: over-long and too-large varints are refused where they start" {
+    var out: [4]u64 = undefined;
+    const eleven = [_]u8{ 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00 };
+    const bad64 = intcode.varint_scalar.decode(u64, &out, &eleven);
+    try std.testing.expectEqual(intcode.VarintFailure.overflow, bad64.failure);
+    try std.testing.expectEqual(@as(usize, 1), bad64.read);
+    const max64 = [_]u8{ 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 };
+    const ok64 = intcode.varint_scalar.decode(u64, &out, &max64);
+    try std.testing.expectEqual(@as(u64, std.math.maxInt(u64)), out[0]);
+    try std.testing.expectEqual(intcode.VarintFailure.none, ok64.failure);
+    var out32: [2]u32 = undefined;
+    const too_big32 = [_]u8{ 0xFF, 0xFF, 0xFF, 0xFF, 0x10 };
+    try std.testing.expectEqual(intcode.VarintFailure.overflow, intcode.varint_scalar.decode(u32, &out32, &too_big32).failure);
+    const truncated = [_]u8{ 5, 0x80 };
+    const cut = intcode.varint_scalar.decode(u32, &out32, &truncated);
+    try std.testing.expectEqual(intcode.VarintFailure.truncated, cut.failure);
+    try std.testing.expectEqual(@as(usize, 1), cut.read);
+    try std.testing.expectEqual(@as(usize, 1), cut.written);
+}

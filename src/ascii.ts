@@ -95,7 +95,8 @@ const failureReasons: Record<number, string> = {
   8: "a character outside the encoding's alphabet",
   9: "padding where it may not be, missing, or followed by data",
   10: "the last character's unused bits are not zero",
-  11: "input ends with a partial group",
+  11: "the input ends inside an unfinished group or value",
+  12: "a varint longer than its type allows, or too large for it",
 };
 
 /**

@@ -97,6 +97,7 @@ const statusCodes: readonly BinlaneErrorCode[] = [
   "E_INVALID_INPUT", // invalid padding
   "E_INVALID_INPUT", // non-zero trailing bits
   "E_INVALID_INPUT", // incomplete input
+  "E_INVALID_INPUT", // varint overflow
 ];
 
 /**

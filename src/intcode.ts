@@ -1,0 +1,536 @@
+/**
+ * Integer coding for compact columns and wire formats: delta (each value
+ * minus the one before, and running sums back), zigzag (signed to unsigned
+ * so that small magnitudes stay small), and unsigned LEB128 varints as
+ * protobuf writes them. Arithmetic wraps as two's complement does, so
+ * every round trip is exact, 64-bit values included.
+ *
+ * @module
+ */
+
+import { runtimeName } from "../ffi/runtime.ts";
+import type { NativeSymbols } from "../ffi/symbols.ts";
+import { decodeError, nativeDecoded } from "./ascii.ts";
+import { kernelSymbols } from "./backend.ts";
+import { asBytes, type BinaryInput } from "./bytes.ts";
+import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { resultBytes } from "./result_pool.ts";
+
+/** The arrays delta coding takes: 32- or 64-bit integers, either signedness. */
+export type IntegerArray = Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+
+/** The arrays varints are encoded from and decoded to. */
+export type VarintArray = Uint32Array | BigUint64Array;
+
+/** Where a coding function writes. */
+export interface IntCodingOptions<T> {
+  /** Write here instead of a new array; the same length. May be the input itself (in place). */
+  target?: T;
+}
+
+/** Options for {@linkcode varintDecode}. */
+export interface VarintDecodeOptions {
+  /** "uint32" (default) or "biguint64": the element type, and the largest value accepted. */
+  type?: "uint32" | "biguint64";
+  /** Values to decode from the start; default every value in the input. */
+  count?: number;
+}
+
+/**
+ * Smallest input, in bytes, coded natively in this runtime, from
+ * `bench/intcode.bench.ts` (2026-11-21). Tests set these to 0 or Infinity
+ * to drive one path through the public functions.
+ *
+ * @example
+ * ```ts
+ * import { intThresholds } from "./intcode.ts";
+ *
+ * console.log(intThresholds.transform, intThresholds.varint);
+ * ```
+ */
+export const intThresholds: { transform: number; varint: number } = runtimeName() === "bun"
+  ? { transform: 256, varint: 64 }
+  : { transform: 512, varint: 128 };
+
+/** Native operation numbers (native-zig/intcode.zig `Op`). */
+const Op = { deltaEncode: 0, deltaDecode: 1, zigzagEncode: 2, zigzagDecode: 3 } as const;
+type OpCode = (typeof Op)[keyof typeof Op];
+
+/** Native lengths stay below 2^31: inputs go in pieces of 2^30 bytes. */
+const CHUNK_BYTES = 1 << 30;
+
+const TRUNCATED = 11;
+const OVERFLOW = 12;
+
+function is64(array: ArrayBufferView): array is BigInt64Array | BigUint64Array {
+  return array instanceof BigInt64Array || array instanceof BigUint64Array;
+}
+
+function checkArray(
+  array: unknown,
+  name: string,
+  allowed: readonly (new (n: number) => IntegerArray)[],
+): void {
+  if (!allowed.some((Type) => array instanceof Type)) {
+    const names = allowed.map((Type) => Type.name).join(", ");
+    throw new BinlaneError("E_TYPE", `${name} must be one of ${names}`);
+  }
+}
+
+function outputFor<T extends IntegerArray>(
+  input: IntegerArray,
+  Type: new (n: number) => T,
+  target: T | undefined,
+): T {
+  if (target === undefined) return new Type(input.length);
+  if (!(target instanceof Type)) throw new BinlaneError("E_TYPE", `target must be a ${Type.name}`);
+  if (target.length !== input.length) {
+    throw new BinlaneError("E_LENGTH", `target holds ${target.length} elements, ${input.length} needed`);
+  }
+  if (target.buffer === input.buffer && target.byteOffset !== input.byteOffset) {
+    const apart = target.byteOffset + target.byteLength <= input.byteOffset ||
+      input.byteOffset + input.byteLength <= target.byteOffset;
+    if (!apart) throw new BinlaneError("E_INVALID_ARGUMENT", "target overlaps the input other than exactly");
+  }
+  return target;
+}
+
+function seedWords(seed: number | bigint): [number, number] {
+  if (typeof seed === "number") return [seed >>> 0, 0];
+  return [Number(BigInt.asUintN(32, seed)), Number(BigInt.asUintN(32, seed >> 32n))];
+}
+
+/**
+ * Runs `op` natively over `src` into `dst` in pieces; a delta piece's seed
+ * is the input element before it (read before anything is overwritten) or
+ * the output element before it (already decoded).
+ */
+function nativeTransform(symbols: NativeSymbols, src: IntegerArray, dst: IntegerArray, op: OpCode): void {
+  const width = src.BYTES_PER_ELEMENT;
+  const step = CHUNK_BYTES / width;
+  const encodeSeeds = op === Op.deltaEncode
+    ? Array.from({ length: Math.ceil(src.length / step) }, (_, k) => k === 0 ? 0 : src[k * step - 1])
+    : [];
+  for (let start = 0, k = 0; start < src.length; start += step, k++) {
+    const from = start === 0 && src.length <= step ? src : src.subarray(start, start + step);
+    const to = start === 0 && dst.length <= step ? dst : dst.subarray(start, start + step);
+    const seed = op === Op.deltaEncode
+      ? encodeSeeds[k]
+      : op === Op.deltaDecode && start > 0
+      ? dst[start - 1]
+      : 0;
+    const [low, high] = seedWords(seed);
+    const status = symbols.binlane_int_transform(
+      from,
+      from.byteLength,
+      to,
+      to.byteLength,
+      op,
+      width,
+      low,
+      high,
+    );
+    if (status !== 0) throw errorFromStatus(status, "binlane_int_transform");
+  }
+}
+
+function jsTransform32(src: Int32Array | Uint32Array, dst: Int32Array | Uint32Array, op: OpCode): void {
+  const n = src.length;
+  if (op === Op.deltaEncode) {
+    let before = 0;
+    for (let i = 0; i < n; i++) {
+      const value = src[i];
+      dst[i] = value - before;
+      before = value;
+    }
+  } else if (op === Op.deltaDecode) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) dst[i] = sum = (sum + src[i]) | 0;
+  } else if (op === Op.zigzagEncode) {
+    for (let i = 0; i < n; i++) {
+      const value = src[i] | 0;
+      dst[i] = (value << 1) ^ (value >> 31);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const value = src[i] >>> 0;
+      dst[i] = (value >>> 1) ^ -(value & 1);
+    }
+  }
+}
+
+function jsTransform64(
+  src: BigInt64Array | BigUint64Array,
+  dst: BigInt64Array | BigUint64Array,
+  op: OpCode,
+): void {
+  const n = src.length;
+  if (op === Op.deltaEncode) {
+    let before = 0n;
+    for (let i = 0; i < n; i++) {
+      const value = src[i];
+      dst[i] = value - before;
+      before = value;
+    }
+  } else if (op === Op.deltaDecode) {
+    let sum = 0n;
+    for (let i = 0; i < n; i++) dst[i] = sum = BigInt.asUintN(64, sum + src[i]);
+  } else if (op === Op.zigzagEncode) {
+    for (let i = 0; i < n; i++) {
+      const value = BigInt.asIntN(64, src[i]);
+      dst[i] = (value << 1n) ^ (value >> 63n);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const value = BigInt.asUintN(64, src[i]);
+      dst[i] = (value >> 1n) ^ -(value & 1n);
+    }
+  }
+}
+
+function transform(src: IntegerArray, dst: IntegerArray, op: OpCode): void {
+  if (src.byteLength >= intThresholds.transform) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeTransform(symbols, src, dst, op);
+  }
+  if (is64(src)) jsTransform64(src, dst as BigInt64Array | BigUint64Array, op);
+  else jsTransform32(src, dst as Int32Array | Uint32Array, op);
+}
+
+const integerTypes = [Int32Array, Uint32Array, BigInt64Array, BigUint64Array] as const;
+
+function sameType<T extends IntegerArray>(values: T): new (n: number) => T {
+  return values.constructor as new (n: number) => T;
+}
+
+/**
+ * Each value minus the one before it (the first minus 0), wrapping: the
+ * differences of a sorted or slowly changing column are small, and
+ * compress and varint-encode well. Same type out as in.
+ *
+ * @example
+ * ```ts
+ * import { deltaEncode } from "@binlane/binlane";
+ *
+ * console.log(deltaEncode(new Int32Array([100, 103, 103, 110]))); // Int32Array(4) [100, 3, 0, 7]
+ * ```
+ */
+export function deltaEncode<T extends IntegerArray>(values: T, options: IntCodingOptions<T> = {}): T {
+  checkArray(values, "values", integerTypes);
+  const out = outputFor(values, sameType(values), options.target);
+  transform(values, out, Op.deltaEncode);
+  return out;
+}
+
+/**
+ * The running sums of `deltas`, wrapping: the inverse of
+ * {@linkcode deltaEncode}. Same type out as in.
+ *
+ * @example
+ * ```ts
+ * import { deltaDecode } from "@binlane/binlane";
+ *
+ * console.log(deltaDecode(new BigInt64Array([100n, 3n, 0n, 7n]))); // BigInt64Array(4) [100n, 103n, 103n, 110n]
+ * ```
+ */
+export function deltaDecode<T extends IntegerArray>(deltas: T, options: IntCodingOptions<T> = {}): T {
+  checkArray(deltas, "deltas", integerTypes);
+  const out = outputFor(deltas, sameType(deltas), options.target);
+  transform(deltas, out, Op.deltaDecode);
+  return out;
+}
+
+/**
+ * Signed integers to unsigned, interleaving signs: 0, -1, 1, -2, 2 become
+ * 0, 1, 2, 3, 4, so values near zero stay small for varints.
+ *
+ * @example
+ * ```ts
+ * import { zigzagEncode } from "@binlane/binlane";
+ *
+ * console.log(zigzagEncode(new Int32Array([0, -1, 1, -2]))); // Uint32Array(4) [0, 1, 2, 3]
+ * ```
+ */
+export function zigzagEncode(values: Int32Array, options?: IntCodingOptions<Uint32Array>): Uint32Array;
+export function zigzagEncode(
+  values: BigInt64Array,
+  options?: IntCodingOptions<BigUint64Array>,
+): BigUint64Array;
+export function zigzagEncode(
+  values: Int32Array | BigInt64Array,
+  options: IntCodingOptions<Uint32Array | BigUint64Array> = {},
+): Uint32Array | BigUint64Array {
+  checkArray(values, "values", [Int32Array, BigInt64Array]);
+  const Out = values instanceof Int32Array ? Uint32Array : BigUint64Array;
+  const out = outputFor(values, Out as new (n: number) => Uint32Array | BigUint64Array, options.target);
+  transform(values, out, Op.zigzagEncode);
+  return out;
+}
+
+/**
+ * The inverse of {@linkcode zigzagEncode}: 0, 1, 2, 3 become 0, -1, 1, -2.
+ *
+ * @example
+ * ```ts
+ * import { zigzagDecode } from "@binlane/binlane";
+ *
+ * console.log(zigzagDecode(new BigUint64Array([0n, 1n, 2n, 3n]))); // BigInt64Array(4) [0n, -1n, 1n, -2n]
+ * ```
+ */
+export function zigzagDecode(values: Uint32Array, options?: IntCodingOptions<Int32Array>): Int32Array;
+export function zigzagDecode(
+  values: BigUint64Array,
+  options?: IntCodingOptions<BigInt64Array>,
+): BigInt64Array;
+export function zigzagDecode(
+  values: Uint32Array | BigUint64Array,
+  options: IntCodingOptions<Int32Array | BigInt64Array> = {},
+): Int32Array | BigInt64Array {
+  checkArray(values, "values", [Uint32Array, BigUint64Array]);
+  const Out = values instanceof Uint32Array ? Int32Array : BigInt64Array;
+  const out = outputFor(values, Out as new (n: number) => Int32Array | BigInt64Array, options.target);
+  transform(values, out, Op.zigzagDecode);
+  return out;
+}
+
+function jsVarintLength(values: VarintArray): number {
+  let total = 0;
+  if (values instanceof Uint32Array) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      total += v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+    }
+    return total;
+  }
+  for (let i = 0; i < values.length; i++) {
+    let v = values[i];
+    total++;
+    while (v >= 0x80n) {
+      v >>= 7n;
+      total++;
+    }
+  }
+  return total;
+}
+
+function checkVarintValues(values: VarintArray): void {
+  checkArray(values, "values", [Uint32Array, BigUint64Array]);
+}
+
+function useNative(bytes: number): NativeSymbols | undefined {
+  return bytes >= intThresholds.varint && bytes < CHUNK_BYTES ? kernelSymbols() : undefined;
+}
+
+/**
+ * Bytes the varints of `values` take: the size to give
+ * {@linkcode varintEncodeInto}.
+ *
+ * @example
+ * ```ts
+ * import { varintEncodedLength } from "@binlane/binlane";
+ *
+ * console.log(varintEncodedLength(new Uint32Array([1, 300, 2 ** 32 - 1]))); // 8
+ * ```
+ */
+export function varintEncodedLength(values: VarintArray): number {
+  checkVarintValues(values);
+  const symbols = useNative(values.byteLength);
+  if (!symbols) return jsVarintLength(values);
+  const result = symbols.binlane_varint_length(values, values.byteLength, values.BYTES_PER_ELEMENT);
+  return nativeDecoded(symbols, result, "varint", 0);
+}
+
+function jsVarintEncode(values: VarintArray, dst: Uint8Array): void {
+  let at = 0;
+  if (values instanceof Uint32Array) {
+    for (let i = 0; i < values.length; i++) {
+      let v = values[i];
+      while (v >= 0x80) {
+        dst[at++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      dst[at++] = v;
+    }
+    return;
+  }
+  for (let i = 0; i < values.length; i++) {
+    let v = values[i];
+    while (v >= 0x80n) {
+      dst[at++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    dst[at++] = Number(v);
+  }
+}
+
+function encodeExactly(values: VarintArray, dst: Uint8Array): void {
+  const symbols = useNative(values.byteLength);
+  if (!symbols) return jsVarintEncode(values, dst);
+  const status = symbols.binlane_varint_encode(
+    values,
+    values.byteLength,
+    dst,
+    dst.byteLength,
+    values.BYTES_PER_ELEMENT,
+  );
+  if (status !== 0) throw errorFromStatus(status, "binlane_varint_encode");
+}
+
+/**
+ * The values as unsigned LEB128 varints, as protobuf encodes `uint32` and
+ * `uint64`: seven bits a byte, least significant first, the high bit set
+ * on every byte but a value's last. Zigzag signed values first.
+ *
+ * @example
+ * ```ts
+ * import { varintEncode } from "@binlane/binlane";
+ *
+ * console.log(varintEncode(new Uint32Array([1, 300]))); // Uint8Array(3) [1, 172, 2]
+ * ```
+ */
+export function varintEncode(values: VarintArray): Uint8Array {
+  const out = resultBytes(varintEncodedLength(values));
+  encodeExactly(values, out);
+  return out;
+}
+
+/**
+ * Writes the varints of `values` to the start of `target`, which must hold
+ * {@linkcode varintEncodedLength} bytes (otherwise `E_LENGTH`); returns the
+ * bytes written.
+ *
+ * @example
+ * ```ts
+ * import { varintEncodeInto } from "@binlane/binlane";
+ *
+ * const target = new Uint8Array(16);
+ * console.log(varintEncodeInto(new BigUint64Array([2n ** 63n]), target)); // 10
+ * ```
+ */
+export function varintEncodeInto(values: VarintArray, target: BinaryInput): number {
+  const length = varintEncodedLength(values);
+  const dst = asBytes(target);
+  if (dst.byteLength < length) {
+    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${length} needed`);
+  }
+  encodeExactly(values, dst.byteLength === length ? dst : dst.subarray(0, length));
+  return length;
+}
+
+/** JS decode: as native-zig/intcode.zig's, value for value and error for error. */
+function jsVarintDecode(src: Uint8Array, dst: VarintArray): { read: number; written: number } {
+  const wide = dst instanceof BigUint64Array;
+  const maxBytes = wide ? 10 : 5;
+  const lastMax = wide ? 0x01 : 0x0f;
+  let read = 0;
+  let written = 0;
+  while (written < dst.length && read < src.length) {
+    let value = 0n;
+    let small = 0;
+    for (let k = 0;; k++) {
+      if (read + k === src.length) throw decodeError("varint", TRUNCATED, read);
+      const byte = src[read + k];
+      if (k === maxBytes - 1 && byte > lastMax) throw decodeError("varint", OVERFLOW, read);
+      if (wide) value |= BigInt(byte & 0x7f) << BigInt(7 * k);
+      else small += (byte & 0x7f) * 2 ** (7 * k);
+      if (byte < 0x80) {
+        dst[written++] = wide ? value : small;
+        read += k + 1;
+        break;
+      }
+    }
+  }
+  return { read, written };
+}
+
+const readScratch = new Uint32Array(1);
+
+function decodeInto(src: Uint8Array, dst: VarintArray): { read: number; written: number } {
+  // Every value takes a byte, so no more than src.byteLength elements are
+  // written; the native capacity must also stay below 2^31 bytes.
+  const width = dst.BYTES_PER_ELEMENT;
+  const symbols = src.byteLength * width < 2 ** 31 ? useNative(src.byteLength) : undefined;
+  if (!symbols) return jsVarintDecode(src, dst);
+  const out = dst.length > src.byteLength ? dst.subarray(0, src.byteLength) : dst;
+  const result = symbols.binlane_varint_decode(
+    src,
+    src.byteLength,
+    out,
+    out.byteLength,
+    width,
+    readScratch,
+    4,
+  );
+  const written = nativeDecoded(symbols, result, "varint", 0);
+  return { read: readScratch[0], written };
+}
+
+function valueCount(src: Uint8Array): number {
+  const symbols = useNative(src.byteLength);
+  if (symbols) return symbols.binlane_varint_count(src, src.byteLength);
+  let count = 0;
+  for (let i = 0; i < src.length; i++) if (src[i] < 0x80) count++;
+  return count;
+}
+
+/**
+ * Decodes unsigned LEB128 varints to a `Uint32Array` (default) or
+ * `BigUint64Array`. A value cut off by the end of the input, longer than
+ * its type allows (5 or 10 bytes) or too large for it is `E_INVALID_INPUT`
+ * at the offset where it starts; asking for more values than there are is
+ * `E_LENGTH`.
+ *
+ * @example
+ * ```ts
+ * import { varintDecode } from "@binlane/binlane";
+ *
+ * console.log(varintDecode(new Uint8Array([1, 172, 2]))); // Uint32Array(2) [1, 300]
+ * console.log(varintDecode(new Uint8Array([1, 172, 2]), { type: "biguint64", count: 1 })); // BigUint64Array(1) [1n]
+ * ```
+ */
+export function varintDecode(bytes: BinaryInput, options?: { type?: "uint32"; count?: number }): Uint32Array;
+export function varintDecode(
+  bytes: BinaryInput,
+  options: { type: "biguint64"; count?: number },
+): BigUint64Array;
+export function varintDecode(bytes: BinaryInput, options: VarintDecodeOptions = {}): VarintArray {
+  const src = asBytes(bytes);
+  const type = options.type ?? "uint32";
+  if (type !== "uint32" && type !== "biguint64") {
+    throw new BinlaneError("E_TYPE", `type must be "uint32" or "biguint64", got ${String(type)}`);
+  }
+  const count = options.count ?? valueCount(src);
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new BinlaneError("E_RANGE", `count must be a non-negative integer, got ${String(count)}`);
+  }
+  const out = type === "uint32" ? new Uint32Array(count) : new BigUint64Array(count);
+  const { read, written } = decodeInto(src, out);
+  if (written < count) {
+    throw new BinlaneError("E_LENGTH", `${count} values wanted, the input holds ${written}`, {
+      offset: read,
+    });
+  }
+  if (options.count === undefined && read < src.byteLength) {
+    // Every terminator was counted, so only an unfinished value can be left.
+    throw decodeError("varint", TRUNCATED, read);
+  }
+  return out;
+}
+
+/**
+ * Decodes varints from `bytes` into `target` until either is used up;
+ * returns the bytes read and values written. The element type of `target`
+ * sets the largest value accepted. Errors as {@linkcode varintDecode}.
+ *
+ * @example
+ * ```ts
+ * import { varintDecodeInto } from "@binlane/binlane";
+ *
+ * const values = new Uint32Array(1);
+ * console.log(varintDecodeInto(new Uint8Array([172, 2, 7]), values), values); // { read: 2, written: 1 } Uint32Array(1) [300]
+ * ```
+ */
+export function varintDecodeInto(bytes: BinaryInput, target: VarintArray): { read: number; written: number } {
+  checkVarintValues(target);
+  return decodeInto(asBytes(bytes), target);
+}
