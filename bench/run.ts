@@ -20,6 +20,7 @@ const benchmarks = [
   "bench/utf8.bench.ts",
   "bench/codec.bench.ts",
   "bench/transpose.bench.ts",
+  "bench/intcode.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([
