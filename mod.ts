@@ -43,6 +43,14 @@ export { createXxh3, createXxh64, type HashAlgorithm, StreamingHasher, xxh3, xxh
 export { isUtf8, utf8CodePointCount, utf8ErrorIndex } from "./src/utf8.ts";
 export type { TextInput } from "./src/ascii.ts";
 export {
+  type BigIntSumArray,
+  type MinMax,
+  minMax,
+  type NumberElementArray,
+  type NumberSumArray,
+  sum,
+} from "./src/reduce.ts";
+export {
   deltaDecode,
   deltaEncode,
   type IntCodingOptions,

@@ -147,6 +147,7 @@ export const symbols = {
     parameters: ["buffer", "u32", "buffer", "u32", "u32", "buffer", "u32"],
     result: "u32",
   },
+  binlane_reduce: { parameters: ["buffer", "u32", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_copy_swap: { parameters: ["buffer", "buffer", "u32", "u32"], result: "u32" },
   binlane_xxh64: { parameters: ["buffer", "u32", "u64"], result: "u64" },
   binlane_xxh3: { parameters: ["buffer", "u32", "u64"], result: "u64" },

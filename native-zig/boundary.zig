@@ -28,6 +28,7 @@ const xxh3 = @import("hash/xxh3.zig");
 const base64 = @import("base64.zig");
 const transpose = @import("transpose.zig");
 const intcode = @import("intcode.zig");
+const reduce = @import("reduce.zig");
 const Status = @import("status.zig").Status;
 
 fn code(status: Status) u32 {
@@ -451,6 +452,42 @@ export fn binlane_varint_decode(src: ?[*]const u8, src_len: u32, dst: ?[*]u8, ds
         .truncated => failDecode(.incomplete_input, decoded.read),
         .overflow => failDecode(.varint_overflow, decoded.read),
     };
+}
+
+/// Reduces the elements of type `element` (`reduce.ElementType`) in
+/// `data` (aligned to their size) into `out`, 16 u64s (128 bytes, aligned
+/// to 8): `op` 0 writes the minimum and maximum to out[0..2] (integers
+/// extended to 64 bits, floats as f64; `data` must not be empty); `op` 1
+/// writes an integer sum to out[0..2] as an i128, low word first, and adds
+/// float elements to the 16 f64 lanes in `out` (element i to lane i mod
+/// 16), which the caller starts at -0 and combines
+/// (`reduce.combineLanes`). Returns a status.
+export fn binlane_reduce(data: ?[*]const u8, len: u32, element: u32, op: u32, out: ?[*]u8, out_size: u32) u32 {
+    const result_bytes = out orelse return code(.invalid_argument);
+    if (out_size != @sizeOf([16]u64)) return code(.length);
+    if (@intFromPtr(result_bytes) % @alignOf(u64) != 0) return code(.alignment);
+    const result: *[16]u64 = @ptrCast(@alignCast(result_bytes));
+    const kind = std.enums.fromInt(reduce.ElementType, element) orelse return code(.invalid_argument);
+    if (op > 1) return code(.invalid_argument);
+    const bytes = bytesOrNull(data, len) orelse return code(.invalid_argument);
+    const size: usize = switch (kind) {
+        .i8, .u8 => 1,
+        .i16, .u16 => 2,
+        .i32, .u32, .f32 => 4,
+        .i64, .u64, .f64 => 8,
+    };
+    if (bytes.len % size != 0) return code(.length);
+    if (bytes.len != 0 and @intFromPtr(bytes.ptr) % size != 0) return code(.alignment);
+    const count = bytes.len / size;
+    if (op == 0) {
+        if (count == 0) return code(.length);
+        cpu.active().min_max(bytes.ptr, count, element, result);
+    } else if (count != 0) {
+        cpu.active().sum(bytes.ptr, count, element, result);
+    } else if (kind != .f32 and kind != .f64) {
+        result[0..2].* = .{ 0, 0 };
+    }
+    return code(.ok);
 }
 
 /// Hashes return their digest; a refused input returns 0 with the status

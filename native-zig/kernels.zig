@@ -12,6 +12,7 @@ const utf8 = @import("utf8.zig");
 const hex = @import("hex.zig");
 const base64 = @import("base64.zig");
 const intcode = @import("intcode.zig");
+const reduce = @import("reduce.zig");
 
 /// Returned by search kernels for "no such position".
 pub const none: usize = std.math.maxInt(usize);
@@ -50,6 +51,10 @@ pub const VarintEncode64Fn = *const fn (dst: [*]u8, dst_len: usize, src: [*]cons
 pub const VarintDecode32Fn = *const fn (dst: [*]u32, capacity: usize, src: [*]const u8, src_len: usize, out: *intcode.VarintDecoded) callconv(.c) void;
 pub const VarintDecode64Fn = *const fn (dst: [*]u64, capacity: usize, src: [*]const u8, src_len: usize, out: *intcode.VarintDecoded) callconv(.c) void;
 
+/// A reduction over `count` elements of `reduce.ElementType` `element`,
+/// its result written to `out` as `binlane_reduce` documents.
+pub const ReduceFn = *const fn (data: [*]const u8, count: usize, element: u32, out: *[16]u64) callconv(.c) void;
+
 pub const KernelTable = extern struct {
     crc32: Crc32Fn,
     crc32c: Crc32Fn,
@@ -78,6 +83,8 @@ pub const KernelTable = extern struct {
     varint_encode64: VarintEncode64Fn,
     varint_decode32: VarintDecode32Fn,
     varint_decode64: VarintDecode64Fn,
+    min_max: ReduceFn,
+    sum: ReduceFn,
 };
 
 /// Which implementations a table holds.
@@ -223,6 +230,47 @@ fn IntFns(comptime mode: Mode) type {
     };
 }
 
+fn ReduceFns(comptime mode: Mode) type {
+    const Impl = if (mode == .simd and config.simd_enabled) reduce.Vectorized(vectorWidth()) else reduce.scalar;
+    return struct {
+        fn elements(comptime T: type, data: [*]const u8, count: usize) []const T {
+            const typed: [*]const T = @ptrCast(@alignCast(data));
+            return typed[0..count];
+        }
+        /// Integers sign- or zero-extended to 64 bits, f32 widened to f64.
+        fn widened(comptime T: type, value: T) u64 {
+            if (T == f32) return @bitCast(@as(f64, value));
+            if (T == f64) return @bitCast(value);
+            if (@typeInfo(T).int.signedness == .signed) return @bitCast(@as(i64, value));
+            return value;
+        }
+        fn minMax(data: [*]const u8, count: usize, element: u32, out: *[16]u64) callconv(.c) void {
+            switch (@as(reduce.ElementType, @enumFromInt(element))) {
+                inline else => |e| {
+                    const T = reduce.Native(e);
+                    const result = Impl.minMax(T, elements(T, data, count));
+                    out[0..2].* = .{ widened(T, result.min), widened(T, result.max) };
+                },
+            }
+        }
+        /// Integers: the exact sum as an i128 in out[0..2]. Floats: out is
+        /// 16 f64 lanes, in and out, that the elements are added to.
+        fn sum(data: [*]const u8, count: usize, element: u32, out: *[16]u64) callconv(.c) void {
+            switch (@as(reduce.ElementType, @enumFromInt(element))) {
+                inline else => |e| {
+                    const T = reduce.Native(e);
+                    if (comptime @typeInfo(T) == .float) {
+                        Impl.addToLanes(T, elements(T, data, count), @ptrCast(out));
+                    } else {
+                        const total: u128 = @bitCast(Impl.sumInt(T, elements(T, data, count)));
+                        out[0..2].* = .{ @truncate(total), @truncate(total >> 64) };
+                    }
+                },
+            }
+        }
+    };
+}
+
 /// This object's kernels: `.simd` as its CPU features allow, or `.scalar`
 /// for the reference level.
 pub fn table(comptime mode: Mode) KernelTable {
@@ -255,5 +303,7 @@ pub fn table(comptime mode: Mode) KernelTable {
         .varint_encode64 = &IntFns(mode).encode64,
         .varint_decode32 = &IntFns(mode).decode32,
         .varint_decode64 = &IntFns(mode).decode64,
+        .min_max = &ReduceFns(mode).minMax,
+        .sum = &ReduceFns(mode).sum,
     };
 }

@@ -555,3 +555,56 @@ test "intcode: over-long and too-large varints are refused where they start" {
     try std.testing.expectEqual(@as(usize, 1), cut.read);
     try std.testing.expectEqual(@as(usize, 1), cut.written);
 }
+
+const reduce = @import("reduce.zig");
+
+test "reduce: min, max and sums at every width equal the scalar reference, for every element type" {
+    var prng = std.Random.DefaultPrng.init(0x5a3);
+    const random = prng.random();
+    var raw: [2400]u8 align(8) = undefined;
+    inline for (comptime std.meta.tags(reduce.ElementType)) |element| {
+        const T = reduce.Native(element);
+        const values: []T = @as([*]T, @ptrCast(&raw))[0 .. raw.len / @sizeOf(T)];
+        inline for (.{ 16, 32, 64 }) |width| {
+            const V = reduce.Vectorized(width);
+            for (0..200) |round| {
+                random.bytes(&raw);
+                if (comptime @typeInfo(T) == .float) {
+                    for (values) |*v| v.* = switch (random.uintLessThan(u8, 8)) {
+                        0 => -0.0,
+                        1 => 0.0,
+                        2 => if (round % 7 == 0) std.math.nan(T) else 1.5,
+                        3 => std.math.inf(T),
+                        4 => -std.math.inf(T),
+                        else => @as(T, @floatFromInt(random.int(i32))) / 1024.0,
+                    };
+                }
+                const len = 1 + random.uintLessThan(usize, @min(values.len, 300));
+                const data = values[values.len - len ..];
+                const a = reduce.scalar.minMax(T, data);
+                const b = V.minMax(T, data);
+                try std.testing.expectEqual(std.mem.toBytes(a.min), std.mem.toBytes(b.min));
+                try std.testing.expectEqual(std.mem.toBytes(a.max), std.mem.toBytes(b.max));
+                if (comptime @typeInfo(T) == .float) {
+                    const x = reduce.scalar.sumFloat(T, data);
+                    const y = V.sumFloat(T, data);
+                    try std.testing.expectEqual(@as(u64, @bitCast(x)), @as(u64, @bitCast(y)));
+                } else {
+                    try std.testing.expectEqual(reduce.scalar.sumInt(T, data), V.sumInt(T, data));
+                }
+            }
+        }
+    }
+}
+
+test "reduce: -0 sits below +0, NaN wins, and 64-bit sums are exact past 2^64" {
+    const zeros = [_]f64{ 0.0, -0.0, 0.0 };
+    const zero_range = reduce.Vectorized(64).minMax(f64, &zeros);
+    try std.testing.expect(std.math.signbit(zero_range.min) and !std.math.signbit(zero_range.max));
+    const huge = [_]u64{std.math.maxInt(u64)} ** 40;
+    try std.testing.expectEqual(@as(i128, std.math.maxInt(u64)) * 40, reduce.Vectorized(64).sumInt(u64, &huge));
+    const low = [_]i64{std.math.minInt(i64)} ** 40;
+    try std.testing.expectEqual(@as(i128, std.math.minInt(i64)) * 40, reduce.Vectorized(32).sumInt(i64, &low));
+    const negative_zeros = [_]f32{-0.0} ** 20;
+    try std.testing.expect(std.math.signbit(reduce.Vectorized(16).sumFloat(f32, &negative_zeros)));
+}
