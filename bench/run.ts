@@ -21,6 +21,7 @@ const benchmarks = [
   "bench/codec.bench.ts",
   "bench/transpose.bench.ts",
   "bench/intcode.bench.ts",
+  "bench/reduce.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([

@@ -165,6 +165,7 @@ pub fn Vectorized(comptime width: usize) type {
 
         pub fn sumInt(comptime T: type, data: []const T) i128 {
             if (@sizeOf(T) == 8) return sumWide(T, data);
+            if (@sizeOf(T) <= 2) return sumNarrow(T, data);
             // Narrow elements widen into i64 lanes, which cannot overflow
             // below 2^31 elements of 32 bits.
             const n = 8;
@@ -176,6 +177,27 @@ pub fn Vectorized(comptime width: usize) type {
                 total += @as(Wide, block);
             }
             return @as(i128, @reduce(.Add, total)) + scalar.sumInt(T, data[index..]);
+        }
+
+        /// 8- and 16-bit elements: i32 lanes a vector wide, folded into
+        /// the total before 2^15 additions of 16-bit values can overflow them.
+        fn sumNarrow(comptime T: type, data: []const T) i128 {
+            const n = width / @sizeOf(T);
+            const Wide = @Vector(n, i32);
+            const run_blocks = 1 << 14;
+            var total: i64 = 0;
+            var index: usize = 0;
+            while (index + n <= data.len) {
+                var lanes: Wide = @splat(0);
+                var blocks: usize = 0;
+                while (blocks < run_blocks and index + n <= data.len) : (blocks += 1) {
+                    const block: @Vector(n, T) = data[index..][0..n].*;
+                    lanes += @as(Wide, block);
+                    index += n;
+                }
+                total += @reduce(.Add, @as(@Vector(n, i64), lanes));
+            }
+            return @as(i128, total) + scalar.sumInt(T, data[index..]);
         }
 
         /// 64-bit elements: a wrapping low word, its carries counted, and
