@@ -256,6 +256,16 @@ export function deltaDecode<T extends IntegerArray>(deltas: T, options: IntCodin
  * ```
  */
 export function zigzagEncode(values: Int32Array, options?: IntCodingOptions<Uint32Array>): Uint32Array;
+/**
+ * 64-bit signed integers to unsigned, interleaving signs.
+ *
+ * @example
+ * ```ts
+ * import { zigzagEncode } from "@binlane/binlane";
+ *
+ * console.log(zigzagEncode(new BigInt64Array([-1n, 1n]))); // BigUint64Array(2) [1n, 2n]
+ * ```
+ */
 export function zigzagEncode(
   values: BigInt64Array,
   options?: IntCodingOptions<BigUint64Array>,
@@ -282,6 +292,16 @@ export function zigzagEncode(
  * ```
  */
 export function zigzagDecode(values: Uint32Array, options?: IntCodingOptions<Int32Array>): Int32Array;
+/**
+ * The inverse of 64-bit {@linkcode zigzagEncode}: 1n, 2n become -1n, 1n.
+ *
+ * @example
+ * ```ts
+ * import { zigzagDecode } from "@binlane/binlane";
+ *
+ * console.log(zigzagDecode(new BigUint64Array([1n, 2n]))); // BigInt64Array(2) [-1n, 1n]
+ * ```
+ */
 export function zigzagDecode(
   values: BigUint64Array,
   options?: IntCodingOptions<BigInt64Array>,
@@ -493,6 +513,16 @@ function valueCount(src: Uint8Array): number {
  * ```
  */
 export function varintDecode(bytes: BinaryInput, options?: { type?: "uint32"; count?: number }): Uint32Array;
+/**
+ * Decodes unsigned LEB128 varints to a `BigUint64Array`; values up to 2^64 - 1.
+ *
+ * @example
+ * ```ts
+ * import { varintDecode } from "@binlane/binlane";
+ *
+ * console.log(varintDecode(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x10]), { type: "biguint64" })); // BigUint64Array(1) [4294967296n]
+ * ```
+ */
 export function varintDecode(
   bytes: BinaryInput,
   options: { type: "biguint64"; count?: number },

@@ -184,6 +184,16 @@ function combineMinMax(a: MinMax<number | bigint>, b: MinMax<number | bigint>): 
  * ```
  */
 export function minMax(array: NumberElementArray): MinMax<number> | undefined;
+/**
+ * The smallest and largest of 64-bit integers, as BigInts; undefined when empty.
+ *
+ * @example
+ * ```ts
+ * import { minMax } from "@binlane/binlane";
+ *
+ * console.log(minMax(new BigUint64Array([7n, 2n ** 64n - 1n]))); // { min: 7n, max: 18446744073709551615n }
+ * ```
+ */
 export function minMax(array: BigInt64Array | BigUint64Array): MinMax<bigint> | undefined;
 export function minMax(
   array: NumberElementArray | BigInt64Array | BigUint64Array,
@@ -252,6 +262,16 @@ function nativeSum(symbols: NativeSymbols, array: NumberSumArray | BigIntSumArra
  * ```
  */
 export function sum(array: NumberSumArray): number;
+/**
+ * The exact sum of 32- or 64-bit integers, as a BigInt that is never wrapped.
+ *
+ * @example
+ * ```ts
+ * import { sum } from "@binlane/binlane";
+ *
+ * console.log(sum(new BigUint64Array([2n ** 64n - 1n, 1n]))); // 18446744073709551616n
+ * ```
+ */
 export function sum(array: BigIntSumArray): bigint;
 export function sum(array: NumberSumArray | BigIntSumArray): number | bigint {
   const type = elementType(array);
