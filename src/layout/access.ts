@@ -1,0 +1,443 @@
+/**
+ * Reading and writing records: per schema, a reader, a writer and a view
+ * class compiled once (with `new Function`) into straight-line DataView
+ * calls at constant offsets, the code one would write by hand. Values are
+ * checked on the way in and out: nothing is truncated, rounded or accepted
+ * outside its type.
+ *
+ * @module
+ */
+
+import { BinlaneError } from "../errors.ts";
+import type { NativeBuffer } from "../native_buffer.ts";
+import type { FieldType, RecordType, ScalarType } from "./types.ts";
+
+/** Reads one record at a byte offset of a DataView. */
+export type Reader = (view: DataView, base: number) => Record<string, unknown>;
+/** Writes one record at a byte offset of a DataView. */
+export type Writer = (view: DataView, base: number, value: Record<string, unknown>) => void;
+/** A record view's constructor: over a DataView at a base offset, owned by a NativeBuffer or nothing. */
+export type ViewClass = new (
+  view: DataView,
+  base: number,
+  owner: NativeBuffer | null,
+) => Record<string, unknown>;
+
+const getters: Record<string, string> = {
+  u8: "getUint8",
+  u16: "getUint16",
+  u32: "getUint32",
+  u64: "getBigUint64",
+  i8: "getInt8",
+  i16: "getInt16",
+  i32: "getInt32",
+  i64: "getBigInt64",
+  f32: "getFloat32",
+  f64: "getFloat64",
+};
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Helpers the generated code calls: checks that throw typed errors naming the field. */
+const helpers = {
+  fail(code: "E_TYPE" | "E_RANGE" | "E_INVALID_INPUT", path: string, message: string): never {
+    throw new BinlaneError(code, `${path}: ${message}`);
+  },
+  int(value: unknown, low: number, high: number, path: string): number {
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      return helpers.fail("E_TYPE", path, `expected an integer, got ${describe(value)}`);
+    }
+    if (value < low || value > high) {
+      return helpers.fail("E_RANGE", path, `${value} is outside ${low}..${high}`);
+    }
+    return value;
+  },
+  float(value: unknown, path: string): number {
+    if (typeof value !== "number") {
+      return helpers.fail("E_TYPE", path, `expected a number, got ${describe(value)}`);
+    }
+    return value;
+  },
+  big(value: unknown, signed: boolean, path: string): bigint {
+    if (typeof value !== "bigint") {
+      return helpers.fail("E_TYPE", path, `expected a bigint, got ${describe(value)}`);
+    }
+    const fits = signed ? BigInt.asIntN(64, value) === value : BigInt.asUintN(64, value) === value;
+    if (!fits) return helpers.fail("E_RANGE", path, `${value} does not fit ${signed ? "i64" : "u64"}`);
+    return value;
+  },
+  /** A 64-bit integer written from a number: a safe integer only. */
+  safe(value: unknown, signed: boolean, path: string): bigint {
+    if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+      return helpers.fail(
+        typeof value === "number" ? "E_RANGE" : "E_TYPE",
+        path,
+        `expected a safe integer, got ${describe(value)}`,
+      );
+    }
+    if (!signed && value < 0) return helpers.fail("E_RANGE", path, `${value} is negative`);
+    return BigInt(value);
+  },
+  /** A 64-bit integer read as a number: above 2^53 - 1 in magnitude is an error, not a rounding. */
+  toSafe(value: bigint, path: string): number {
+    if (value > MAX_SAFE || value < -MAX_SAFE) {
+      return helpers.fail("E_RANGE", path, `${value} is beyond 2^53 - 1`);
+    }
+    return Number(value);
+  },
+  bool(byte: number, path: string): boolean {
+    if (byte > 1) return helpers.fail("E_INVALID_INPUT", path, `bool8 holds ${byte}, not 0 or 1`);
+    return byte === 1;
+  },
+  fromBool(value: unknown, path: string): number {
+    if (typeof value !== "boolean") {
+      return helpers.fail("E_TYPE", path, `expected a boolean, got ${describe(value)}`);
+    }
+    return value ? 1 : 0;
+  },
+  enumName(names: Map<number, string>, raw: number, path: string): string {
+    const name = names.get(raw);
+    if (name === undefined) return helpers.fail("E_INVALID_INPUT", path, `${raw} is not a declared value`);
+    return name;
+  },
+  enumValue(values: Map<string, number>, name: unknown, path: string): number {
+    const value = typeof name === "string" ? values.get(name) : undefined;
+    if (value === undefined) {
+      return helpers.fail("E_TYPE", path, `${describe(name)} is not one of ${[...values.keys()].join(", ")}`);
+    }
+    return value;
+  },
+  /** Bits [shift, shift + width) of the little-endian bytes at `at`. */
+  readBits(view: DataView, at: number, shift: number, width: number, signed: boolean): number {
+    const bytes = Math.ceil((shift + width) / 8);
+    let word = 0;
+    for (let i = bytes - 1; i >= 0; i--) word = word * 256 + view.getUint8(at + i);
+    const value = Math.floor(word / 2 ** shift) % 2 ** width;
+    return signed && value >= 2 ** (width - 1) ? value - 2 ** width : value;
+  },
+  writeBits(view: DataView, at: number, shift: number, width: number, value: number): void {
+    const bytes = Math.ceil((shift + width) / 8);
+    let word = 0;
+    for (let i = bytes - 1; i >= 0; i--) word = word * 256 + view.getUint8(at + i);
+    const unsigned = value < 0 ? value + 2 ** width : value;
+    const low = word % 2 ** shift;
+    const high = Math.floor(word / 2 ** (shift + width));
+    word = (high * 2 ** width + unsigned) * 2 ** shift + low;
+    for (let i = 0; i < bytes; i++) {
+      view.setUint8(at + i, word % 256);
+      word = Math.floor(word / 256);
+    }
+  },
+  bytesOf(value: unknown, length: number, path: string): ArrayLike<number> {
+    const like = value as ArrayLike<number> | undefined;
+    if (like === null || typeof like !== "object" || like.length !== length) {
+      return helpers.fail("E_TYPE", path, `expected ${length} elements, got ${describe(value)}`);
+    }
+    return like;
+  },
+  oneMember(value: Record<string, unknown>, names: readonly string[], path: string): string {
+    const given = names.filter((name) => value[name] !== undefined);
+    if (given.length !== 1) {
+      return helpers.fail("E_TYPE", path, `a union value names exactly one of ${names.join(", ")}`);
+    }
+    return given[0];
+  },
+  record(value: unknown, path: string): Record<string, unknown> {
+    if (value === null || typeof value !== "object") {
+      return helpers.fail("E_TYPE", path, `expected an object, got ${describe(value)}`);
+    }
+    return value as Record<string, unknown>;
+  },
+  disposed(): never {
+    throw new BinlaneError("E_DISPOSED", "the NativeBuffer under this view has been disposed");
+  },
+};
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return value.constructor?.name ?? "object";
+  if (typeof value === "string") return JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Code generation state: constants the generated code refers to by index. */
+class Program {
+  readonly constants: unknown[] = [];
+  constant(value: unknown): string {
+    this.constants.push(value);
+    return `k[${this.constants.length - 1}]`;
+  }
+}
+
+function scalarRead(type: ScalarType, at: string, path: string, program: Program): string {
+  const little = type.endian === "little";
+  const call = `v.${getters[type.name]}(${at}${type.size > 1 ? `, ${little}` : ""})`;
+  if (type.size === 8 && type.name[0] !== "f" && !type.bigint) {
+    return `h.toSafe(${call}, ${program.constant(path)})`;
+  }
+  return call;
+}
+
+function integerRange(type: ScalarType): [number, number] {
+  const bits = 8 * type.size;
+  return type.name[0] === "i" ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+}
+
+function scalarWrite(type: ScalarType, at: string, value: string, path: string, program: Program): string {
+  const little = type.endian === "little";
+  const setter = getters[type.name].replace("get", "set");
+  const p = program.constant(path);
+  const order = type.size > 1 ? `, ${little}` : "";
+  if (type.name[0] === "f") return `v.${setter}(${at}, h.float(${value}, ${p})${order});`;
+  if (type.size === 8) {
+    const signed = type.name[0] === "i";
+    const checked = type.bigint ? `h.big(${value}, ${signed}, ${p})` : `h.safe(${value}, ${signed}, ${p})`;
+    return `v.${setter}(${at}, ${checked}${order});`;
+  }
+  const [low, high] = integerRange(type);
+  return `v.${setter}(${at}, h.int(${value}, ${low}, ${high}, ${p})${order});`;
+}
+
+/** An expression reading `type` at byte position expression `at`. */
+function readExpression(
+  type: FieldType,
+  at: string,
+  path: string,
+  program: Program,
+  bitOffset?: number,
+): string {
+  switch (type.kind) {
+    case "scalar":
+      return scalarRead(type, at, path, program);
+    case "bool8":
+      return `h.bool(v.getUint8(${at}), ${program.constant(path)})`;
+    case "enum": {
+      const names = program.constant(
+        new Map(Object.entries(type.values).map(([name, value]) => [value, name])),
+      );
+      return `h.enumName(${names}, ${scalarRead(type.storage, at, path, program)}, ${
+        program.constant(path)
+      })`;
+    }
+    case "bits":
+      return `h.readBits(v, b + ${Math.floor(bitOffset! / 8)}, ${
+        bitOffset! % 8
+      }, ${type.width}, ${type.signed})`;
+    case "array": {
+      if (type.element.kind === "scalar" && type.element.size === 1 && type.element.name === "u8") {
+        return `new Uint8Array(v.buffer, v.byteOffset + ${at}, ${type.length}).slice()`;
+      }
+      const element = compileReader(type.element, program, path);
+      return `Array.from({ length: ${type.length} }, (_, i) => ${element}(v, ${at} + i * ${type.element.size}))`;
+    }
+    case "struct":
+      return `${compileReader(type, program, path)}(v, ${at})`;
+    case "union": {
+      // Only one member holds a valid value: the others decode on access, from a copy of the bytes.
+      const Class = program.constant(compileViewClass(type, path));
+      return `new ${Class}(new DataView(v.buffer.slice(v.byteOffset + ${at}, v.byteOffset + ${at} + ${type.size})), 0, null)`;
+    }
+    default:
+      throw new Error(`unreadable field kind ${type.kind}`);
+  }
+}
+
+type RecordLike = FieldType;
+
+/** Compiles `body` (which may use v, b, k and h) into a function (v, b) => value, as a constant. */
+function compiled(program: Program, source: string): string {
+  return program.constant(new Function("k", "h", source)(program.constants, helpers));
+}
+
+/** A function (its constant's name) reading `type` at (v, position). Records become object literals. */
+function compileReader(type: RecordLike, program: Program, path: string): string {
+  if (type.kind !== "struct") {
+    return compiled(program, `return (v, b) => ${readExpression(type, "b", path, program)};`);
+  }
+  const parts = (type as RecordType).fields
+    .filter((field) => field.type.kind !== "pad")
+    .map((field) => {
+      const value = readExpression(
+        field.type,
+        `b + ${field.offset}`,
+        `${path}.${field.name}`,
+        program,
+        field.bitOffset,
+      );
+      return `${JSON.stringify(field.name)}: ${value}`;
+    });
+  return compiled(program, `return (v, b) => ({ ${parts.join(", ")} });`);
+}
+
+/** Statements writing `value` (an expression) as `type` at position `at`. */
+function writeStatements(
+  type: FieldType,
+  at: string,
+  value: string,
+  path: string,
+  program: Program,
+  bitOffset?: number,
+): string {
+  switch (type.kind) {
+    case "scalar":
+      return scalarWrite(type, at, value, path, program);
+    case "bool8":
+      return `v.setUint8(${at}, h.fromBool(${value}, ${program.constant(path)}));`;
+    case "enum": {
+      const values = program.constant(new Map(Object.entries(type.values)));
+      return scalarWrite(
+        type.storage,
+        at,
+        `h.enumValue(${values}, ${value}, ${program.constant(path)})`,
+        path,
+        program,
+      );
+    }
+    case "bits": {
+      const [low, high] = type.signed
+        ? [-(2 ** (type.width - 1)), 2 ** (type.width - 1) - 1]
+        : [0, 2 ** type.width - 1];
+      const checked = `h.int(${value}, ${low}, ${high}, ${program.constant(path)})`;
+      return `h.writeBits(v, b + ${Math.floor(bitOffset! / 8)}, ${
+        bitOffset! % 8
+      }, ${type.width}, ${checked});`;
+    }
+    case "array": {
+      const p = program.constant(path);
+      if (type.element.kind === "scalar" && type.element.size === 1 && type.element.name === "u8") {
+        return `{ const s = h.bytesOf(${value}, ${type.length}, ${p}); for (let i = 0; i < ${type.length}; i++) v.setUint8(${at} + i, h.int(s[i], 0, 255, ${p})); }`;
+      }
+      const element = compileWriter(type.element, program, path);
+      return `{ const s = h.bytesOf(${value}, ${type.length}, ${p}); for (let i = 0; i < ${type.length}; i++) ${element}(v, ${at} + i * ${type.element.size}, s[i]); }`;
+    }
+    case "struct":
+    case "union":
+      return `${compileWriter(type, program, path)}(v, ${at}, ${value});`;
+    default:
+      throw new Error(`unwritable field kind ${type.kind}`);
+  }
+}
+
+/** A function (name) writing `type` at (v, position, value). */
+function compileWriter(type: FieldType, program: Program, path: string): string {
+  let body: string;
+  if (type.kind === "struct") {
+    body = `r = h.record(r, ${program.constant(path)}); ` + (type as RecordType).fields
+      .filter((field) => field.type.kind !== "pad")
+      .map((field) =>
+        writeStatements(
+          field.type,
+          `b + ${field.offset}`,
+          `r[${JSON.stringify(field.name)}]`,
+          `${path}.${field.name}`,
+          program,
+          field.bitOffset,
+        )
+      )
+      .join("\n");
+  } else if (type.kind === "union") {
+    const fields = (type as RecordType).fields.filter((field) => field.type.kind !== "pad");
+    const names = program.constant(fields.map((field) => field.name));
+    const cases = fields.map((field) =>
+      `case ${JSON.stringify(field.name)}: ${
+        writeStatements(
+          field.type,
+          `b + ${field.offset}`,
+          `r[${JSON.stringify(field.name)}]`,
+          `${path}.${field.name}`,
+          program,
+          field.bitOffset,
+        )
+      } break;`
+    );
+    const record = `r = h.record(r, ${program.constant(path)});`;
+    const choose = `switch (h.oneMember(r, ${names}, ${program.constant(path)})) { ${cases.join("\n")} }`;
+    // A union of padding alone has nothing to write.
+    body = fields.length === 0 ? record : `${record} ${choose}`;
+  } else {
+    body = writeStatements(type, "b", "r", path, program);
+  }
+  return compiled(program, `return (v, b, r) => { ${body} };`);
+}
+
+/**
+ * The compiled reader of a record schema.
+ *
+ * @example
+ * ```ts
+ * import { struct, u8, u16 } from "@binlane/binlane";
+ * import { compileRecordReader } from "./access.ts";
+ *
+ * const read = compileRecordReader(struct({ a: u8, b: u16 }), "Pair");
+ * console.log(read(new DataView(new Uint8Array([1, 0, 2, 0]).buffer), 0)); // { a: 1, b: 2 }
+ * ```
+ */
+export function compileRecordReader(record: RecordType, name: string): Reader {
+  const program = new Program();
+  const reference = compileReader(record, program, name);
+  return program.constants[Number(reference.slice(2, -1))] as Reader;
+}
+
+/**
+ * The compiled writer of a record schema.
+ *
+ * @example
+ * ```ts
+ * import { struct, u8, u16 } from "@binlane/binlane";
+ * import { compileRecordWriter } from "./access.ts";
+ *
+ * const bytes = new Uint8Array(4);
+ * compileRecordWriter(struct({ a: u8, b: u16 }), "Pair")(new DataView(bytes.buffer), 0, { a: 1, b: 2 });
+ * console.log(bytes); // Uint8Array(4) [1, 0, 2, 0]
+ * ```
+ */
+export function compileRecordWriter(record: RecordType, name: string): Writer {
+  const program = new Program();
+  const reference = compileWriter(record, program, name);
+  return program.constants[Number(reference.slice(2, -1))] as Writer;
+}
+
+/**
+ * A class of zero-copy views of a record schema: a getter and a setter per
+ * field, straight on the bytes. Views owned by a `NativeBuffer` throw
+ * `E_DISPOSED` once it is disposed.
+ *
+ * @example
+ * ```ts
+ * import { struct, u8, u16 } from "@binlane/binlane";
+ * import { compileViewClass } from "./access.ts";
+ *
+ * const Pair = compileViewClass(struct({ a: u8, b: u16 }), "Pair");
+ * const view = new Pair(new DataView(new Uint8Array([1, 0, 2, 0]).buffer), 0, null);
+ * console.log(view.b); // 2
+ * ```
+ */
+export function compileViewClass(record: RecordType, name: string): ViewClass {
+  const program = new Program();
+  const members: string[] = [];
+  for (const field of record.fields) {
+    if (field.type.kind === "pad") continue;
+    const path = `${name}.${field.name}`;
+    const key = JSON.stringify(field.name);
+    const at = `b + ${field.offset}`;
+    // `$` cannot appear in a field name (a C identifier), so these slots never meet a field.
+    const guard = "if (this.$o !== null && this.$o.disposed) h.disposed(); const v = this.$v, b = this.$b;";
+    let read: string;
+    if (
+      field.type.kind === "array" && field.type.element.kind === "scalar" && field.type.element.name === "u8"
+    ) {
+      read = `new Uint8Array(v.buffer, v.byteOffset + ${at}, ${field.type.length})`;
+    } else if (field.type.kind === "struct" || field.type.kind === "union") {
+      read = `new ${program.constant(compileViewClass(field.type, path))}(v, ${at}, this.$o)`;
+    } else {
+      read = readExpression(field.type, at, path, program, field.bitOffset);
+    }
+    const write = writeStatements(field.type, at, "r", path, program, field.bitOffset);
+    members.push(`get [${key}]() { ${guard} return ${read}; }`);
+    members.push(`set [${key}](r) { ${guard} ${write} }`);
+  }
+  const source = `return class { constructor(v, b, o) { this.$v = v; this.$b = b; this.$o = o; } ${
+    members.join("\n")
+  } };`;
+  return new Function("k", "h", source)(program.constants, helpers);
+}

@@ -1,0 +1,203 @@
+import assert from "node:assert/strict";
+import {
+  array,
+  asNumber,
+  be,
+  bits,
+  bool8,
+  enumOf,
+  type FieldType,
+  i64,
+  NativeBuffer,
+  type Schema,
+  struct,
+  u16,
+  u32,
+  u64,
+  u8,
+} from "../mod.ts";
+import { seededRandom, test, throwsCode } from "./harness.ts";
+import { classic, randomSchema } from "./layout_schemas.ts";
+
+/** A random valid value of `type`. */
+function randomValue(type: FieldType, random: () => number): unknown {
+  const int = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+  switch (type.kind) {
+    case "scalar": {
+      const bits = 8 * type.size;
+      if (type.name[0] === "f") {
+        return type.size === 4 ? Math.fround((random() - 0.5) * 1e6) : (random() - 0.5) * 1e300;
+      }
+      if (type.size === 8) {
+        const raw = BigInt(int(0, 2 ** 32 - 1)) << 32n | BigInt(int(0, 2 ** 32 - 1));
+        const value = type.name[0] === "i" ? BigInt.asIntN(64, raw) : raw;
+        return type.bigint ? value : Number(value >> 12n);
+      }
+      return type.name[0] === "i" ? int(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) : int(0, 2 ** bits - 1);
+    }
+    case "bool8":
+      return random() < 0.5;
+    case "enum": {
+      const names = Object.keys(type.values);
+      return names[int(0, names.length - 1)];
+    }
+    case "bits":
+      return type.signed
+        ? int(-(2 ** (type.width - 1)), 2 ** (type.width - 1) - 1)
+        : int(0, 2 ** type.width - 1);
+    case "array": {
+      const values = Array.from({ length: type.length }, () => randomValue(type.element, random));
+      return type.element.kind === "scalar" && type.element.name === "u8"
+        ? Uint8Array.from(values as number[])
+        : values;
+    }
+    case "struct":
+    case "union": {
+      const fields = type.fields.filter((f) => f.type.kind !== "pad");
+      const chosen = type.kind === "union" && fields.length > 0
+        ? [fields[int(0, fields.length - 1)]]
+        : fields;
+      return Object.fromEntries(chosen.map((f) => [f.name, randomValue(f.type, random)]));
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The value read back from a written record: struct fields all; a union member as written, or the others. */
+function comparable(type: FieldType, written: unknown, read: unknown): void {
+  if (type.kind === "union") {
+    const [name] = Object.keys(written as object);
+    if (name === undefined) return;
+    const field = type.fields.find((f) => f.name === name)!;
+    return comparable(
+      field.type,
+      (written as Record<string, unknown>)[name],
+      (read as Record<string, unknown>)[name],
+    );
+  }
+  if (type.kind === "struct") {
+    for (const field of type.fields) {
+      if (field.type.kind === "pad") continue;
+      comparable(
+        field.type,
+        (written as Record<string, unknown>)[field.name],
+        (read as Record<string, unknown>)[field.name],
+      );
+    }
+    return;
+  }
+  if (type.kind === "array" && !(written instanceof Uint8Array)) {
+    (written as unknown[]).forEach((w, i) => comparable(type.element, w, (read as unknown[])[i]));
+    return;
+  }
+  assert.deepEqual(read, written);
+}
+
+test("layout access: random values written to random schemas read back exactly, through read and views", () => {
+  const random = seededRandom(0xacce55);
+  for (let i = 0; i < 300; i++) {
+    const schema = randomSchema(random, "sysv") as Schema;
+    const value = randomValue(schema, random) as never;
+    const offset = Math.floor(random() * 16);
+    const bytes = new Uint8Array(offset + schema.size + 8);
+    schema.write(bytes, value, offset);
+    comparable(schema, value, schema.read(bytes, offset));
+    if (schema.kind === "struct") {
+      const view = schema.view(bytes, offset) as Record<string, unknown>;
+      for (const field of schema.fields) {
+        if (field.type.kind === "pad" || field.type.kind === "struct" || field.type.kind === "union") {
+          continue;
+        }
+        comparable(field.type, (value as Record<string, unknown>)[field.name], view[field.name]);
+      }
+      // Writing every field through the view gives the same bytes.
+      const copy = new Uint8Array(bytes.length);
+      const target = schema.view(copy, offset) as Record<string, unknown>;
+      for (const field of schema.fields) {
+        if (field.type.kind !== "pad") target[field.name] = (value as Record<string, unknown>)[field.name];
+      }
+      comparable(schema, value, schema.read(copy, offset));
+    }
+  }
+});
+
+test("layout access: classic records match DataView, big-endian fields and bitfields match bit arithmetic", () => {
+  const { Packet, MarketData } = classic;
+  const bytes = new Uint8Array(64);
+  Packet.schema.write(bytes, { type: 7, len: 1500, flags: 3, ts: 1_700_000_000_000n }, 8);
+  const view = new DataView(bytes.buffer);
+  assert.equal(view.getUint8(8), 7);
+  assert.equal(view.getUint32(12, true), 1500);
+  assert.equal(view.getUint8(16), 3);
+  assert.equal(view.getBigUint64(24, true), 1_700_000_000_000n);
+  const symbol = new TextEncoder().encode("BINLANE!");
+  MarketData.schema.write(bytes, { symbol, price: 12345n, quantity: 10, ts: 5n });
+  assert.deepEqual(MarketData.schema.view(bytes).symbol, symbol);
+  const Wire = struct({ id: be(u32), size: be(u16), flags: bits(u32, 3), rest: bits(u32, 29) }, { pack: 1 });
+  const wire = new Uint8Array(Wire.size);
+  Wire.write(wire, { id: 0x01020304, size: 0x0506, flags: 5, rest: 0x1abcdef });
+  assert.deepEqual([...wire.subarray(0, 6)], [1, 2, 3, 4, 5, 6]);
+  const word = new DataView(wire.buffer).getUint32(6, true);
+  assert.equal(word & 7, 5);
+  assert.equal(word >>> 3, 0x1abcdef);
+});
+
+test("layout access: bad values, bad bytes and bad places are typed errors naming the field", () => {
+  const S = struct({
+    a: u8,
+    b: u64,
+    c: asNumber(i64),
+    d: bool8,
+    e: enumOf(u8, { ON: 1 }),
+    f: array(u8, 2),
+    g: bits(u16, 3),
+  });
+  const bytes = new Uint8Array(S.size);
+  const good = { a: 1, b: 2n, c: -3, d: true, e: "ON" as const, f: new Uint8Array(2), g: 7 };
+  S.write(bytes, good);
+  throwsCode(() => S.write(bytes, { ...good, a: 256 }), "E_RANGE");
+  throwsCode(() => S.write(bytes, { ...good, a: 1.5 }), "E_TYPE");
+  throwsCode(() => S.write(bytes, { ...good, b: 2 ** 64 as unknown as bigint }), "E_TYPE");
+  throwsCode(() => S.write(bytes, { ...good, b: 2n ** 64n }), "E_RANGE");
+  throwsCode(() => S.write(bytes, { ...good, c: 2 ** 53 }), "E_RANGE");
+  throwsCode(() => S.write(bytes, { ...good, d: 1 as unknown as boolean }), "E_TYPE");
+  throwsCode(() => S.write(bytes, { ...good, e: "OFF" as "ON" }), "E_TYPE");
+  throwsCode(() => S.write(bytes, { ...good, f: new Uint8Array(3) }), "E_TYPE");
+  throwsCode(() => S.write(bytes, { ...good, g: 8 }), "E_RANGE");
+  throwsCode(() => S.read(bytes, 1), "E_LENGTH");
+  throwsCode(() => S.read(bytes, -1), "E_LENGTH");
+  throwsCode(() => S.arrayView(bytes.subarray(1)), "E_LENGTH");
+  const c = S.offsetOf("c");
+  new DataView(bytes.buffer).setBigInt64(c, -(2n ** 60n), true);
+  throwsCode(() => S.read(bytes), "E_RANGE"); // beyond 2^53, never rounded
+  new DataView(bytes.buffer).setBigInt64(c, 0n, true);
+  bytes[S.offsetOf("d")] = 2;
+  throwsCode(() => S.read(bytes), "E_INVALID_INPUT");
+  bytes[S.offsetOf("d")] = 0;
+  bytes[S.offsetOf("e")] = 9;
+  try {
+    S.read(bytes);
+    assert.fail("an undeclared enum value was read");
+  } catch (error) {
+    assert.match(String((error as Error).message), /\.e: 9 is not a declared value/);
+  }
+});
+
+test("layout access: views of a NativeBuffer throw E_DISPOSED after it is disposed; arrayView walks records", () => {
+  const Pair = struct({ a: u32, b: u32 });
+  const buffer = NativeBuffer.alloc(Pair.size * 4);
+  const records = Pair.arrayView(buffer);
+  let n = 0;
+  for (const record of records) record.a = n++;
+  assert.deepEqual([...records].map((r) => r.a), [0, 1, 2, 3]);
+  assert.equal(records.at(-1)?.a, 3);
+  assert.equal(records.at(4), undefined);
+  const view = Pair.view(buffer, 8);
+  buffer[Symbol.dispose]();
+  throwsCode(() => view.a, "E_DISPOSED");
+  throwsCode(() => {
+    view.b = 1;
+  }, "E_DISPOSED");
+  throwsCode(() => Pair.read(buffer), "E_DISPOSED");
+});

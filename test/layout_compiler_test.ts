@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { findZig } from "../build.ts";
+import type { Abi, PlacedField, Schema } from "../mod.ts";
+import { seededRandom, test } from "./harness.ts";
+import { classic, randomSchema } from "./layout_schemas.ts";
+
+/** The four targets, and whose bitfield rules each follows. */
+const targets: [string, Abi][] = [
+  ["x86_64-linux-gnu", "sysv"],
+  ["aarch64-linux-gnu", "sysv"],
+  ["x86_64-windows-gnu", "mingw"],
+  ["x86_64-windows-msvc", "msvc"],
+];
+
+/** clang's `-fdump-record-layouts`: per record name, its direct bitfields as [name, first bit, width]. */
+function dumpedBitfields(dump: string): Map<string, [string, number, number][]> {
+  const records = new Map<string, [string, number, number][]>();
+  let current: [string, number, number][] | undefined;
+  for (const line of dump.split("\n")) {
+    const header = line.match(/^\s+0 \| (?:struct|union) (\w+)$/);
+    if (header) {
+      current = [];
+      records.set(header[1], current);
+      continue;
+    }
+    // "     7:6-7 |   unsigned char c": byte 7, bits 6 to 7, a direct member (three spaces).
+    const bitfield = line.match(/^\s+(\d+):(\d+)-(\d+) \| {3}\S.* (\w+)$/);
+    if (bitfield && current) {
+      const [, byte, first, last, name] = bitfield;
+      current.push([name, 8 * Number(byte) + Number(first), Number(last) - Number(first) + 1]);
+    }
+  }
+  return records;
+}
+
+/** Our bitfields of every record in `schema`, by the C name `toC` gives each. */
+function ourBitfields(schema: Schema, name: string, out = new Map<string, [string, number, number][]>()) {
+  const mine: [string, number, number][] = [];
+  out.set(name, mine);
+  const visit = (field: PlacedField, type: PlacedField["type"], path: string) => {
+    if (type.kind === "struct" || type.kind === "union") ourBitfields(type as Schema, path, out);
+    else if (type.kind === "array") visit(field, type.element, path);
+  };
+  for (const field of schema.fields) {
+    if (field.type.kind === "bits") mine.push([field.name, field.bitOffset!, field.type.width]);
+    else visit(field, field.type, `${name}_${field.name}`);
+  }
+  return out;
+}
+
+function compile(target: string, source: string): string {
+  const directory = mkdtempSync(join(tmpdir(), "binlane-layout-"));
+  try {
+    const file = join(directory, "layouts.c");
+    writeFileSync(file, source);
+    const zig = findZig();
+    const result = spawnSync(zig[0], [
+      ...zig.slice(1),
+      "clang",
+      "-target",
+      target,
+      "-ffreestanding",
+      "-fsyntax-only",
+      "-Xclang",
+      "-fdump-record-layouts",
+      file,
+    ], { encoding: "utf8", maxBuffer: 1 << 28 });
+    assert.equal(
+      result.status,
+      0,
+      `${target}: the compiler refused the layouts:\n${result.stderr.slice(0, 4000)}`,
+    );
+    return result.stdout;
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+test("layout: classic records and 600 random schemas match clang on four targets, bitfields included", () => {
+  for (const [target, abi] of targets) {
+    const random = seededRandom(0x1a7047);
+    const schemas: [string, Schema][] = Object.entries(classic).map((
+      [name, entry],
+    ) => [name, entry.schema as Schema]);
+    for (let i = 0; i < 600; i++) schemas.push([`R${i}`, randomSchema(random, abi)]);
+    const source = schemas.map(([name, schema]) => schema.toC(name)).join("\n");
+    const dump = dumpedBitfields(compile(target, source));
+    let bitfields = 0;
+    for (const [name, schema] of schemas) {
+      for (const [record, expected] of ourBitfields(schema, name)) {
+        if (expected.length === 0) continue;
+        bitfields += expected.length;
+        assert.deepEqual(dump.get(record), expected, `${target}: bitfields of ${record} (${name})`);
+      }
+    }
+    assert.ok(bitfields > 500, `${target}: only ${bitfields} bitfields were compared`);
+  }
+}, 300_000);
