@@ -82,6 +82,7 @@ export {
 } from "./src/layout/types.ts";
 export {
   type Abi,
+  type Column,
   type FieldMap,
   type Infer,
   type RecordArray,
@@ -90,6 +91,7 @@ export {
   Schema,
   struct,
   union,
+  type ValidateOptions,
   type ValueOf,
 } from "./src/layout/schema.ts";
 export {

@@ -93,3 +93,48 @@ export function randomSchema(random: () => number, abi: Abi, depth = 0): Schema 
   if (random() < 0.25) options.align = pick([1, 2, 4, 8, 16, 32, 64]);
   return random() < 0.15 ? union(fields, options) : struct(fields, options);
 }
+
+/** A random valid value of `type`. */
+export function randomValue(type: FieldType, random: () => number): unknown {
+  const int = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+  switch (type.kind) {
+    case "scalar": {
+      const bits = 8 * type.size;
+      if (type.name[0] === "f") {
+        return type.size === 4 ? Math.fround((random() - 0.5) * 1e6) : (random() - 0.5) * 1e300;
+      }
+      if (type.size === 8) {
+        const raw = BigInt(int(0, 2 ** 32 - 1)) << 32n | BigInt(int(0, 2 ** 32 - 1));
+        const value = type.name[0] === "i" ? BigInt.asIntN(64, raw) : raw;
+        return type.bigint ? value : Number(value >> 12n);
+      }
+      return type.name[0] === "i" ? int(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) : int(0, 2 ** bits - 1);
+    }
+    case "bool8":
+      return random() < 0.5;
+    case "enum": {
+      const names = Object.keys(type.values);
+      return names[int(0, names.length - 1)];
+    }
+    case "bits":
+      return type.signed
+        ? int(-(2 ** (type.width - 1)), 2 ** (type.width - 1) - 1)
+        : int(0, 2 ** type.width - 1);
+    case "array": {
+      const values = Array.from({ length: type.length }, () => randomValue(type.element, random));
+      return type.element.kind === "scalar" && type.element.name === "u8"
+        ? Uint8Array.from(values as number[])
+        : values;
+    }
+    case "struct":
+    case "union": {
+      const fields = type.fields.filter((f) => f.type.kind !== "pad");
+      const chosen = type.kind === "union" && fields.length > 0
+        ? [fields[int(0, fields.length - 1)]]
+        : fields;
+      return Object.fromEntries(chosen.map((f) => [f.name, randomValue(f.type, random)]));
+    }
+    default:
+      return undefined;
+  }
+}

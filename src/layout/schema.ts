@@ -16,6 +16,7 @@ import {
   type ViewClass,
   type Writer,
 } from "./access.ts";
+import { type Column, columnsToRecords, recordsToColumns, validateRecords } from "./columns.ts";
 import { type Abi, layoutRecord, type RecordOptions } from "./compute.ts";
 import { recordToC } from "./emit_c.ts";
 import type {
@@ -30,7 +31,13 @@ import type {
   ScalarType,
 } from "./types.ts";
 
-export type { Abi, RecordOptions };
+export type { Abi, Column, RecordOptions };
+
+/** Options for {@linkcode Schema.validate}. */
+export interface ValidateOptions {
+  /** Also require the records to start at a multiple of the schema's alignment, as native code may assume. */
+  aligned?: boolean;
+}
 
 /** Field name to field type: what `struct` and `union` take. */
 export type FieldMap = Readonly<Record<string, FieldType>>;
@@ -267,6 +274,96 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
         for (let i = 0; i < length; i++) yield at(i)!;
       },
     };
+  }
+
+  /** The records in `bytes`: `count`, or every whole record. */
+  #records(bytes: BinaryInput, count: number | undefined, name: string): { rows: Uint8Array; count: number } {
+    const rows = asBytes(bytes);
+    const whole = Math.floor(rows.byteLength / this.size);
+    const wanted = count ?? whole;
+    if (!Number.isSafeInteger(wanted) || wanted < 0) {
+      throw new BinlaneError("E_RANGE", `count must be a non-negative integer, got ${String(count)}`);
+    }
+    if (wanted > whole || (count === undefined && whole * this.size !== rows.byteLength)) {
+      throw new BinlaneError(
+        "E_LENGTH",
+        `${name}: ${rows.byteLength} bytes do not hold ${
+          count === undefined ? "a whole number of" : wanted
+        } ${this.size}-byte records`,
+        { offset: whole * this.size },
+      );
+    }
+    return { rows, count: wanted };
+  }
+
+  /**
+   * One typed array per leaf field of `count` records (default: all of
+   * `bytes`, a whole number of records), keyed by dotted path: nested
+   * fields as `inner.a`, array elements as `values.2`, byte strings
+   * (`array(u8, n)`) as one `Uint8Array` of n bytes per record. 64-bit
+   * integers give BigInt64/BigUint64 arrays; enums their stored values;
+   * bitfields `Uint32Array`/`Int32Array`. Decoded by the native transpose,
+   * byte swaps in the same pass.
+   *
+   * @example
+   * ```ts
+   * import { struct, u16be, u32 } from "@binlane/binlane";
+   *
+   * const Reading = struct({ id: u16be, value: u32 }, { pack: 1 });
+   * const columns = Reading.toColumns(new Uint8Array([0, 1, 10, 0, 0, 0, 0, 2, 20, 0, 0, 0]));
+   * console.log(columns.id, columns.value); // Uint16Array(2) [1, 2] Uint32Array(2) [10, 20]
+   * ```
+   */
+  toColumns(bytes: BinaryInput, count?: number): Record<string, Column> {
+    const records = this.#records(bytes, count, "toColumns");
+    return recordsToColumns(this, records.rows, records.count);
+  }
+
+  /**
+   * Records from columns keyed as {@linkcode Schema.toColumns} gives them
+   * (one for every leaf field; no unions): a new buffer of `count` records
+   * (default: the first column's length), padding zero.
+   *
+   * @example
+   * ```ts
+   * import { struct, u16be, u32 } from "@binlane/binlane";
+   *
+   * const Reading = struct({ id: u16be, value: u32 }, { pack: 1 });
+   * console.log(Reading.fromColumns({ id: new Uint16Array([1]), value: new Uint32Array([10]) })); // Uint8Array(6) [0, 1, 10, 0, 0, 0]
+   * ```
+   */
+  fromColumns(columns: Record<string, Column>, count?: number): Uint8Array {
+    return columnsToRecords(this, columns, count);
+  }
+
+  /**
+   * Checks untrusted bytes before they are trusted: that they hold `count`
+   * records (default: a whole number of them; else `E_LENGTH`), that every
+   * `bool8` is 0 or 1 and every enum a declared value (`E_INVALID_INPUT`
+   * naming the record index, the field path and the byte offset), and with
+   * `aligned` that they start at a multiple of the alignment (`E_ALIGNMENT`).
+   *
+   * @example
+   * ```ts
+   * import { enumOf, struct, u8 } from "@binlane/binlane";
+   *
+   * const Order = struct({ side: enumOf(u8, { BUY: 1, SELL: 2 }) });
+   * try {
+   *   Order.validate(new Uint8Array([1, 2, 9]));
+   * } catch (error) {
+   *   console.log((error as Error).message); // "struct record 2, field side: 9 is not a valid enum value (byte offset 2)"
+   * }
+   * ```
+   */
+  validate(bytes: BinaryInput, count?: number, options: ValidateOptions = {}): void {
+    const records = this.#records(bytes, count, "validate");
+    if (options.aligned && records.rows.byteOffset % this.align !== 0) {
+      throw new BinlaneError(
+        "E_ALIGNMENT",
+        `records start at byte offset ${records.rows.byteOffset}, not a multiple of their alignment ${this.align}`,
+      );
+    }
+    validateRecords(this, records.rows, records.count, this.kind);
   }
 
   /**

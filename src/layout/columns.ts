@@ -1,0 +1,321 @@
+/**
+ * Arrays of records to columns and back, and validation of untrusted
+ * records, on the native transposes (src/transpose.ts) and reductions.
+ *
+ * @module
+ */
+
+import { BinlaneError } from "../errors.ts";
+import { minMax } from "../reduce.ts";
+import { columnsToRows, rowsToColumns, type TransposeField } from "../transpose.ts";
+import type { FieldType, RecordType, ScalarName } from "./types.ts";
+
+/** A typed array holding one column. */
+export type Column =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | BigUint64Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array;
+
+/** One leaf of a record: a scalar, bool8, enum, byte string or bitfield, at an absolute place. */
+export interface Leaf {
+  /** Dotted path: nested records by name, arrays by index (`quotes.2.price`). */
+  readonly path: string;
+  readonly type: FieldType;
+  /** Byte offset in the record. */
+  readonly offset: number;
+  /** Bytes moved per record. */
+  readonly size: number;
+  /** Bitfields: bit offset in the record. */
+  readonly bitOffset?: number;
+  /** The union member path it lies in, if any: such leaves overlap others. */
+  readonly inUnion: boolean;
+}
+
+/**
+ * Every leaf of `record` in declaration order. Arrays of `u8` are one leaf
+ * (a byte string); other arrays give a leaf per element.
+ */
+export function leavesOf(record: RecordType): Leaf[] {
+  const leaves: Leaf[] = [];
+  const visit = (type: FieldType, path: string, offset: number, inUnion: boolean, bitOffset?: number) => {
+    switch (type.kind) {
+      case "pad":
+        return;
+      case "struct":
+      case "union":
+        for (const field of type.fields) {
+          const bit = field.bitOffset === undefined ? undefined : field.bitOffset + 8 * offset;
+          visit(
+            field.type,
+            path ? `${path}.${field.name}` : field.name,
+            offset + field.offset,
+            inUnion || type.kind === "union",
+            bit,
+          );
+        }
+        return;
+      case "array":
+        if (type.element.kind === "scalar" && type.element.name === "u8") {
+          leaves.push({ path, type, offset, size: type.length, inUnion });
+          return;
+        }
+        for (let i = 0; i < type.length; i++) {
+          visit(type.element, `${path}.${i}`, offset + i * type.element.size, inUnion);
+        }
+        return;
+      case "bits":
+        leaves.push({ path, type, offset, size: type.size, bitOffset, inUnion });
+        return;
+      default:
+        leaves.push({ path, type, offset, size: type.size, inUnion });
+    }
+  };
+  visit(record, "", 0, false);
+  return leaves;
+}
+
+const columnTypes: Record<ScalarName, new (buffer: ArrayBuffer, offset: number, length: number) => Column> = {
+  u8: Uint8Array,
+  u16: Uint16Array,
+  u32: Uint32Array,
+  u64: BigUint64Array,
+  i8: Int8Array,
+  i16: Int16Array,
+  i32: Int32Array,
+  i64: BigInt64Array,
+  f32: Float32Array,
+  f64: Float64Array,
+};
+
+function scalarNameOf(type: FieldType): ScalarName {
+  if (type.kind === "scalar") return type.name;
+  if (type.kind === "enum") return type.storage.name;
+  return "u8";
+}
+
+/** Whether the native transpose moves this leaf (1, 2, 4 or 8 bytes, not a bitfield). */
+function transposable(leaf: Leaf): boolean {
+  return leaf.type.kind !== "bits" &&
+    (leaf.size === 1 || leaf.size === 2 || leaf.size === 4 || leaf.size === 8);
+}
+
+function transposeField(leaf: Leaf): TransposeField {
+  const big = (leaf.type.kind === "scalar" || leaf.type.kind === "enum") &&
+    (leaf.type.kind === "scalar" ? leaf.type.endian : leaf.type.storage.endian) === "big";
+  return { offset: leaf.offset, size: leaf.size as 1 | 2 | 4 | 8, swap: big && leaf.size > 1 };
+}
+
+/** A typed array over a column's bytes (8-byte aligned by rowsToColumns). */
+function typed(leaf: Leaf, bytes: Uint8Array, count: number): Column {
+  if (leaf.type.kind === "array") return bytes;
+  const Type = columnTypes[scalarNameOf(leaf.type)];
+  return new Type(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
+}
+
+function bitColumn(leaf: Leaf, rows: Uint8Array, recordSize: number, count: number): Column {
+  const type = leaf.type as Extract<FieldType, { kind: "bits" }>;
+  const out = type.signed ? new Int32Array(count) : new Uint32Array(count);
+  const start = Math.floor(leaf.bitOffset! / 8);
+  const shift = leaf.bitOffset! % 8;
+  const span = Math.ceil((shift + type.width) / 8);
+  for (let r = 0; r < count; r++) {
+    let word = 0;
+    const at = r * recordSize + start;
+    for (let i = span - 1; i >= 0; i--) word = word * 256 + rows[at + i];
+    const value = Math.floor(word / 2 ** shift) % 2 ** type.width;
+    out[r] = type.signed && value >= 2 ** (type.width - 1) ? value - 2 ** type.width : value;
+  }
+  return out;
+}
+
+function byteStringColumn(leaf: Leaf, rows: Uint8Array, recordSize: number, count: number): Uint8Array {
+  const out = new Uint8Array(count * leaf.size);
+  for (let r = 0; r < count; r++) {
+    out.set(
+      rows.subarray(r * recordSize + leaf.offset, r * recordSize + leaf.offset + leaf.size),
+      r * leaf.size,
+    );
+  }
+  return out;
+}
+
+/**
+ * One column per leaf of `record` from `count` records in `rows`, keyed by
+ * path: 1-, 2-, 4- and 8-byte leaves by the native transpose with their
+ * byte swap in the same pass, bitfields and odd-sized byte strings by JS.
+ */
+export function recordsToColumns(
+  record: RecordType,
+  rows: Uint8Array,
+  count: number,
+): Record<string, Column> {
+  const leaves = leavesOf(record);
+  const fast = leaves.filter(transposable);
+  const gathered = rowsToColumns(rows, record.size, fast.map(transposeField), { count });
+  const columns: Record<string, Column> = {};
+  let next = 0;
+  for (const leaf of leaves) {
+    if (transposable(leaf)) columns[leaf.path] = typed(leaf, gathered[next++], count);
+    else if (leaf.type.kind === "bits") columns[leaf.path] = bitColumn(leaf, rows, record.size, count);
+    else columns[leaf.path] = byteStringColumn(leaf, rows, record.size, count);
+  }
+  return columns;
+}
+
+function asColumnBytes(column: unknown, leaf: Leaf, count: number): Uint8Array {
+  if (!ArrayBuffer.isView(column) || column instanceof DataView) {
+    throw new BinlaneError("E_TYPE", `column ${leaf.path} must be a typed array`);
+  }
+  const bytes = new Uint8Array(column.buffer, column.byteOffset, column.byteLength);
+  if (bytes.byteLength < count * leaf.size) {
+    throw new BinlaneError(
+      "E_LENGTH",
+      `column ${leaf.path} holds ${bytes.byteLength} bytes, ${count * leaf.size} needed`,
+    );
+  }
+  return bytes.subarray(0, count * leaf.size);
+}
+
+/**
+ * Records from columns keyed by leaf path (every leaf of `record`, none in
+ * a union): the reverse of {@linkcode recordsToColumns}. Padding is zero.
+ */
+export function columnsToRecords(
+  record: RecordType,
+  columns: Record<string, unknown>,
+  count: number | undefined,
+): Uint8Array {
+  const leaves = leavesOf(record);
+  if (leaves.some((leaf) => leaf.inUnion)) {
+    throw new BinlaneError(
+      "E_TYPE",
+      "fromColumns cannot fill a union: which member holds the value is not known",
+    );
+  }
+  for (const leaf of leaves) {
+    if (!(leaf.path in columns)) throw new BinlaneError("E_INVALID_ARGUMENT", `no column for ${leaf.path}`);
+  }
+  if (leaves.length === 0 && count === undefined) {
+    throw new BinlaneError("E_INVALID_ARGUMENT", "a record of padding alone needs the count given");
+  }
+  const rowsCount = count ?? columnLength(columns[leaves[0].path], leaves[0]);
+  if (!Number.isSafeInteger(rowsCount) || rowsCount < 0) {
+    throw new BinlaneError("E_RANGE", `count must be a non-negative integer`);
+  }
+  const fast = leaves.filter(transposable);
+  const rows = columnsToRows(
+    fast.map((leaf) => asColumnBytes(columns[leaf.path], leaf, rowsCount)),
+    record.size,
+    fast.map(transposeField),
+    { count: rowsCount },
+  );
+  for (const leaf of leaves) {
+    if (transposable(leaf)) continue;
+    if (leaf.type.kind === "bits") {
+      writeBitColumn(leaf, rows, record.size, rowsCount, columns[leaf.path]);
+    } else {
+      const bytes = asColumnBytes(columns[leaf.path], leaf, rowsCount);
+      for (let r = 0; r < rowsCount; r++) {
+        rows.set(bytes.subarray(r * leaf.size, (r + 1) * leaf.size), r * record.size + leaf.offset);
+      }
+    }
+  }
+  return rows;
+}
+
+/** Records a leaf's column holds. */
+function columnLength(column: unknown, leaf: Leaf): number {
+  const view = column as { length?: number; byteLength?: number };
+  return leaf.type.kind === "array" ? (view.byteLength ?? 0) / leaf.size : view.length ?? 0;
+}
+
+function writeBitColumn(
+  leaf: Leaf,
+  rows: Uint8Array,
+  recordSize: number,
+  count: number,
+  column: unknown,
+): void {
+  const type = leaf.type as Extract<FieldType, { kind: "bits" }>;
+  const values = column as ArrayLike<number>;
+  if (!ArrayBuffer.isView(column) || values.length < count) {
+    throw new BinlaneError("E_LENGTH", `column ${leaf.path} must hold ${count} values`);
+  }
+  const [low, high] = type.signed
+    ? [-(2 ** (type.width - 1)), 2 ** (type.width - 1) - 1]
+    : [0, 2 ** type.width - 1];
+  const start = Math.floor(leaf.bitOffset! / 8);
+  const shift = leaf.bitOffset! % 8;
+  const span = Math.ceil((shift + type.width) / 8);
+  for (let r = 0; r < count; r++) {
+    const value = values[r];
+    if (!Number.isInteger(value) || value < low || value > high) {
+      throw new BinlaneError(
+        "E_RANGE",
+        `column ${leaf.path}[${r}]: ${value} does not fit ${type.width} bits`,
+      );
+    }
+    const at = r * recordSize + start;
+    let word = 0;
+    for (let i = span - 1; i >= 0; i--) word = word * 256 + rows[at + i];
+    const unsigned = value < 0 ? value + 2 ** type.width : value;
+    word = (Math.floor(word / 2 ** (shift + type.width)) * 2 ** type.width + unsigned) * 2 ** shift +
+      (word % 2 ** shift);
+    for (let i = 0; i < span; i++, word = Math.floor(word / 256)) rows[at + i] = word % 256;
+  }
+}
+
+/** The first record whose `leaf` column value is not allowed, and the value. */
+function firstBad(column: Column, allowed: (value: number) => boolean): [number, number] | undefined {
+  for (let i = 0; i < column.length; i++) {
+    const value = Number(column[i]);
+    if (!allowed(value)) return [i, value];
+  }
+  return undefined;
+}
+
+/**
+ * Checks `count` records: every `bool8` is 0 or 1 and every enum holds a
+ * declared value (union members aside: only one member is ever valid).
+ * Throws `E_INVALID_INPUT` naming the record index, the field path and the
+ * byte offset of the first bad value.
+ */
+export function validateRecords(record: RecordType, rows: Uint8Array, count: number, name: string): void {
+  const leaves = leavesOf(record).filter((leaf) =>
+    !leaf.inUnion && (leaf.type.kind === "bool8" || leaf.type.kind === "enum")
+  );
+  if (leaves.length === 0) return;
+  const gathered = rowsToColumns(rows, record.size, leaves.map(transposeField), { count });
+  leaves.forEach((leaf, i) => {
+    const column = typed(leaf, gathered[i], count) as Exclude<Column, BigInt64Array | BigUint64Array>;
+    let bad: [number, number] | undefined;
+    if (leaf.type.kind === "bool8") {
+      const range = minMax(column);
+      if (range && range.max > 1) bad = firstBad(column, (v) => v <= 1);
+    } else if (leaf.type.kind === "enum") {
+      const declared = new Set(Object.values(leaf.type.values));
+      const values = [...declared];
+      const range = minMax(column);
+      const contiguous = Math.max(...values) - Math.min(...values) + 1 === values.length;
+      const outside = range !== undefined &&
+        (range.min < Math.min(...values) || range.max > Math.max(...values));
+      if (!contiguous || outside) bad = firstBad(column, (v) => declared.has(v));
+    }
+    if (bad) {
+      const [index, value] = bad;
+      const offset = index * record.size + leaf.offset;
+      throw new BinlaneError(
+        "E_INVALID_INPUT",
+        `${name} record ${index}, field ${leaf.path}: ${value} is not a valid ${leaf.type.kind} value (byte offset ${offset})`,
+        { offset },
+      );
+    }
+  });
+}
