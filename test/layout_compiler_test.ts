@@ -52,6 +52,30 @@ function ourBitfields(schema: Schema, name: string, out = new Map<string, [strin
   return out;
 }
 
+function compileZig(source: string): void {
+  const directory = mkdtempSync(join(tmpdir(), "binlane-layout-zig-"));
+  try {
+    const file = join(directory, "layouts.zig");
+    writeFileSync(file, source);
+    const zig = findZig();
+    const result = spawnSync(zig[0], [
+      ...zig.slice(1),
+      "build-obj",
+      file,
+      "-target",
+      "x86_64-linux",
+      "-fno-emit-bin",
+    ], {
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+      cwd: directory,
+    });
+    assert.equal(result.status, 0, `zig refused the declarations:\n${result.stderr.slice(0, 4000)}`);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
 function compile(target: string, source: string): string {
   const directory = mkdtempSync(join(tmpdir(), "binlane-layout-"));
   try {
@@ -99,4 +123,20 @@ test("layout: classic records and 600 random schemas match clang on four targets
     }
     assert.ok(bitfields > 500, `${target}: only ${bitfields} bitfields were compared`);
   }
+}, 300_000);
+
+test("layout: Zig declarations of 605 schemas (sysv, msvc and mingw rules) compile with their comptime assertions", () => {
+  const random = seededRandom(0x21a);
+  const schemas: [string, Schema][] = Object.entries(classic).map((
+    [name, entry],
+  ) => [name, entry.schema as Schema]);
+  for (const abi of ["sysv", "msvc", "mingw"] as const) {
+    for (let i = 0; i < 200; i++) schemas.push([`Z${abi}${i}`, randomSchema(random, abi)]);
+  }
+  const source = [
+    'const std = @import("std");',
+    ...schemas.map(([name, schema]) => schema.toZig(name)),
+    `comptime {\n${schemas.map(([name]) => `    _ = @sizeOf(${name});`).join("\n")}\n}`,
+  ].join("\n");
+  compileZig(source);
 }, 300_000);

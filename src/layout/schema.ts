@@ -19,6 +19,7 @@ import {
 import { type Column, columnsToRecords, recordsToColumns, validateRecords } from "./columns.ts";
 import { type Abi, layoutRecord, type RecordOptions } from "./compute.ts";
 import { recordToC } from "./emit_c.ts";
+import { recordToZig } from "./emit_zig.ts";
 import type {
   ArrayType,
   BitsType,
@@ -379,6 +380,23 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    */
   toC(name: string): string {
     return recordToC(this, checkName(name));
+  }
+
+  /**
+   * A Zig declaration of this record named `name`: an `extern struct` (or
+   * `extern union`) whose fields sit at the C offsets, bitfield runs as
+   * opaque bytes, with comptime assertions on size, alignment and offsets.
+   * It expects `const std = @import("std");` in scope.
+   *
+   * @example
+   * ```ts
+   * import { struct, u8, u64 } from "@binlane/binlane";
+   *
+   * console.log(struct({ type: u8, ts: u64 }).toZig("Tick"));
+   * ```
+   */
+  toZig(name: string): string {
+    return recordToZig(this, checkName(name));
   }
 }
 
