@@ -22,6 +22,7 @@ const benchmarks = [
   "bench/transpose.bench.ts",
   "bench/intcode.bench.ts",
   "bench/reduce.bench.ts",
+  "bench/layout.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([

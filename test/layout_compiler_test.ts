@@ -125,18 +125,22 @@ test("layout: classic records and 600 random schemas match clang on four targets
   }
 }, 300_000);
 
-test("layout: Zig declarations of 605 schemas (sysv, msvc and mingw rules) compile with their comptime assertions", () => {
-  const random = seededRandom(0x21a);
-  const schemas: [string, Schema][] = Object.entries(classic).map((
-    [name, entry],
-  ) => [name, entry.schema as Schema]);
-  for (const abi of ["sysv", "msvc", "mingw"] as const) {
-    for (let i = 0; i < 200; i++) schemas.push([`Z${abi}${i}`, randomSchema(random, abi)]);
-  }
-  const source = [
-    'const std = @import("std");',
-    ...schemas.map(([name, schema]) => schema.toZig(name)),
-    `comptime {\n${schemas.map(([name]) => `    _ = @sizeOf(${name});`).join("\n")}\n}`,
-  ].join("\n");
-  compileZig(source);
-}, 300_000);
+test(
+  "layout: Zig declarations of 605 schemas (sysv, msvc and mingw rules) compile with their comptime assertions",
+  () => {
+    const random = seededRandom(0x21a);
+    const schemas: [string, Schema][] = Object.entries(classic).map((
+      [name, entry],
+    ) => [name, entry.schema as Schema]);
+    for (const abi of ["sysv", "msvc", "mingw"] as const) {
+      for (let i = 0; i < 200; i++) schemas.push([`Z${abi}${i}`, randomSchema(random, abi)]);
+    }
+    const source = [
+      'const std = @import("std");',
+      ...schemas.map(([name, schema]) => schema.toZig(name)),
+      `comptime {\n${schemas.map(([name]) => `    _ = @sizeOf(${name});`).join("\n")}\n}`,
+    ].join("\n");
+    compileZig(source);
+  },
+  300_000,
+);

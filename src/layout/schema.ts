@@ -66,6 +66,12 @@ export interface RecordArray<V> extends Iterable<V> {
   readonly length: number;
   /** A view of record `index` (negative counts from the end), or undefined outside the run. */
   at(index: number): V | undefined;
+  /**
+   * Calls `callback` for every record with one view that moves from record
+   * to record: no object is made per record, so this is the fast loop.
+   * Keep a record past its call with `at(index)` instead.
+   */
+  forEach(callback: (view: V, index: number) => void): void;
 }
 
 let lastInput: unknown;
@@ -271,8 +277,21 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
     return {
       length,
       at,
-      *[Symbol.iterator]() {
-        for (let i = 0; i < length; i++) yield at(i)!;
+      forEach(callback: (view: RecordValue<F>, index: number) => void): void {
+        const cursor = new Class(view, 0, owner) as unknown as { $b: number };
+        for (let i = 0; i < length; i++) {
+          cursor.$b = i * size;
+          callback(cursor as unknown as RecordValue<F>, i);
+        }
+      },
+      [Symbol.iterator](): Iterator<RecordValue<F>> {
+        let i = 0;
+        return {
+          next: (): IteratorResult<RecordValue<F>> =>
+            i < length
+              ? { value: new Class(view, size * i++, owner) as RecordValue<F>, done: false }
+              : { value: undefined, done: true },
+        };
       },
     };
   }

@@ -1,0 +1,175 @@
+/**
+ * Decoding 1,000,000 records of a 16-byte struct (MessageHeader: u32 type,
+ * u32 len, u64 ts) and a 32-byte one (MarketData: u8 symbol[8], u64 price,
+ * u32 quantity, u64 ts): to objects, to columns, and one field read
+ * through views, against hand-written DataView code, binary-parser,
+ * restructure, msgpackr and JSON.parse of the same records. GB/s counts
+ * record bytes. Run: `deno run -A bench/layout.bench.ts` or `bun run
+ * bench/layout.bench.ts` (`--records N` sets the count).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { Parser } from "binary-parser";
+import { pack, unpack } from "msgpackr";
+import * as r from "restructure";
+import { array, backend, struct, u32, u64, u8 } from "../mod.ts";
+import { addBench, runAndReport } from "./report.ts";
+
+const args = process.argv.slice(2);
+const count = args.includes("--records") ? Number(args[args.indexOf("--records") + 1]) : 1_000_000;
+
+const MessageHeader = struct({ type: u32, len: u32, ts: u64 });
+const MarketData = struct({ symbol: array(u8, 8), price: u64, quantity: u32, ts: u64 });
+
+function filled(size: number): Uint8Array {
+  const rows = new Uint8Array(count * size);
+  const view = new DataView(rows.buffer);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < size; k += 4) view.setUint32(i * size + k, (i * 2654435761 + k) >>> 0, true);
+    view.setUint32(i * size + size - 4, 0, true); // keep 64-bit timestamps below 2^53 for the JSON peer
+  }
+  return rows;
+}
+
+const headerRows = filled(16);
+const marketRows = filled(32);
+
+/** Hand-written DataView decoding: the baseline every target is set against. */
+function headersByHand(rows: Uint8Array) {
+  const view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const at = i * 16;
+    out[i] = {
+      type: view.getUint32(at, true),
+      len: view.getUint32(at + 4, true),
+      ts: view.getBigUint64(at + 8, true),
+    };
+  }
+  return out;
+}
+
+function headersByRead(rows: Uint8Array) {
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = MessageHeader.read(rows, i * 16);
+  return out;
+}
+
+function lenByHand(rows: Uint8Array): number {
+  const view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  let total = 0;
+  for (let i = 0; i < count; i++) total += view.getUint32(i * 16 + 4, true);
+  return total;
+}
+
+function lenByView(rows: Uint8Array): number {
+  let total = 0;
+  MessageHeader.arrayView(rows).forEach((record) => {
+    total += record.len;
+  });
+  return total;
+}
+
+function columnsByHand(rows: Uint8Array) {
+  const view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  const type = new Uint32Array(count), len = new Uint32Array(count), ts = new BigUint64Array(count);
+  for (let i = 0; i < count; i++) {
+    type[i] = view.getUint32(i * 16, true);
+    len[i] = view.getUint32(i * 16 + 4, true);
+    ts[i] = view.getBigUint64(i * 16 + 8, true);
+  }
+  return { type, len, ts };
+}
+
+const headerParser = new Parser().array("records", {
+  type: new Parser().uint32le("type").uint32le("len").uint64le("ts"),
+  length: count,
+});
+// deno-lint-ignore no-explicit-any
+const rs = r as any;
+const HeaderStruct = new rs.Struct({
+  type: rs.uint32le,
+  len: rs.uint32le,
+  ts: new rs.Number("BigUInt64", "LE"),
+});
+const headerArray = new rs.Array(HeaderStruct, count);
+const plain = headersByHand(headerRows).map((h) => ({ ...h, ts: Number(h.ts) }));
+const packed = pack(plain);
+const json = JSON.stringify(plain);
+
+const bytes16 = count * 16;
+addBench("16 B records to objects", "binlane read", bytes16, false, headersByRead, headerRows);
+addBench("16 B records to objects", "hand-written DataView", bytes16, true, headersByHand, headerRows);
+addBench(
+  "16 B records to objects",
+  "binary-parser",
+  bytes16,
+  true,
+  (b: Uint8Array) => headerParser.parse(b),
+  headerRows,
+);
+addBench(
+  "16 B records to objects",
+  "restructure",
+  bytes16,
+  true,
+  (b: Uint8Array) => headerArray.fromBuffer(b),
+  headerRows,
+);
+addBench("16 B records to objects", "msgpackr unpack", bytes16, true, unpack, packed);
+addBench("16 B records to objects", "JSON.parse", bytes16, true, JSON.parse, json);
+addBench("16 B field read (len)", "binlane arrayView", bytes16, false, lenByView, headerRows);
+addBench("16 B field read (len)", "hand-written DataView", bytes16, true, lenByHand, headerRows);
+addBench(
+  "16 B records to columns",
+  "binlane toColumns",
+  bytes16,
+  false,
+  (b: Uint8Array) => MessageHeader.toColumns(b),
+  headerRows,
+);
+addBench("16 B records to columns", "hand-written DataView", bytes16, true, columnsByHand, headerRows);
+addBench(
+  "16 B records to columns",
+  "binlane validate",
+  bytes16,
+  false,
+  (b: Uint8Array) => MessageHeader.validate(b),
+  headerRows,
+);
+
+const bytes32 = count * 32;
+addBench("32 B records to objects", "binlane read", bytes32, false, (b: Uint8Array) => {
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = MarketData.read(b, i * 32);
+  return out;
+}, marketRows);
+addBench("32 B records to objects", "hand-written DataView", bytes32, true, (b: Uint8Array) => {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const at = i * 32;
+    out[i] = {
+      symbol: b.slice(at, at + 8),
+      price: view.getBigUint64(at + 8, true),
+      quantity: view.getUint32(at + 16, true),
+      ts: view.getBigUint64(at + 24, true),
+    };
+  }
+  return out;
+}, marketRows);
+addBench(
+  "32 B records to columns",
+  "binlane toColumns",
+  bytes32,
+  false,
+  (b: Uint8Array) => MarketData.toColumns(b),
+  marketRows,
+);
+
+const info = backend();
+await runAndReport(
+  `Layout benchmarks (${count} records): ${info.runtime}, ${info.path} path, CPU level ${info.cpu}`,
+);
