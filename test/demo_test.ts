@@ -51,3 +51,21 @@ test("the generated sample checksums the same whatever the chunk size", () => {
   assert.equal(results[1], results[0]);
   assert.equal(results[2], results[0]);
 });
+
+test("the records example prints the classic layouts and round-trips its ticks", () => {
+  const example = new URL("../examples/records.ts", import.meta.url).pathname;
+  const runtimeArgs = underBun
+    ? ["run", example]
+    : ["run", "--allow-read", "--allow-ffi", "--allow-env", example];
+  const result = spawnSync(process.execPath, runtimeArgs, { encoding: "utf8" });
+  assert.equal(result.status, 0, result.stderr);
+  const lines = result.stdout.split("\n");
+  assert.equal(lines[0], "Packet           size 24  align 8  type@0 len@4 flags@8 ts@16");
+  assert.equal(lines[1], "SensorReading    size 14  align 1  id@0 ts@2 temp@6 humidity@8 pressure@10");
+  assert.equal(lines[2], "MarketData       size 32  align 8  symbol@0 price@8 quantity@16 ts@24");
+  assert.equal(lines[3], "TimeSeriesPoint  size 24  align 8  ts@0 value@8 flags@16");
+  assert.equal(lines[4], "MessageHeader    size 16  align 8  type@0 len@4 ts@8");
+  assert.match(result.stdout, /1201/); // the quantity changed through a view
+  assert.match(result.stdout, /_Static_assert\(sizeof\(struct SensorReading\) == 14/);
+  assert.match(result.stdout, /std\.debug\.assert\(@sizeOf\(MessageHeader\) == 16\)/);
+});
