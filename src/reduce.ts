@@ -18,19 +18,11 @@
 
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
+import type { NumericArray } from "./endian.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
-/** Arrays whose elements are numbers. */
-export type NumberElementArray =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array;
+/** Arrays whose elements are numbers: every numeric typed array but the 64-bit integer ones. */
+export type NumberElementArray = Exclude<NumericArray, BigInt64Array | BigUint64Array>;
 
 /** Arrays whose sums are numbers: 8- and 16-bit integers, and floats. */
 export type NumberSumArray =

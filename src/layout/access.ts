@@ -11,7 +11,7 @@
 import { BinlaneError } from "../errors.ts";
 import type { NativeBuffer } from "../native_buffer.ts";
 import { resultBytes } from "../result_pool.ts";
-import type { FieldType, RecordType, ScalarType } from "./types.ts";
+import type { FieldType, PlacedField, RecordType, ScalarType } from "./types.ts";
 
 /** Reads one record at a byte offset of a DataView. */
 export type Reader = (view: DataView, base: number) => Record<string, unknown>;
@@ -325,42 +325,36 @@ function writeStatements(
   }
 }
 
+/** Statements writing field `field` of the record value `r` at base `b`. */
+function writeField(field: PlacedField, program: Program, path: string): string {
+  const value = `r[${JSON.stringify(field.name)}]`;
+  return writeStatements(
+    field.type,
+    `b + ${field.offset}`,
+    value,
+    `${path}.${field.name}`,
+    program,
+    field.bitOffset,
+  );
+}
+
 /** A function (name) writing `type` at (v, position, value). */
 function compileWriter(type: FieldType, program: Program, path: string): string {
   let body: string;
-  if (type.kind === "struct") {
-    body = `r = h.record(r, ${program.constant(path)}); ` + (type as RecordType).fields
-      .filter((field) => field.type.kind !== "pad")
-      .map((field) =>
-        writeStatements(
-          field.type,
-          `b + ${field.offset}`,
-          `r[${JSON.stringify(field.name)}]`,
-          `${path}.${field.name}`,
-          program,
-          field.bitOffset,
-        )
-      )
-      .join("\n");
-  } else if (type.kind === "union") {
+  const record = `r = h.record(r, ${program.constant(path)});`;
+  if (type.kind === "struct" || type.kind === "union") {
     const fields = (type as RecordType).fields.filter((field) => field.type.kind !== "pad");
-    const names = program.constant(fields.map((field) => field.name));
-    const cases = fields.map((field) =>
-      `case ${JSON.stringify(field.name)}: ${
-        writeStatements(
-          field.type,
-          `b + ${field.offset}`,
-          `r[${JSON.stringify(field.name)}]`,
-          `${path}.${field.name}`,
-          program,
-          field.bitOffset,
-        )
-      } break;`
-    );
-    const record = `r = h.record(r, ${program.constant(path)});`;
-    const choose = `switch (h.oneMember(r, ${names}, ${program.constant(path)})) { ${cases.join("\n")} }`;
-    // A union of padding alone has nothing to write.
-    body = fields.length === 0 ? record : `${record} ${choose}`;
+    if (type.kind === "struct") {
+      body = `${record} ${fields.map((field) => writeField(field, program, path)).join("\n")}`;
+    } else {
+      const names = program.constant(fields.map((field) => field.name));
+      const cases = fields.map((field) =>
+        `case ${JSON.stringify(field.name)}: ${writeField(field, program, path)} break;`
+      );
+      const choose = `switch (h.oneMember(r, ${names}, ${program.constant(path)})) { ${cases.join("\n")} }`;
+      // A union of padding alone has nothing to write.
+      body = fields.length === 0 ? record : `${record} ${choose}`;
+    }
   } else {
     body = writeStatements(type, "b", "r", path, program);
   }
