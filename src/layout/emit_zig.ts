@@ -50,10 +50,6 @@ function zigType(emitter: Emitter, type: FieldType, path: string): string {
   }
 }
 
-function alignUp(value: number, alignment: number): number {
-  return Math.ceil(value / alignment) * alignment;
-}
-
 function comment(field: PlacedField): string {
   const type = field.type;
   if (type.kind === "scalar" && type.size > 1 && type.endian === "big") return " // big-endian";
