@@ -4,40 +4,18 @@ import {
   byteSwap16,
   byteSwap32,
   byteSwap64,
-  type CpuLevel,
   decodeNumbers,
   decodeNumbersInto,
   encodeNumbers,
   encodeNumbersInto,
   NativeBuffer,
   type NumberType,
-  setCpuLevel,
-  supportedCpuLevels,
 } from "../mod.ts";
 import { nativeLibrary } from "../src/backend.ts";
 import { endianThresholds } from "../src/endian.ts";
-import { randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
+import { everyPath, randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 const native = backend().path === "native";
-const levels: CpuLevel[] = supportedCpuLevels();
-const savedSwap = endianThresholds.swap;
-
-/** Runs `body` on the JS path, then native at every CPU level. */
-function everyPath(body: (path: string) => void): void {
-  const initial = backend().cpu;
-  try {
-    endianThresholds.swap = Infinity;
-    body("js");
-    endianThresholds.swap = 0;
-    for (const level of levels) {
-      setCpuLevel(level);
-      body(level);
-    }
-  } finally {
-    endianThresholds.swap = savedSwap;
-    if (initial !== "js") setCpuLevel(initial);
-  }
-}
 
 /** The oracle: DataView reads each element little-endian and writes it big-endian. */
 function oracleSwap(bytes: Uint8Array, size: number): Uint8Array {
@@ -58,7 +36,7 @@ test("byte swaps: every length to 512 at every alignment 0..63, every level and 
   const random = seededRandom(0xe7d1a);
   const pool = new Uint8Array(512 + 64);
   const source = randomBytes(random, 512);
-  everyPath((path) => {
+  everyPath(endianThresholds, (path) => {
     for (const [size, swap] of swaps) {
       for (let offset = 0; offset < 64; offset++) {
         for (let length = 0; length <= 512; length += size) {
@@ -124,7 +102,7 @@ const getters: Record<NumberType, (view: DataView, offset: number, little: boole
 
 test("encode and decode every number type in both byte orders, bit for bit, on every path", () => {
   const random = seededRandom(31337);
-  everyPath((path) => {
+  everyPath(endianThresholds, (path) => {
     for (const type of types) {
       const size = sizeOf(type);
       for (const count of [0, 1, 3, 17, 100, 1000]) {
@@ -167,7 +145,7 @@ test("decode reads from any offset; the Into forms write where told and count", 
 });
 
 test("encoding over an overlapping target, shifted or in place, is correct on every path", () => {
-  everyPath((path) => {
+  everyPath(endianThresholds, (path) => {
     for (const shift of [0, 2, 4, 6, 8, 12]) {
       const buffer = new ArrayBuffer(4096 + 16);
       const words = new Uint32Array(buffer, 8, 1024);

@@ -67,16 +67,18 @@ export function collectGarbage(): void {
 /**
  * Runs `body` on the JS path (every threshold Infinity), then native at
  * every CPU level (every threshold 0), restoring the thresholds and the
- * level after. On the JS backend only the JS run happens.
+ * level after. `keys` limits which entries are thresholds (others, such as
+ * a chunk size, stay). On the JS backend only the JS run happens.
  */
 export function everyPath(
   thresholds: Record<string, number> | Record<string, number>[],
   body: (path: string) => void,
+  keys?: readonly string[],
 ): void {
   const all = Array.isArray(thresholds) ? thresholds : [thresholds];
   const saved = all.map((t) => ({ ...t }));
   const setAll = (value: number) => {
-    for (const t of all) for (const key of Object.keys(t)) t[key] = value;
+    for (const t of all) for (const key of keys ?? Object.keys(t)) t[key] = value;
   };
   const initial = backend().cpu;
   try {

@@ -4,7 +4,6 @@ import {
   backend,
   compare,
   countByte,
-  type CpuLevel,
   equals,
   findAllByte,
   indexOfAny,
@@ -12,40 +11,13 @@ import {
   indexOfSubarray,
   lastIndexOfByte,
   mismatch,
-  setCpuLevel,
-  supportedCpuLevels,
 } from "../mod.ts";
 import { REFUSED } from "../ffi/symbols.ts";
 import { nativeLibrary } from "../src/backend.ts";
-import { type SearchThresholds, searchThresholds } from "../src/search.ts";
-import { seededRandom, test, throwsCode } from "./harness.ts";
+import { searchThresholds } from "../src/search.ts";
+import { everyPath, seededRandom, test, throwsCode } from "./harness.ts";
 
 const native = backend().path === "native";
-const levels: CpuLevel[] = supportedCpuLevels();
-const savedThresholds: SearchThresholds = { ...searchThresholds };
-
-function setThresholds(value: number): void {
-  for (const key of Object.keys(searchThresholds) as (keyof SearchThresholds)[]) {
-    searchThresholds[key] = value;
-  }
-}
-
-/** Runs `body` on the JS path, then native at every CPU level, naming each. */
-function everyPath(body: (path: string) => void): void {
-  const initial = backend().cpu;
-  try {
-    setThresholds(Infinity);
-    body("js");
-    setThresholds(0);
-    for (const level of levels) {
-      setCpuLevel(level);
-      body(level);
-    }
-  } finally {
-    Object.assign(searchThresholds, savedThresholds);
-    if (initial !== "js") setCpuLevel(initial);
-  }
-}
 
 // Independent oracles: the engine's own indexOf/lastIndexOf, node:buffer, plain loops.
 const oracle = {
@@ -106,7 +78,7 @@ test("differential: every length 0..512 at every alignment 0..63, every level an
     compare: Buffer.compare(buffer(data), buffer(needle)),
     equals: buffer(data).equals(buffer(needle)),
   }));
-  everyPath((path) => {
+  everyPath(searchThresholds as unknown as Record<string, number>, (path) => {
     cases.forEach(({ data, byte, set, needle, from }, i) => {
       const offset = i % 64;
       const view = new Uint8Array(pool.buffer, offset, data.length);
@@ -131,7 +103,7 @@ test("larger inputs: a match at every kind of position, every level and the JS p
   const size = 100_003;
   const data = new Uint8Array(size).fill(0x20);
   const positions = [0, 1, 63, 64, 255, 256, 4095, 4096, 65_535, size - 2, size - 1];
-  everyPath((path) => {
+  everyPath(searchThresholds as unknown as Record<string, number>, (path) => {
     for (const at of positions) {
       data[at] = 0x0a;
       const twin = data.slice();
@@ -157,7 +129,7 @@ test("larger inputs: a match at every kind of position, every level and the JS p
 
 test("`from` reads as in TypedArray indexOf and lastIndexOf", () => {
   const data = new TextEncoder().encode("abcabcabc".repeat(200));
-  everyPath((path) => {
+  everyPath(searchThresholds as unknown as Record<string, number>, (path) => {
     for (const from of [0, 1, 3, -1, -3, -2000, 1799, 1800, 5000]) {
       assert.equal(indexOfByte(data, 0x61, from), data.indexOf(0x61, from), `${path} from ${from}`);
       assert.equal(
@@ -246,7 +218,7 @@ if (native) {
 test("small findAllByte results stay independent of each other (Deno pools them)", () => {
   const random = seededRandom(4242);
   const kept: { result: Uint32Array; expected: number[] }[] = [];
-  everyPath((path) => {
+  everyPath(searchThresholds as unknown as Record<string, number>, (path) => {
     for (let i = 0; i < 3000; i++) {
       const data = Uint8Array.from({ length: (random() * 200) | 0 }, () => (random() * 4) | 0);
       const result = findAllByte(data, 1);

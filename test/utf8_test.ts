@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
 import { isUtf8 as nodeIsUtf8 } from "node:buffer";
-import {
-  backend,
-  type CpuLevel,
-  isUtf8,
-  NativeBuffer,
-  setCpuLevel,
-  supportedCpuLevels,
-  utf8CodePointCount,
-  utf8ErrorIndex,
-} from "../mod.ts";
+import { backend, isUtf8, NativeBuffer, utf8CodePointCount, utf8ErrorIndex } from "../mod.ts";
 import { utf8Thresholds } from "../src/utf8.ts";
-import { seededRandom, test, throwsCode } from "./harness.ts";
+import { everyPath, seededRandom, test, throwsCode } from "./harness.ts";
 
 const native = backend().path === "native";
-const levels: CpuLevel[] = supportedCpuLevels();
 const saved = { ...utf8Thresholds };
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -37,23 +27,6 @@ function assertErrorIndex(bytes: Uint8Array, index: number, label: string): void
   assert.ok(decodes(bytes.subarray(0, index)), `${label}: the bytes before ${index} decode`);
   for (let extra = 1; extra <= 4 && index + extra <= bytes.length; extra++) {
     assert.ok(!decodes(bytes.subarray(0, index + extra)), `${label}: no sequence starts validly at ${index}`);
-  }
-}
-
-/** Runs `body` on the JS path, then native at every CPU level. */
-function everyPath(body: (path: string) => void): void {
-  const initial = backend().cpu;
-  try {
-    utf8Thresholds.validate = Infinity;
-    body("js");
-    utf8Thresholds.validate = 0;
-    for (const level of levels) {
-      setCpuLevel(level);
-      body(level);
-    }
-  } finally {
-    Object.assign(utf8Thresholds, saved);
-    if (initial !== "js") setCpuLevel(initial);
   }
 }
 
@@ -105,7 +78,7 @@ const edgeCases: [string, number[], number][] = [
 ];
 
 test("utf8: the edge table, with TextDecoder and node:buffer isUtf8 as oracles, at every path and block position", () => {
-  everyPath((path) => {
+  everyPath(utf8Thresholds, (path) => {
     for (const [name, sequence, expected] of edgeCases) {
       for (const before of [0, 1, 13, 14, 15, 16, 29, 30, 31, 61, 62, 63, 64, 127]) {
         for (const after of [0, 1, 70]) {
@@ -119,7 +92,7 @@ test("utf8: the edge table, with TextDecoder and node:buffer isUtf8 as oracles, 
         }
       }
     }
-  });
+  }, ["validate"]);
 });
 
 test("utf8: random text, every length 0..512 at every alignment 0..63, every level and the JS path", () => {
@@ -135,7 +108,7 @@ test("utf8: random text, every length 0..512 at every alignment 0..63, every lev
   assert.ok(expected.filter((index) => index === -1).length > 100, "valid inputs are well represented");
   assert.ok(expected.filter((index) => index !== -1).length > 100, "invalid ones too");
   const pool = new Uint8Array(512 + 64);
-  everyPath((path) => {
+  everyPath(utf8Thresholds, (path) => {
     for (let offset = 0; offset < 64; offset++) {
       for (let length = 0; length <= 512; length++) {
         const view = new Uint8Array(pool.buffer, offset, length);
@@ -143,12 +116,12 @@ test("utf8: random text, every length 0..512 at every alignment 0..63, every lev
         assert.equal(utf8ErrorIndex(view), expected[length], `${path} ${offset} ${length}`);
       }
     }
-  });
+  }, ["validate"]);
 });
 
 test("utf8CodePointCount counts code points of valid input and rejects invalid input with its offset", () => {
   const random = seededRandom(0xc0de);
-  everyPath((path) => {
+  everyPath(utf8Thresholds, (path) => {
     for (let round = 0; round < 300; round++) {
       const bytes = randomText(random, Math.floor(random() * 700));
       const index = utf8ErrorIndex(bytes);
@@ -165,7 +138,7 @@ test("utf8CodePointCount counts code points of valid input and rejects invalid i
         }
       }
     }
-  });
+  }, ["validate"]);
 });
 
 test("utf8: long inputs in native pieces never split a sequence, and find errors across piece boundaries", () => {
@@ -207,11 +180,11 @@ test("utf8: a megabyte of mixed text, valid and with one error near the end, on 
     }
   })();
   assertErrorIndex(broken, index, "one error");
-  everyPath((path) => {
+  everyPath(utf8Thresholds, (path) => {
     assert.equal(isUtf8(bytes), true, path);
     assert.equal(utf8CodePointCount(bytes), characters, path);
     assert.equal(utf8ErrorIndex(broken), index, path);
-  });
+  }, ["validate"]);
 });
 
 test("utf8: any view, ArrayBuffer or NativeBuffer; non-binary input is E_TYPE", () => {
