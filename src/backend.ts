@@ -12,9 +12,10 @@
  */
 
 import type { NativeLibrary } from "../ffi/library.ts";
-import { type LoadFailure, loadLibrary } from "../ffi/load.ts";
+import { type LoadFailure, loadLibrary, type LoadOutcome } from "../ffi/load.ts";
 import { readEnv, type RuntimeName, runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
+import { expectedLayoutTable } from "./crossing.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
 
 /** A CPU level the native kernels can run at. */
@@ -84,13 +85,27 @@ function selectLevel(symbols: NativeSymbols, level: CpuLevel): void {
   }
 }
 
+/** The library's struct layouts must be exactly those src/crossing.ts declares. */
+function checkLayouts(outcome: LoadOutcome): LoadOutcome {
+  if (!outcome.ok) return outcome;
+  const expected = expectedLayoutTable();
+  if (outcome.layoutTable.join() === expected.join()) return outcome;
+  outcome.library.close();
+  return {
+    ok: false,
+    failure: "layout-mismatch",
+    detail: `struct layout table [${outcome.layoutTable}], expected [${expected}]`,
+    path: outcome.library.path,
+  };
+}
+
 function initialise(): State {
   const wanted = readEnv("BINLANE_BACKEND");
   if (wanted !== undefined && wanted !== "js" && wanted !== "native") {
     throw new BinlaneError("E_CONFIG", `BINLANE_BACKEND=${wanted} is not "js" or "native"`);
   }
   if (wanted === "js") return { library: undefined, reason: "BINLANE_BACKEND=js" };
-  const outcome = loadLibrary();
+  const outcome = checkLayouts(loadLibrary());
   if (!outcome.ok) {
     const where = outcome.path ? ` (${outcome.path})` : "";
     const reason = `${outcome.failure}: ${outcome.detail}${where}`;

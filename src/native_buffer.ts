@@ -16,13 +16,9 @@
  * @module
  */
 
-import {
-  ALLOC_RESULT_SIZE,
-  NATIVE_STATS_SIZE,
-  NativeStatsField,
-  type NativeSymbols,
-} from "../ffi/symbols.ts";
+import type { NativeSymbols } from "../ffi/symbols.ts";
 import { nativeLibrary } from "./backend.ts";
+import { AllocResult, NativeStats, wordIndex } from "./crossing.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
 /** Options for {@linkcode NativeBuffer.alloc}. */
@@ -77,7 +73,18 @@ export function noteFinalizerFailure(): void {
 }
 
 /** binlane_alloc's out-struct, read right after each call. */
+const ALLOC_RESULT_SIZE = AllocResult.layout.size;
 const allocResult = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
+const allocHandle = wordIndex(AllocResult, "handle");
+const allocAddress = wordIndex(AllocResult, "address");
+const NATIVE_STATS_SIZE = NativeStats.layout.size;
+const statsWord = {
+  liveAllocations: wordIndex(NativeStats, "live_allocations"),
+  liveBytes: wordIndex(NativeStats, "live_bytes"),
+  totalAllocations: wordIndex(NativeStats, "total_allocations"),
+  totalFrees: wordIndex(NativeStats, "total_frees"),
+  rejectedFrees: wordIndex(NativeStats, "rejected_frees"),
+} as const;
 
 function checkSize(size: number): void {
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
@@ -158,10 +165,10 @@ export class NativeBuffer {
       ALLOC_RESULT_SIZE,
     );
     if (status !== 0) throw errorFromStatus(status, `binlane_alloc(${size})`);
-    const allocation = { handle: result[0], size, symbols: library.symbols, released: false };
+    const allocation = { handle: result[allocHandle], size, symbols: library.symbols, released: false };
     let buffer: ArrayBuffer;
     try {
-      buffer = size === 0 ? new ArrayBuffer(0) : library.arrayBufferAt(result[1], size);
+      buffer = size === 0 ? new ArrayBuffer(0) : library.arrayBufferAt(result[allocAddress], size);
     } catch (error) {
       release(allocation);
       throw new BinlaneError("E_OUT_OF_MEMORY", `cannot view ${size} bytes of native memory`, {
@@ -273,11 +280,11 @@ export function nativeStats(): NativeStats {
   if (status !== 0) throw errorFromStatus(status, "binlane_stats");
   return {
     source: "native",
-    liveAllocations: Number(out[NativeStatsField.liveAllocations]),
-    liveBytes: Number(out[NativeStatsField.liveBytes]),
-    totalAllocations: Number(out[NativeStatsField.totalAllocations]),
-    totalFrees: Number(out[NativeStatsField.totalFrees]),
-    rejectedFrees: Number(out[NativeStatsField.rejectedFrees]),
+    liveAllocations: Number(out[statsWord.liveAllocations]),
+    liveBytes: Number(out[statsWord.liveBytes]),
+    totalAllocations: Number(out[statsWord.totalAllocations]),
+    totalFrees: Number(out[statsWord.totalFrees]),
+    rejectedFrees: Number(out[statsWord.rejectedFrees]),
     finalizerFailures,
   };
 }

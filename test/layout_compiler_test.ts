@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findZig } from "../build.ts";
-import type { Abi, PlacedField, Schema } from "../mod.ts";
+import { type Abi, type PlacedField, type Schema, struct } from "../mod.ts";
+import { crossingStructs } from "../src/crossing.ts";
 import { seededRandom, test } from "./harness.ts";
 import { classic, randomSchema } from "./layout_schemas.ts";
 
@@ -52,11 +53,12 @@ function ourBitfields(schema: Schema, name: string, out = new Map<string, [strin
   return out;
 }
 
-function compileZig(source: string): void {
+function compileZig(source: string, companions: Record<string, string> = {}): void {
   const directory = mkdtempSync(join(tmpdir(), "binlane-layout-zig-"));
   try {
     const file = join(directory, "layouts.zig");
     writeFileSync(file, source);
+    for (const [name, text] of Object.entries(companions)) writeFileSync(join(directory, name), text);
     const zig = findZig();
     const result = spawnSync(zig[0], [
       ...zig.slice(1),
@@ -144,3 +146,42 @@ test(
   },
   300_000,
 );
+
+/** Zig that asserts a schema declares exactly the layout of `abi.<name>`. */
+function matchesAbiZig(name: string, schema: Schema): string {
+  const names = schema.fields.map((field) => `"${field.name}"`).join(", ");
+  return [
+    schema.toZig(`Declared${name}`),
+    "comptime {",
+    `    const native = abi.${name};`,
+    `    const declared = Declared${name};`,
+    `    assert(@sizeOf(native) == ${schema.size} and @sizeOf(declared) == ${schema.size});`,
+    `    assert(@alignOf(native) == ${schema.align} and @alignOf(declared) == ${schema.align});`,
+    `    const names = .{ ${names} };`,
+    `    assert(@typeInfo(native).@"struct".fields.len == names.len);`,
+    "    for (names) |field| {",
+    "        assert(@offsetOf(native, field) == @offsetOf(declared, field));",
+    "        assert(@FieldType(native, field) == @FieldType(declared, field));",
+    "    }",
+    "}",
+  ].join("\n");
+}
+
+test("layout: the structs that cross the boundary, as schemas, are native-zig/abi.zig's to the byte", () => {
+  const prelude = [
+    'const std = @import("std");',
+    'const abi = @import("abi.zig");',
+    "const assert = std.debug.assert;",
+  ];
+  const abiSource = readFileSync(new URL("../native-zig/abi.zig", import.meta.url), "utf8");
+  const checks = crossingStructs.map(({ name, fields }) => matchesAbiZig(name, struct(fields)));
+  compileZig([...prelude, ...checks].join("\n"), { "abi.zig": abiSource });
+  // The control: the same fields in another order are refused.
+  const { handle, address, size } = crossingStructs[1].fields;
+  assert.equal(crossingStructs[1].name, "AllocResult");
+  const reordered = matchesAbiZig("AllocResult", struct({ address, handle, size }));
+  assert.throws(
+    () => compileZig([...prelude, reordered].join("\n"), { "abi.zig": abiSource }),
+    /zig refused/,
+  );
+}, 120_000);

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { findZig } from "../build.ts";
-import { ABI_VERSION, expectedLayoutTable, symbols, type SymbolSpec } from "../ffi/symbols.ts";
+import { ABI_VERSION, symbols, type SymbolSpec } from "../ffi/symbols.ts";
+import { expectedLayoutTable } from "../src/crossing.ts";
 import { crc32cJs } from "../src/crc.ts";
 import { test, underBun } from "./harness.ts";
 
