@@ -90,6 +90,7 @@ export {
   type RecordValue,
   Schema,
   struct,
+  type ToColumnsOptions,
   union,
   type ValidateOptions,
   type ValueOf,

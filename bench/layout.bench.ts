@@ -14,7 +14,7 @@ import process from "node:process";
 import { Parser } from "binary-parser";
 import { pack, unpack } from "msgpackr";
 import * as r from "restructure";
-import { array, backend, struct, u32, u64, u8 } from "../mod.ts";
+import { array, backend, bool8, enumOf, struct, u32, u64, u8 } from "../mod.ts";
 import { addBench, runAndReport } from "./report.ts";
 
 const args = process.argv.slice(2);
@@ -64,7 +64,14 @@ function lenByHand(rows: Uint8Array): number {
   return total;
 }
 
-function lenByView(rows: Uint8Array): number {
+function lenByCursor(rows: Uint8Array): number {
+  const records = MessageHeader.arrayView(rows);
+  let total = 0;
+  for (let i = 0; i < records.length; i++) total += records.cursorAt(i).len;
+  return total;
+}
+
+function lenByForEach(rows: Uint8Array): number {
   let total = 0;
   MessageHeader.arrayView(rows).forEach((record) => {
     total += record.len;
@@ -100,6 +107,8 @@ const packed = pack(plain);
 const json = JSON.stringify(plain);
 
 const bytes16 = count * 16;
+const headerColumns = MessageHeader.toColumns(headerRows);
+const marketColumns = MarketData.toColumns(marketRows);
 addBench("16 B records to objects", "binlane read", bytes16, false, headersByRead, headerRows);
 addBench("16 B records to objects", "hand-written DataView", bytes16, true, headersByHand, headerRows);
 addBench(
@@ -120,7 +129,8 @@ addBench(
 );
 addBench("16 B records to objects", "msgpackr unpack", bytes16, true, unpack, packed);
 addBench("16 B records to objects", "JSON.parse", bytes16, true, JSON.parse, json);
-addBench("16 B field read (len)", "binlane arrayView", bytes16, false, lenByView, headerRows);
+addBench("16 B field read (len)", "binlane cursorAt", bytes16, false, lenByCursor, headerRows);
+addBench("16 B field read (len)", "binlane forEach", bytes16, false, lenByForEach, headerRows);
 addBench("16 B field read (len)", "hand-written DataView", bytes16, true, lenByHand, headerRows);
 addBench(
   "16 B records to columns",
@@ -128,6 +138,14 @@ addBench(
   bytes16,
   false,
   (b: Uint8Array) => MessageHeader.toColumns(b),
+  headerRows,
+);
+addBench(
+  "16 B records to columns",
+  "binlane toColumns into caller columns",
+  bytes16,
+  false,
+  (b: Uint8Array) => MessageHeader.toColumns(b, { into: headerColumns }),
   headerRows,
 );
 addBench("16 B records to columns", "hand-written DataView", bytes16, true, columnsByHand, headerRows);
@@ -167,6 +185,98 @@ addBench(
   false,
   (b: Uint8Array) => MarketData.toColumns(b),
   marketRows,
+);
+addBench(
+  "32 B records to columns",
+  "binlane toColumns into caller columns",
+  bytes32,
+  false,
+  (b: Uint8Array) => MarketData.toColumns(b, { into: marketColumns }),
+  marketRows,
+);
+addBench("32 B records to columns", "hand-written DataView", bytes32, true, (b: Uint8Array) => {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const symbol = new Uint8Array(count * 8), price = new BigUint64Array(count);
+  const quantity = new Uint32Array(count), ts = new BigUint64Array(count);
+  for (let i = 0; i < count; i++) {
+    const at = i * 32;
+    symbol.set(b.subarray(at, at + 8), i * 8);
+    price[i] = view.getBigUint64(at + 8, true);
+    quantity[i] = view.getUint32(at + 16, true);
+    ts[i] = view.getBigUint64(at + 24, true);
+  }
+  return { symbol, price, quantity, ts };
+}, marketRows);
+addBench("32 B field read (price)", "binlane cursorAt", bytes32, false, (b: Uint8Array) => {
+  const records = MarketData.arrayView(b);
+  let total = 0n;
+  for (let i = 0; i < records.length; i++) total += records.cursorAt(i).price;
+  return total;
+}, marketRows);
+addBench("32 B field read (price)", "hand-written DataView", bytes32, true, (b: Uint8Array) => {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let total = 0n;
+  for (let i = 0; i < count; i++) total += view.getBigUint64(i * 32 + 8, true);
+  return total;
+}, marketRows);
+
+// validate's cost against a decode, on records it has work in: an enum and a bool8 per record.
+const Order = struct({
+  id: u32,
+  side: enumOf(u8, { BUY: 1, SELL: 2 }),
+  kind: enumOf(u8, { LIMIT: 0, MARKET: 1, STOP: 2, IOC: 5 }),
+  live: bool8,
+  price: u64,
+});
+const orderRows = new Uint8Array(count * Order.size);
+for (let i = 0; i < count; i++) {
+  Order.write(orderRows, {
+    id: i,
+    side: i % 3 ? "BUY" : "SELL",
+    kind: (["LIMIT", "MARKET", "STOP", "IOC"] as const)[i % 4],
+    live: i % 2 === 0,
+    price: BigInt(i) * 3n,
+  }, i * Order.size);
+}
+const orderColumns = Order.toColumns(orderRows);
+const orderBytes = count * Order.size;
+addBench(
+  `${Order.size} B orders (2 enums, a bool8) to columns`,
+  "toColumns into caller columns",
+  orderBytes,
+  false,
+  (b: Uint8Array) => Order.toColumns(b, { into: orderColumns }),
+  orderRows,
+);
+addBench(
+  `${Order.size} B orders (2 enums, a bool8) to columns`,
+  "validate, then toColumns into caller columns",
+  orderBytes,
+  false,
+  (b: Uint8Array) => {
+    Order.validate(b);
+    return Order.toColumns(b, { into: orderColumns });
+  },
+  orderRows,
+);
+addBench(
+  `${Order.size} B orders (2 enums, a bool8) to columns`,
+  "toColumns into new columns",
+  orderBytes,
+  false,
+  (b: Uint8Array) => Order.toColumns(b),
+  orderRows,
+);
+addBench(
+  `${Order.size} B orders (2 enums, a bool8) to columns`,
+  "validate, then toColumns into new columns",
+  orderBytes,
+  false,
+  (b: Uint8Array) => {
+    Order.validate(b);
+    return Order.toColumns(b);
+  },
+  orderRows,
 );
 
 const info = backend();

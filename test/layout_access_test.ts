@@ -156,3 +156,41 @@ test("layout access: views of a NativeBuffer throw E_DISPOSED after it is dispos
   }, "E_DISPOSED");
   throwsCode(() => Pair.read(buffer), "E_DISPOSED");
 });
+
+test("layout access: cursorAt moves one view; every kind of field of a dead buffer is E_DISPOSED; value errors pass through", () => {
+  const Inner = struct({ x: u16, y: u16 });
+  const Row = struct({ id: u32, tag: array(u8, 4), inner: Inner, code: bits(u32, 5) });
+  const buffer = NativeBuffer.alloc(Row.size * 5);
+  const records = Row.arrayView(buffer);
+  for (let i = 0; i < records.length; i++) records.cursorAt(i).id = 10 * i;
+  const cursor = records.cursorAt(0);
+  assert.equal(records.cursorAt(3), cursor, "the same view, moved");
+  assert.equal(cursor.id, 30);
+  assert.equal(records.cursorAt(4).id, 40);
+  for (const bad of [5, -1, 1.5, NaN, Infinity, 2 ** 32]) throwsCode(() => records.cursorAt(bad), "E_RANGE");
+  const seen: number[] = [];
+  records.forEach((record, i) => seen.push(record.id - 10 * i));
+  assert.deepEqual(seen, [0, 0, 0, 0, 0]);
+  // Errors of the value written are not mistaken for disposal.
+  throwsCode(() => {
+    records.cursorAt(0).id = -1;
+  }, "E_RANGE");
+  throwsCode(() => {
+    records.cursorAt(0).code = 32;
+  }, "E_RANGE");
+  const inner = records.cursorAt(1).inner;
+  buffer[Symbol.dispose]();
+  throwsCode(() => cursor.id, "E_DISPOSED");
+  throwsCode(() => cursor.tag, "E_DISPOSED");
+  throwsCode(() => cursor.code, "E_DISPOSED");
+  throwsCode(() => cursor.inner.x, "E_DISPOSED");
+  throwsCode(() => inner.y, "E_DISPOSED");
+  throwsCode(() => {
+    inner.x = 1;
+  }, "E_DISPOSED");
+  // Plain memory detached by its owner reads as gone too, never as a stray TypeError.
+  const plain = new Uint8Array(Row.size);
+  const view = Row.view(plain);
+  plain.buffer.transfer();
+  throwsCode(() => view.id, "E_DISPOSED");
+});

@@ -1,5 +1,18 @@
 import assert from "node:assert/strict";
-import { array, bool8, enumOf, type Schema, struct, u16, u32be, u64be, u8 } from "../mod.ts";
+import {
+  array,
+  bool8,
+  type Column,
+  enumOf,
+  type Schema,
+  struct,
+  u16,
+  u32,
+  u32be,
+  u64be,
+  u8,
+  union,
+} from "../mod.ts";
 import { transposeThresholds } from "../src/transpose.ts";
 import { everyPath, seededRandom, test, throwsCode } from "./harness.ts";
 import { classic, randomSchema, randomValue } from "./layout_schemas.ts";
@@ -9,14 +22,39 @@ function at(value: unknown, path: string): unknown {
   return path.split(".").reduce((v, part) => (v as Record<string, unknown>)[part], value);
 }
 
-test("layout columns: every column equals the records read one by one, and fromColumns restores them, on every path", () => {
-  const random = seededRandom(0xc01);
-  const schemas: Schema[] = [];
-  while (schemas.length < 60) {
-    const schema = randomSchema(random, "sysv");
-    const hasUnion = schema.toC("X").includes("union ");
-    if (!hasUnion) schemas.push(schema);
+/** The value at a leaf path, or undefined where the path leaves the value (an unchosen union member). */
+function maybeAt(value: unknown, path: string): unknown {
+  return path.split(".").reduce((v, part) => (v as Record<string, unknown> | undefined)?.[part], value);
+}
+
+/** Record `i`'s slice of every column whose leaf the record's value holds. */
+function recordColumns(columns: Record<string, Column>, value: unknown, i: number): Record<string, Column> {
+  const out: Record<string, Column> = {};
+  for (const [leaf, column] of Object.entries(columns)) {
+    const held = maybeAt(value, leaf);
+    if (held === undefined) continue;
+    const width = held instanceof Uint8Array ? held.length : 1;
+    out[leaf] = column.subarray(i * width, (i + 1) * width);
   }
+  return out;
+}
+
+/** Columns of the same types as `columns`, longer, full of noise. */
+function noisyColumns(columns: Record<string, Column>, random: () => number): Record<string, Column> {
+  return Object.fromEntries(
+    Object.entries(columns).map(([leaf, column]) => {
+      const noise = new Uint8Array(column.byteLength + 3 * column.BYTES_PER_ELEMENT);
+      for (let i = 0; i < noise.length; i++) noise[i] = random() * 256;
+      const Type = column.constructor as new (buffer: ArrayBuffer) => Column;
+      return [leaf, new Type(noise.buffer)];
+    }),
+  );
+}
+
+test("layout columns: every column equals the records read one by one, into new or caller columns, and fromColumns restores the bytes, on every path", () => {
+  const random = seededRandom(0xc01);
+  const schemas: Schema[] = Array.from({ length: 80 }, () => randomSchema(random, "sysv"));
+  assert.ok(schemas.filter((schema) => schema.toC("X").includes("union ")).length > 10);
   everyPath(transposeThresholds, (path) => {
     for (const schema of schemas) {
       const count = 1 + Math.floor(random() * 40);
@@ -27,6 +65,8 @@ test("layout columns: every column equals the records read one by one, and fromC
       const records = values.map((_, i) => schema.read(rows, i * schema.size));
       for (const [leaf, column] of Object.entries(columns)) {
         for (let i = 0; i < count; i++) {
+          // An unchosen union member's bytes belong to another member: the byte check below covers them.
+          if (maybeAt(values[i], leaf) === undefined) continue;
           const expected = at(records[i], leaf);
           if (expected instanceof Uint8Array) {
             assert.deepEqual(
@@ -47,12 +87,69 @@ test("layout columns: every column equals the records read one by one, and fromC
             );}
         }
       }
-      const rebuilt = schema.fromColumns(columns, count);
-      values.forEach((_, i) =>
-        assert.deepEqual(schema.read(rebuilt, i * schema.size), records[i], `${path} record ${i}`)
-      );
+      // Caller columns, longer than needed and full of noise, get the same values; the rest is untouched.
+      const into = noisyColumns(columns, random);
+      const before = Object.fromEntries(Object.entries(into).map(([leaf, column]) => [leaf, column.slice()]));
+      const filled = schema.toColumns(rows, { into, count });
+      for (const [leaf, column] of Object.entries(columns)) {
+        assert.equal(filled[leaf], into[leaf], `${path} ${leaf}: the caller's own column comes back`);
+        assert.deepEqual(into[leaf].subarray(0, column.length), column, `${path} ${leaf}`);
+        assert.deepEqual(into[leaf].subarray(column.length), before[leaf].subarray(column.length));
+      }
+      // Record by record, the columns of the members each value chose rebuild its exact bytes.
+      values.forEach((value, i) => {
+        const expected = new Uint8Array(schema.size);
+        schema.write(expected, value as never);
+        assert.deepEqual(
+          schema.fromColumns(recordColumns(columns, value, i), 1),
+          expected,
+          `${path} record ${i}`,
+        );
+      });
+      if (!schema.toC("X").includes("union ")) {
+        const rebuilt = schema.fromColumns(columns, count);
+        values.forEach((_, i) =>
+          assert.deepEqual(schema.read(rebuilt, i * schema.size), records[i], `${path} record ${i}`)
+        );
+      }
     }
   });
+});
+
+test("layout columns: caller columns of the wrong type, too short, missing or over the records are refused", () => {
+  const Pair = struct({ id: u16, tag: array(u8, 3), flag: bool8 });
+  const rows = new Uint8Array(Pair.size * 4);
+  const good = () => ({ id: new Uint16Array(4), tag: new Uint8Array(12), flag: new Uint8Array(4) });
+  Pair.toColumns(rows, { into: good() });
+  throwsCode(() => Pair.toColumns(rows, { into: { ...good(), id: new Int16Array(4) } }), "E_TYPE");
+  throwsCode(() => Pair.toColumns(rows, { into: { ...good(), id: new Uint16Array(3) } }), "E_LENGTH");
+  throwsCode(() => Pair.toColumns(rows, { into: { ...good(), tag: new Uint8Array(11) } }), "E_LENGTH");
+  const { flag: _, ...withoutFlag } = good();
+  throwsCode(() => Pair.toColumns(rows, { into: withoutFlag as never }), "E_INVALID_ARGUMENT");
+  throwsCode(
+    () => Pair.toColumns(rows, { into: { ...good(), flag: rows.subarray(0, 4) } }),
+    "E_INVALID_ARGUMENT",
+  );
+  throwsCode(() => Pair.toColumns(rows, { into: null as never }), "E_TYPE");
+  // Fewer records need shorter columns.
+  Pair.toColumns(rows, {
+    count: 1,
+    into: { id: new Uint16Array(1), tag: new Uint8Array(3), flag: new Uint8Array(1) },
+  });
+});
+
+test("layout columns: fromColumns fills the one union member whose columns are given, and refuses two or none", () => {
+  const Value = struct({ kind: u8, as: union({ word: u32be, bytes: array(u8, 6) }) });
+  const rows = Value.fromColumns({ kind: new Uint8Array([1]), "as.word": new Uint32Array([0x01020304]) });
+  assert.deepEqual(rows, new Uint8Array([1, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0]));
+  const asBytes = Value.fromColumns({
+    kind: new Uint8Array([2]),
+    "as.bytes": new Uint8Array([9, 8, 7, 6, 5, 4]),
+  });
+  assert.deepEqual(asBytes, new Uint8Array([2, 0, 0, 0, 9, 8, 7, 6, 5, 4, 0, 0]));
+  const both = { kind: new Uint8Array([1]), "as.word": new Uint32Array([1]), "as.bytes": new Uint8Array(6) };
+  throwsCode(() => Value.fromColumns(both), "E_INVALID_ARGUMENT");
+  throwsCode(() => Value.fromColumns({ kind: new Uint8Array([1]) }), "E_INVALID_ARGUMENT");
 });
 
 test("layout columns: big-endian wire records decode to native columns in one pass", () => {
@@ -110,7 +207,7 @@ test("layout validate: names the record, the field path and the byte offset; len
   throwsCode(() => Order.validate(rows.subarray(1)), "E_LENGTH");
   throwsCode(() => Order.validate(rows, 101), "E_LENGTH");
   throwsCode(
-    () => Order.validate(rows.subarray(Order.size + 1, Order.size * 2 + 1), undefined, { aligned: true }),
+    () => Order.validate(rows.subarray(Order.size + 1, Order.size * 2 + 1), { aligned: true }),
     "E_ALIGNMENT",
   );
 });

@@ -5,10 +5,11 @@
  * @module
  */
 
+import { overlaps } from "../bytes.ts";
 import { BinlaneError } from "../errors.ts";
 import { minMax } from "../reduce.ts";
 import { columnsToRows, rowsToColumns, type TransposeField } from "../transpose.ts";
-import type { FieldType, RecordType, ScalarName } from "./types.ts";
+import type { FieldType, PlacedField, RecordType, ScalarName } from "./types.ts";
 
 /** A typed array holding one column. */
 export type Column =
@@ -38,19 +39,24 @@ export interface Leaf {
   readonly inUnion: boolean;
 }
 
+/** Which members of a union (at dotted `path`, "" for the record itself) to take leaves from. */
+export type MemberChoice = (union: RecordType, path: string) => readonly PlacedField[];
+
 /**
- * Every leaf of `record` in declaration order. Arrays of `u8` are one leaf
+ * Every leaf of `record` in declaration order (of every union member, or of
+ * those `chooseMembers` picks). Arrays of `u8` are one leaf
  * (a byte string); other arrays give a leaf per element.
  */
-export function leavesOf(record: RecordType): Leaf[] {
+export function leavesOf(record: RecordType, chooseMembers?: MemberChoice): Leaf[] {
   const leaves: Leaf[] = [];
   const visit = (type: FieldType, path: string, offset: number, inUnion: boolean, bitOffset?: number) => {
     switch (type.kind) {
       case "pad":
         return;
       case "struct":
-      case "union":
-        for (const field of type.fields) {
+      case "union": {
+        const fields = type.kind === "union" && chooseMembers ? chooseMembers(type, path) : type.fields;
+        for (const field of fields) {
           const bit = field.bitOffset === undefined ? undefined : field.bitOffset + 8 * offset;
           visit(
             field.type,
@@ -61,6 +67,7 @@ export function leavesOf(record: RecordType): Leaf[] {
           );
         }
         return;
+      }
       case "array":
         if (type.element.kind === "scalar" && type.element.name === "u8") {
           leaves.push({ path, type, offset, size: type.length, inUnion });
@@ -119,53 +126,112 @@ function typed(leaf: Leaf, bytes: Uint8Array, count: number): Column {
   return new Type(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
 }
 
-function bitColumn(leaf: Leaf, rows: Uint8Array, recordSize: number, count: number): Column {
+function bitColumn(leaf: Leaf, rows: Uint8Array, recordSize: number, out: Int32Array | Uint32Array): void {
   const type = leaf.type as Extract<FieldType, { kind: "bits" }>;
-  const out = type.signed ? new Int32Array(count) : new Uint32Array(count);
   const start = Math.floor(leaf.bitOffset! / 8);
   const shift = leaf.bitOffset! % 8;
   const span = Math.ceil((shift + type.width) / 8);
-  for (let r = 0; r < count; r++) {
+  for (let r = 0; r < out.length; r++) {
     let word = 0;
     const at = r * recordSize + start;
     for (let i = span - 1; i >= 0; i--) word = word * 256 + rows[at + i];
     const value = Math.floor(word / 2 ** shift) % 2 ** type.width;
     out[r] = type.signed && value >= 2 ** (type.width - 1) ? value - 2 ** type.width : value;
   }
-  return out;
 }
 
-function byteStringColumn(leaf: Leaf, rows: Uint8Array, recordSize: number, count: number): Uint8Array {
-  const out = new Uint8Array(count * leaf.size);
+function byteStringColumn(leaf: Leaf, rows: Uint8Array, recordSize: number, out: Uint8Array): void {
+  const count = out.length / leaf.size;
   for (let r = 0; r < count; r++) {
     out.set(
       rows.subarray(r * recordSize + leaf.offset, r * recordSize + leaf.offset + leaf.size),
       r * leaf.size,
     );
   }
-  return out;
+}
+
+type ColumnType = new (length: number) => Column;
+
+/** The typed array `toColumns` gives a leaf. */
+function columnTypeOf(leaf: Leaf): ColumnType {
+  if (leaf.type.kind === "array") return Uint8Array;
+  if (leaf.type.kind === "bits") return leaf.type.signed ? Int32Array : Uint32Array;
+  return columnTypes[scalarNameOf(leaf.type)] as unknown as ColumnType;
+}
+
+/** Elements a leaf's column holds for `count` records. */
+function columnLengthFor(leaf: Leaf, count: number): number {
+  return leaf.type.kind === "array" ? count * leaf.size : count;
+}
+
+/** The caller's column for `leaf`: of exactly the type `toColumns` gives, long enough, apart from the rows. */
+function callerColumn(into: Record<string, unknown>, leaf: Leaf, count: number, rows: Uint8Array): Column {
+  const column = into[leaf.path];
+  const Type = columnTypeOf(leaf);
+  if (column === undefined) throw new BinlaneError("E_INVALID_ARGUMENT", `into has no column ${leaf.path}`);
+  if (!(column instanceof Type)) {
+    throw new BinlaneError(
+      "E_TYPE",
+      `into.${leaf.path} must be a ${Type.name}, got ${describeColumn(column)}`,
+    );
+  }
+  const needed = columnLengthFor(leaf, count);
+  if (column.length < needed) {
+    throw new BinlaneError("E_LENGTH", `into.${leaf.path} holds ${column.length} values, ${needed} needed`);
+  }
+  const used = column.subarray(0, needed);
+  if (overlaps(new Uint8Array(used.buffer, used.byteOffset, used.byteLength), rows)) {
+    throw new BinlaneError("E_INVALID_ARGUMENT", `into.${leaf.path} overlaps the records`);
+  }
+  return used;
+}
+
+function describeColumn(value: unknown): string {
+  if (value === null || typeof value !== "object") return String(value);
+  return value.constructor?.name ?? "object";
 }
 
 /**
  * One column per leaf of `record` from `count` records in `rows`, keyed by
  * path: 1-, 2-, 4- and 8-byte leaves by the native transpose with their
  * byte swap in the same pass, bitfields and odd-sized byte strings by JS.
+ * With `into`, the caller's columns are filled and returned (the same
+ * objects); without, the columns share one new buffer.
  */
 export function recordsToColumns(
   record: RecordType,
   rows: Uint8Array,
   count: number,
+  into?: Record<string, Column>,
 ): Record<string, Column> {
   const leaves = leavesOf(record);
   const fast = leaves.filter(transposable);
-  const gathered = rowsToColumns(rows, record.size, fast.map(transposeField), { count });
+  if (into !== undefined && (into === null || typeof into !== "object")) {
+    throw new BinlaneError("E_TYPE", "into must be an object of columns keyed by field path");
+  }
+  const given = into === undefined ? undefined : leaves.map((leaf) => callerColumn(into, leaf, count, rows));
+  const gathered = rowsToColumns(rows, record.size, fast.map(transposeField), {
+    count,
+    columns: given?.filter((_, i) => transposable(leaves[i])),
+  });
   const columns: Record<string, Column> = {};
   let next = 0;
-  for (const leaf of leaves) {
-    if (transposable(leaf)) columns[leaf.path] = typed(leaf, gathered[next++], count);
-    else if (leaf.type.kind === "bits") columns[leaf.path] = bitColumn(leaf, rows, record.size, count);
-    else columns[leaf.path] = byteStringColumn(leaf, rows, record.size, count);
-  }
+  leaves.forEach((leaf, i) => {
+    // The trimmed caller column is filled; the caller's own object is returned.
+    const target = given?.[i];
+    let column: Column;
+    if (transposable(leaf)) {
+      const bytes = gathered[next++];
+      column = target ?? typed(leaf, bytes, count);
+    } else if (leaf.type.kind === "bits") {
+      column = target ?? new (columnTypeOf(leaf))(count);
+      bitColumn(leaf, rows, record.size, column as Int32Array | Uint32Array);
+    } else {
+      column = target ?? new Uint8Array(count * leaf.size);
+      byteStringColumn(leaf, rows, record.size, column as Uint8Array);
+    }
+    columns[leaf.path] = target === undefined ? column : into![leaf.path];
+  });
   return columns;
 }
 
@@ -184,21 +250,49 @@ function asColumnBytes(column: unknown, leaf: Leaf, count: number): Uint8Array {
 }
 
 /**
- * Records from columns keyed by leaf path (every leaf of `record`, none in
- * a union): the reverse of {@linkcode recordsToColumns}. Padding is zero.
+ * The member of a union whose columns are given: exactly one, since its
+ * members share their bytes and two would overwrite each other.
+ */
+function givenMember(
+  union: RecordType,
+  path: string,
+  columns: Record<string, unknown>,
+): readonly PlacedField[] {
+  const keys = Object.keys(columns);
+  const members = union.fields.filter((field) => field.type.kind !== "pad");
+  const given = members.filter((field) => {
+    const member = path ? `${path}.${field.name}` : field.name;
+    return keys.some((key) => key === member || key.startsWith(`${member}.`));
+  });
+  const where = path ? `union ${path}` : "the union";
+  if (given.length > 1) {
+    throw new BinlaneError(
+      "E_INVALID_ARGUMENT",
+      `columns are given for members ${given.map((field) => field.name).join(" and ")} of ${where}, ` +
+        "which share their bytes: give one member's",
+    );
+  }
+  if (given.length === 0 && members.some((field) => leavesOf(field.type as RecordType).length > 0)) {
+    throw new BinlaneError(
+      "E_INVALID_ARGUMENT",
+      `no columns are given for any member of ${where} (one of ${members.map((f) => f.name).join(", ")})`,
+    );
+  }
+  return given;
+}
+
+/**
+ * Records from columns keyed by leaf path: the reverse of
+ * {@linkcode recordsToColumns}. Every leaf needs its column, except that of
+ * each union exactly one member's columns are given; the bytes no given
+ * column covers (padding, other members) are zero.
  */
 export function columnsToRecords(
   record: RecordType,
   columns: Record<string, unknown>,
   count: number | undefined,
 ): Uint8Array {
-  const leaves = leavesOf(record);
-  if (leaves.some((leaf) => leaf.inUnion)) {
-    throw new BinlaneError(
-      "E_TYPE",
-      "fromColumns cannot fill a union: which member holds the value is not known",
-    );
-  }
+  const leaves = leavesOf(record, (union, path) => givenMember(union, path, columns));
   for (const leaf of leaves) {
     if (!(leaf.path in columns)) throw new BinlaneError("E_INVALID_ARGUMENT", `no column for ${leaf.path}`);
   }

@@ -34,10 +34,20 @@ import type {
 
 export type { Abi, Column, RecordOptions };
 
-/** Options for {@linkcode Schema.validate}. */
+/** Options for {@linkcode Schema.validate} (or just the count, in their place). */
 export interface ValidateOptions {
+  /** Records to check. Default: every record; the bytes must then hold a whole number of them. */
+  count?: number;
   /** Also require the records to start at a multiple of the schema's alignment, as native code may assume. */
   aligned?: boolean;
+}
+
+/** Options for {@linkcode Schema.toColumns} (or just the count, in their place). */
+export interface ToColumnsOptions {
+  /** Records to decode. Default: every record; the bytes must then hold a whole number of them. */
+  count?: number;
+  /** The caller's columns to fill, keyed by leaf path, of the types `toColumns` would make. */
+  into?: Record<string, Column>;
 }
 
 /** Field name to field type: what `struct` and `union` take. */
@@ -67,8 +77,16 @@ export interface RecordArray<V> extends Iterable<V> {
   /** A view of record `index` (negative counts from the end), or undefined outside the run. */
   at(index: number): V | undefined;
   /**
-   * Calls `callback` for every record with one view that moves from record
-   * to record: no object is made per record, so this is the fast loop.
+   * The array's one moving view, placed on record `index` (0 to
+   * `length - 1`): no object is made per call, so a `for` loop over
+   * `cursorAt(i)` is the fastest way through the records (measured against
+   * hand-written DataView code in bench/layout.bench.ts). Every call moves
+   * the same view; keep a record with `at(index)` instead. Throws `E_RANGE`
+   * outside the run.
+   */
+  cursorAt(index: number): V;
+  /**
+   * Calls `callback` for every record with the moving view of `cursorAt`.
    * Keep a record past its call with `at(index)` instead.
    */
   forEach(callback: (view: V, index: number) => void): void;
@@ -101,6 +119,58 @@ function checkPlace(view: DataView, byteOffset: number, size: number, name: stri
       `${name} needs ${size} bytes at offset ${String(byteOffset)}, the input has ${view.byteLength}`,
       { offset: Number.isSafeInteger(byteOffset) ? byteOffset : undefined },
     );
+  }
+}
+
+function indexOutside(index: number, length: number): never {
+  throw new BinlaneError("E_RANGE", `record index ${String(index)} is outside 0..${length - 1}`);
+}
+
+/**
+ * A run of records behind {@linkcode RecordArray}. A class, so that every
+ * run's `cursorAt` is one function on one prototype, which V8 inlines with
+ * the getter after it into the caller's loop; closures made per run were
+ * not (bench/layout.bench.ts, "field read": Deno 0.25x of hand-written
+ * code with closures).
+ */
+class RecordRun {
+  readonly length: number;
+  readonly #Class: ViewClass;
+  readonly #view: DataView;
+  readonly #owner: NativeBuffer | null;
+  readonly #size: number;
+  readonly #cursor: { $b: number };
+
+  constructor(Class: ViewClass, view: DataView, owner: NativeBuffer | null, length: number, size: number) {
+    this.length = length;
+    this.#Class = Class;
+    this.#view = view;
+    this.#owner = owner;
+    this.#size = size;
+    this.#cursor = new Class(view, 0, owner) as unknown as { $b: number };
+  }
+
+  at(index: number): unknown {
+    const whole = Math.trunc(index);
+    const i = whole < 0 ? this.length + whole : whole;
+    return i >= 0 && i < this.length ? new this.#Class(this.#view, i * this.#size, this.#owner) : undefined;
+  }
+
+  cursorAt(index: number): unknown {
+    const i = index;
+    // One unsigned test rejects negatives, fractions and NaN: cheaper in V8 than Number.isInteger.
+    if ((i >>> 0) !== i || i >= this.length) indexOutside(index, this.length);
+    const cursor = this.#cursor;
+    cursor.$b = i * this.#size;
+    return cursor;
+  }
+
+  forEach(callback: (view: unknown, index: number) => void): void {
+    for (let i = 0; i < this.length; i++) callback(this.cursorAt(i), i);
+  }
+
+  *[Symbol.iterator](): Iterator<unknown> {
+    for (let i = 0; i < this.length; i++) yield new this.#Class(this.#view, i * this.#size, this.#owner);
   }
 }
 
@@ -267,33 +337,10 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
       );
     }
     this.#viewClass ??= compileViewClass(this, this.kind);
-    const Class = this.#viewClass;
     const owner = bytes instanceof NativeBuffer ? bytes : null;
-    const size = this.size;
-    const at = (index: number): RecordValue<F> | undefined => {
-      const i = Math.trunc(index) < 0 ? length + Math.trunc(index) : Math.trunc(index);
-      return i >= 0 && i < length ? new Class(view, i * size, owner) as RecordValue<F> : undefined;
-    };
-    return {
-      length,
-      at,
-      forEach(callback: (view: RecordValue<F>, index: number) => void): void {
-        const cursor = new Class(view, 0, owner) as unknown as { $b: number };
-        for (let i = 0; i < length; i++) {
-          cursor.$b = i * size;
-          callback(cursor as unknown as RecordValue<F>, i);
-        }
-      },
-      [Symbol.iterator](): Iterator<RecordValue<F>> {
-        let i = 0;
-        return {
-          next: (): IteratorResult<RecordValue<F>> =>
-            i < length
-              ? { value: new Class(view, size * i++, owner) as RecordValue<F>, done: false }
-              : { value: undefined, done: true },
-        };
-      },
-    };
+    return new RecordRun(this.#viewClass, view, owner, length, this.size) as unknown as RecordArray<
+      RecordValue<F>
+    >;
   }
 
   /** The records in `bytes`: `count`, or every whole record. */
@@ -325,6 +372,11 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * bitfields `Uint32Array`/`Int32Array`. Decoded by the native transpose,
    * byte swaps in the same pass.
    *
+   * The second argument is the record count, or options: `count`, and
+   * `into`, the caller's columns (each of exactly the type above, at least
+   * `count` long) to fill instead of new ones. Reusing columns skips the
+   * allocation, which costs more than the transpose (docs/PERFORMANCE.md).
+   *
    * @example
    * ```ts
    * import { struct, u16be, u32 } from "@binlane/binlane";
@@ -332,17 +384,25 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * const Reading = struct({ id: u16be, value: u32 }, { pack: 1 });
    * const columns = Reading.toColumns(new Uint8Array([0, 1, 10, 0, 0, 0, 0, 2, 20, 0, 0, 0]));
    * console.log(columns.id, columns.value); // Uint16Array(2) [1, 2] Uint32Array(2) [10, 20]
+   *
+   * const into = { id: new Uint16Array(2), value: new Uint32Array(2) };
+   * Reading.toColumns(new Uint8Array([0, 3, 30, 0, 0, 0, 0, 4, 40, 0, 0, 0]), { into });
+   * console.log(into.id); // Uint16Array(2) [3, 4]
    * ```
    */
-  toColumns(bytes: BinaryInput, count?: number): Record<string, Column> {
+  toColumns(bytes: BinaryInput, options?: number | ToColumnsOptions): Record<string, Column> {
+    const { count, into } = typeof options === "object" && options !== null ? options : { count: options };
     const records = this.#records(bytes, count, "toColumns");
-    return recordsToColumns(this, records.rows, records.count);
+    return recordsToColumns(this, records.rows, records.count, into);
   }
 
   /**
-   * Records from columns keyed as {@linkcode Schema.toColumns} gives them
-   * (one for every leaf field; no unions): a new buffer of `count` records
-   * (default: the first column's length), padding zero.
+   * Records from columns keyed as {@linkcode Schema.toColumns} gives them:
+   * one for every leaf field, except that of each union the columns of
+   * exactly one member are given (members share their bytes, so two would
+   * overwrite each other: `E_INVALID_ARGUMENT`). A new buffer of `count`
+   * records (default: the first column's length); bytes no column covers
+   * (padding, the other members) are zero.
    *
    * @example
    * ```ts
@@ -358,7 +418,8 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
 
   /**
    * Checks untrusted bytes before they are trusted: that they hold `count`
-   * records (default: a whole number of them; else `E_LENGTH`), that every
+   * records (the second argument, or its `count`; default: a whole number of
+   * them; else `E_LENGTH`), that every
    * `bool8` is 0 or 1 and every enum a declared value (`E_INVALID_INPUT`
    * naming the record index, the field path and the byte offset), and with
    * `aligned` that they start at a multiple of the alignment (`E_ALIGNMENT`).
@@ -375,9 +436,10 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * }
    * ```
    */
-  validate(bytes: BinaryInput, count?: number, options: ValidateOptions = {}): void {
+  validate(bytes: BinaryInput, options?: number | ValidateOptions): void {
+    const { count, aligned } = typeof options === "object" && options !== null ? options : { count: options };
     const records = this.#records(bytes, count, "validate");
-    if (options.aligned && records.rows.byteOffset % this.align !== 0) {
+    if (aligned && records.rows.byteOffset % this.align !== 0) {
       throw new BinlaneError(
         "E_ALIGNMENT",
         `records start at byte offset ${records.rows.byteOffset}, not a multiple of their alignment ${this.align}`,
