@@ -7,7 +7,6 @@ import {
   type Schema,
   struct,
   u16,
-  u32,
   u32be,
   u64be,
   u8,
