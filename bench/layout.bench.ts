@@ -3,15 +3,19 @@
  * u32 len, u64 ts) and a 32-byte one (MarketData: u8 symbol[8], u64 price,
  * u32 quantity, u64 ts): to objects, to columns, and one field read
  * through views, against hand-written DataView code, binary-parser,
- * restructure, msgpackr and JSON.parse of the same records. GB/s counts
+ * restructure, typed-struct, buffer-layout, msgpackr and JSON.parse of the
+ * same records; and validation's cost on records with enums and a bool8. GB/s counts
  * record bytes. Run: `deno run -A bench/layout.bench.ts` or `bun run
  * bench/layout.bench.ts` (`--records N` sets the count).
  *
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import process from "node:process";
 import { Parser } from "binary-parser";
+import * as bufferLayoutModule from "buffer-layout";
+import { Struct as TypedStruct } from "typed-struct";
 import { pack, unpack } from "msgpackr";
 import * as r from "restructure";
 import { array, backend, bool8, enumOf, struct, u32, u64, u8 } from "../mod.ts";
@@ -102,6 +106,41 @@ const HeaderStruct = new rs.Struct({
   ts: new rs.Number("BigUInt64", "LE"),
 });
 const headerArray = new rs.Array(HeaderStruct, count);
+const TypedHeader = new TypedStruct("MessageHeader").UInt32LE("type").UInt32LE("len").BigUInt64LE("ts")
+  .compile();
+// deno-lint-ignore no-explicit-any
+const bufferLayout = ((bufferLayoutModule as any).default ?? bufferLayoutModule) as any;
+// buffer-layout has no BigInt: its widest unsigned integer is nu64, a number that rounds above 2^53.
+const LayoutHeader = bufferLayout.struct([
+  bufferLayout.u32("type"),
+  bufferLayout.u32("len"),
+  bufferLayout.nu64("ts"),
+]);
+
+/** typed-struct's objects are views over a Buffer: one per record. */
+function headersByTypedStruct(rows: Uint8Array) {
+  const buffer = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const record = new TypedHeader(buffer.subarray(i * 16, i * 16 + 16));
+    out[i] = { type: record.type, len: record.len, ts: record.ts };
+  }
+  return out;
+}
+
+function headersByBufferLayout(rows: Uint8Array) {
+  const buffer = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = LayoutHeader.decode(buffer, i * 16);
+  return out;
+}
+
+function lenByTypedStruct(rows: Uint8Array): number {
+  const buffer = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+  let total = 0;
+  for (let i = 0; i < count; i++) total += new TypedHeader(buffer.subarray(i * 16, i * 16 + 16)).len;
+  return total;
+}
 const plain = headersByHand(headerRows).map((h) => ({ ...h, ts: Number(h.ts) }));
 const packed = pack(plain);
 const json = JSON.stringify(plain);
@@ -127,11 +166,21 @@ addBench(
   (b: Uint8Array) => headerArray.fromBuffer(b),
   headerRows,
 );
+addBench("16 B records to objects", "typed-struct", bytes16, true, headersByTypedStruct, headerRows);
+addBench(
+  "16 B records to objects",
+  "buffer-layout (ts as a number)",
+  bytes16,
+  true,
+  headersByBufferLayout,
+  headerRows,
+);
 addBench("16 B records to objects", "msgpackr unpack", bytes16, true, unpack, packed);
 addBench("16 B records to objects", "JSON.parse", bytes16, true, JSON.parse, json);
 addBench("16 B field read (len)", "binlane cursorAt", bytes16, false, lenByCursor, headerRows);
 addBench("16 B field read (len)", "binlane forEach", bytes16, false, lenByForEach, headerRows);
 addBench("16 B field read (len)", "hand-written DataView", bytes16, true, lenByHand, headerRows);
+addBench("16 B field read (len)", "typed-struct", bytes16, true, lenByTypedStruct, headerRows);
 addBench(
   "16 B records to columns",
   "binlane toColumns",
@@ -261,10 +310,26 @@ addBench(
 );
 addBench(
   `${Order.size} B orders (2 enums, a bool8) to columns`,
+  "toColumns into caller columns, validate: true",
+  orderBytes,
+  false,
+  (b: Uint8Array) => Order.toColumns(b, { into: orderColumns, validate: true }),
+  orderRows,
+);
+addBench(
+  `${Order.size} B orders (2 enums, a bool8) to columns`,
   "toColumns into new columns",
   orderBytes,
   false,
   (b: Uint8Array) => Order.toColumns(b),
+  orderRows,
+);
+addBench(
+  `${Order.size} B orders (2 enums, a bool8) to columns`,
+  "toColumns into new columns, validate: true",
+  orderBytes,
+  false,
+  (b: Uint8Array) => Order.toColumns(b, { validate: true }),
   orderRows,
 );
 addBench(

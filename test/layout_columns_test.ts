@@ -4,6 +4,7 @@ import {
   bool8,
   type Column,
   enumOf,
+  i8,
   type Schema,
   struct,
   u16,
@@ -12,6 +13,8 @@ import {
   u8,
   union,
 } from "../mod.ts";
+import { reduceThresholds } from "../src/reduce.ts";
+import { searchThresholds } from "../src/search.ts";
 import { transposeThresholds } from "../src/transpose.ts";
 import { everyPath, seededRandom, test, throwsCode } from "./harness.ts";
 import { classic, randomSchema, randomValue } from "./layout_schemas.ts";
@@ -209,4 +212,77 @@ test("layout validate: names the record, the field path and the byte offset; len
     () => Order.validate(rows.subarray(Order.size + 1, Order.size * 2 + 1), { aligned: true }),
     "E_ALIGNMENT",
   );
+});
+
+test("layout validate: validate and toColumns({ validate }) find the first bad value an oracle finds, on every path", () => {
+  const Order = struct({
+    id: u32be,
+    side: enumOf(u8, { BUY: 1, SELL: 2 }),
+    kind: enumOf(u8, { LIMIT: 0, MARKET: 1, STOP: 2, IOC: 5 }),
+    venue: enumOf(i8, { DARK: -3, LIT: 4, AUCTION: 9 }),
+    tier: enumOf(u16, { GOLD: 10, SILVER: 20, BRONZE: 30 }),
+    live: bool8,
+  });
+  const checkedPaths = ["side", "kind", "venue", "tier", "live"];
+  const allowed: Record<string, (v: number) => boolean> = {
+    side: (v) => v === 1 || v === 2,
+    kind: (v) => [0, 1, 2, 5].includes(v),
+    venue: (v) => [-3, 4, 9].includes(v),
+    tier: (v) => [10, 20, 30].includes(v),
+    live: (v) => v === 0 || v === 1,
+  };
+  const random = seededRandom(0x7a11d);
+  const thresholds = [reduceThresholds, searchThresholds, transposeThresholds] as unknown as Record<
+    string,
+    number
+  >[];
+  everyPath(thresholds, (path) => {
+    for (let round = 0; round < 40; round++) {
+      const count = [0, 1, 7, 100, 1500, 3000][round % 6];
+      const rows = new Uint8Array(count * Order.size);
+      for (let i = 0; i < count; i++) {
+        Order.write(rows, {
+          id: i,
+          side: random() < 0.5 ? "BUY" : "SELL",
+          kind: (["LIMIT", "MARKET", "STOP", "IOC"] as const)[Math.floor(random() * 4)],
+          venue: (["DARK", "LIT", "AUCTION"] as const)[Math.floor(random() * 3)],
+          tier: (["GOLD", "SILVER", "BRONZE"] as const)[Math.floor(random() * 3)],
+          live: random() < 0.5,
+        }, i * Order.size);
+      }
+      // Damage a few fields, often with values inside the declared range (3 and 4 for kind, 0 for venue).
+      const damage = count === 0 ? 0 : Math.floor(random() * 3);
+      for (let d = 0; d < damage; d++) {
+        const leaf = checkedPaths[Math.floor(random() * checkedPaths.length)];
+        const at = Math.floor(random() * count) * Order.size + Order.offsetOf(leaf);
+        const candidates = leaf === "kind" ? [3, 4, 200] : leaf === "venue" ? [0, 5, 0x80] : [0, 3, 255];
+        rows[at] = candidates[Math.floor(random() * candidates.length)];
+      }
+      // The oracle: field by field in declaration order, the first record holding a bad value.
+      const view = new DataView(rows.buffer);
+      let expected: number | undefined;
+      for (const leaf of checkedPaths) {
+        for (let i = 0; i < count && expected === undefined; i++) {
+          const at = i * Order.size + Order.offsetOf(leaf);
+          const value = leaf === "venue"
+            ? view.getInt8(at)
+            : leaf === "tier"
+            ? view.getUint16(at, true)
+            : rows[at];
+          if (!allowed[leaf](value)) expected = at;
+        }
+        if (expected !== undefined) break;
+      }
+      for (const run of [() => Order.validate(rows), () => Order.toColumns(rows, { validate: true })]) {
+        let offset: number | undefined;
+        try {
+          run();
+        } catch (error) {
+          assert.equal((error as { code: string }).code, "E_INVALID_INPUT", `${path}`);
+          offset = (error as { offset: number }).offset;
+        }
+        assert.equal(offset, expected, `${path}: round ${round}, ${count} records`);
+      }
+    }
+  });
 });

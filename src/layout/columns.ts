@@ -8,6 +8,7 @@
 import { overlaps } from "../bytes.ts";
 import { BinlaneError } from "../errors.ts";
 import { minMax } from "../reduce.ts";
+import { countByte } from "../search.ts";
 import { columnsToRows, rowsToColumns, type TransposeField } from "../transpose.ts";
 import type { FieldType, PlacedField, RecordType, ScalarName } from "./types.ts";
 
@@ -366,7 +367,7 @@ function writeBitColumn(
   }
 }
 
-/** The first record whose `leaf` column value is not allowed, and the value. */
+/** The first record whose column value is not allowed, and the value. */
 function firstBad(column: Column, allowed: (value: number) => boolean): [number, number] | undefined {
   for (let i = 0; i < column.length; i++) {
     const value = Number(column[i]);
@@ -375,41 +376,78 @@ function firstBad(column: Column, allowed: (value: number) => boolean): [number,
   return undefined;
 }
 
+/** Up to this many declared values, a byte enum is checked by counting each (SIMD) rather than by a JS loop. */
+const MAX_COUNTED_ENUM_VALUES = 16;
+
+/** Whether every value of a byte column is one of `values`: the counts of the declared values add up. */
+function allDeclaredBytes(column: Uint8Array | Int8Array, values: readonly number[]): boolean {
+  const bytes = new Uint8Array(column.buffer, column.byteOffset, column.length);
+  let total = 0;
+  for (const value of values) total += countByte(bytes, value & 0xff);
+  return total === column.length;
+}
+
+/** Whether a leaf's column can hold a value validation refuses. */
+function checked(leaf: Leaf): boolean {
+  return !leaf.inUnion && (leaf.type.kind === "bool8" || leaf.type.kind === "enum");
+}
+
+/** The first bad value of a bool8 or enum column, if any: native range checks first, a JS scan only when needed. */
+function badValue(leaf: Leaf, column: Exclude<Column, BigInt64Array | BigUint64Array>): [number, number] | undefined {
+  const range = minMax(column);
+  if (range === undefined) return undefined;
+  if (leaf.type.kind === "bool8") return range.max > 1 ? firstBad(column, (v) => v <= 1) : undefined;
+  if (leaf.type.kind !== "enum") return undefined;
+  const values = [...new Set(Object.values(leaf.type.values))];
+  const low = Math.min(...values), high = Math.max(...values);
+  const declared = new Set(values);
+  if (range.min < low || range.max > high) return firstBad(column, (v) => declared.has(v));
+  if (high - low + 1 === values.length) return undefined; // contiguous: the range says it all
+  const bytes = column instanceof Uint8Array || column instanceof Int8Array;
+  if (bytes && values.length <= MAX_COUNTED_ENUM_VALUES && allDeclaredBytes(column, values)) return undefined;
+  return firstBad(column, (v) => declared.has(v));
+}
+
 /**
- * Checks `count` records: every `bool8` is 0 or 1 and every enum holds a
- * declared value (union members aside: only one member is ever valid).
- * Throws `E_INVALID_INPUT` naming the record index, the field path and the
- * byte offset of the first bad value.
+ * Checks the first `count` values of decoded columns: every `bool8` 0 or 1, every enum a declared
+ * value (union members aside: only one member is ever valid). Throws
+ * `E_INVALID_INPUT` naming the record index, the field path and the byte
+ * offset of the first bad value.
+ */
+export function checkColumns(
+  record: RecordType,
+  columns: Record<string, Column>,
+  count: number,
+  name: string,
+): void {
+  for (const leaf of leavesOf(record)) {
+    if (!checked(leaf)) continue;
+    const column = columns[leaf.path].subarray(0, count) as Exclude<Column, BigInt64Array | BigUint64Array>;
+    const bad = badValue(leaf, column);
+    if (bad) throw invalidValue(record, leaf, bad, name);
+  }
+}
+
+function invalidValue(record: RecordType, leaf: Leaf, [index, value]: [number, number], name: string): BinlaneError {
+  const offset = index * record.size + leaf.offset;
+  return new BinlaneError(
+    "E_INVALID_INPUT",
+    `${name} record ${index}, field ${leaf.path}: ${value} is not a valid ${leaf.type.kind} value (byte offset ${offset})`,
+    { offset },
+  );
+}
+
+/**
+ * Checks `count` records as {@linkcode checkColumns} does, gathering only
+ * the fields that can be bad.
  */
 export function validateRecords(record: RecordType, rows: Uint8Array, count: number, name: string): void {
-  const leaves = leavesOf(record).filter((leaf) =>
-    !leaf.inUnion && (leaf.type.kind === "bool8" || leaf.type.kind === "enum")
-  );
+  const leaves = leavesOf(record).filter(checked);
   if (leaves.length === 0) return;
   const gathered = rowsToColumns(rows, record.size, leaves.map(transposeField), { count });
   leaves.forEach((leaf, i) => {
     const column = typed(leaf, gathered[i], count) as Exclude<Column, BigInt64Array | BigUint64Array>;
-    let bad: [number, number] | undefined;
-    if (leaf.type.kind === "bool8") {
-      const range = minMax(column);
-      if (range && range.max > 1) bad = firstBad(column, (v) => v <= 1);
-    } else if (leaf.type.kind === "enum") {
-      const declared = new Set(Object.values(leaf.type.values));
-      const values = [...declared];
-      const range = minMax(column);
-      const contiguous = Math.max(...values) - Math.min(...values) + 1 === values.length;
-      const outside = range !== undefined &&
-        (range.min < Math.min(...values) || range.max > Math.max(...values));
-      if (!contiguous || outside) bad = firstBad(column, (v) => declared.has(v));
-    }
-    if (bad) {
-      const [index, value] = bad;
-      const offset = index * record.size + leaf.offset;
-      throw new BinlaneError(
-        "E_INVALID_INPUT",
-        `${name} record ${index}, field ${leaf.path}: ${value} is not a valid ${leaf.type.kind} value (byte offset ${offset})`,
-        { offset },
-      );
-    }
+    const bad = badValue(leaf, column);
+    if (bad) throw invalidValue(record, leaf, bad, name);
   });
 }
