@@ -150,3 +150,21 @@ export {
   lastIndexOfByte,
   mismatch,
 } from "./src/search.ts";
+export {
+  decodeFrame,
+  type DecodeFrameOptions,
+  DEFAULT_MAX_FRAME_SIZE,
+  encodeFrame,
+  encodeFrameInto,
+  type Frame,
+  FRAME_HEADER_SIZE,
+  FRAME_MAGIC,
+  FRAME_TRAILER_SIZE,
+  FRAME_VERSION,
+  FrameHeader,
+  type FrameHeaderFields,
+  type FrameHeaderInfo,
+  type FrameOptions,
+  frameSize,
+  readFrameHeader,
+} from "./src/frame.ts";

@@ -44,6 +44,15 @@ MarketData.view(ticks, 64).quantity += 1;
 const columns = MarketData.toColumns(ticks);
 console.log(columns.price, columns.quantity);
 
+// The next batch reuses those columns, and checks its fields on the way.
+MarketData.toColumns(ticks, { into: columns, validate: true });
+
+// A loop over records with one moving view: no object per record.
+const records = MarketData.arrayView(ticks);
+let volume = 0;
+for (let i = 0; i < records.length; i++) volume += records.cursorAt(i).quantity;
+console.log("volume", volume);
+
 // The declarations a C or Zig program can share, with compile-time checks.
 console.log(SensorReading.toC("SensorReading"));
 console.log(MessageHeader.toZig("MessageHeader"));

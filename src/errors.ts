@@ -40,7 +40,23 @@ export type BinlaneErrorCode =
   /** A `BINLANE_*` setting with a value binlane does not know. */
   | "E_CONFIG"
   /** A native status code this version of binlane does not know. */
-  | "E_NATIVE_UNKNOWN";
+  | "E_NATIVE_UNKNOWN"
+  /** A frame that ends before its header says it does; `offset` is where it starts. */
+  | "E_FRAME_TRUNCATED"
+  /** No frame magic where a frame should start. */
+  | "E_FRAME_MAGIC"
+  /** A frame header whose CRC-32C does not match its bytes. */
+  | "E_FRAME_HEADER_CRC"
+  /** A frame of a format version or with flags this reader does not know. */
+  | "E_FRAME_UNSUPPORTED"
+  /** A frame larger than the reader's or writer's `maxFrameSize`. */
+  | "E_FRAME_TOO_LARGE"
+  /** A frame with non-zero padding or reserved bytes. */
+  | "E_FRAME_MALFORMED"
+  /** A frame payload whose CRC-32C does not match its bytes. */
+  | "E_FRAME_PAYLOAD_CRC"
+  /** A frame payload written with another layout than the reader expects. */
+  | "E_FRAME_FINGERPRINT";
 
 /** Details that come with an error. */
 export interface BinlaneErrorOptions {

@@ -66,6 +66,7 @@ test("the records example prints the classic layouts and round-trips its ticks",
   assert.equal(lines[3], "TimeSeriesPoint  size 24  align 8  ts@0 value@8 flags@16");
   assert.equal(lines[4], "MessageHeader    size 16  align 8  type@0 len@4 ts@8");
   assert.match(result.stdout, /1201/); // the quantity changed through a view
+  assert.match(result.stdout, /^volume 1511$/m); // 300 + 10 + 1201, through the moving view
   assert.match(result.stdout, /_Static_assert\(sizeof\(struct SensorReading\) == 14/);
   assert.match(result.stdout, /std\.debug\.assert\(@sizeOf\(MessageHeader\) == 16\)/);
 });

@@ -393,7 +393,10 @@ function checked(leaf: Leaf): boolean {
 }
 
 /** The first bad value of a bool8 or enum column, if any: native range checks first, a JS scan only when needed. */
-function badValue(leaf: Leaf, column: Exclude<Column, BigInt64Array | BigUint64Array>): [number, number] | undefined {
+function badValue(
+  leaf: Leaf,
+  column: Exclude<Column, BigInt64Array | BigUint64Array>,
+): [number, number] | undefined {
   const range = minMax(column);
   if (range === undefined) return undefined;
   if (leaf.type.kind === "bool8") return range.max > 1 ? firstBad(column, (v) => v <= 1) : undefined;
@@ -428,7 +431,12 @@ export function checkColumns(
   }
 }
 
-function invalidValue(record: RecordType, leaf: Leaf, [index, value]: [number, number], name: string): BinlaneError {
+function invalidValue(
+  record: RecordType,
+  leaf: Leaf,
+  [index, value]: [number, number],
+  name: string,
+): BinlaneError {
   const offset = index * record.size + leaf.offset;
   return new BinlaneError(
     "E_INVALID_INPUT",

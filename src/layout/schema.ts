@@ -19,6 +19,7 @@ import {
 import { checkColumns, type Column, columnsToRecords, recordsToColumns, validateRecords } from "./columns.ts";
 import { type Abi, layoutRecord, type RecordOptions } from "./compute.ts";
 import { recordToC } from "./emit_c.ts";
+import { layoutFingerprint } from "./fingerprint.ts";
 import { recordToZig } from "./emit_zig.ts";
 import type {
   ArrayType,
@@ -200,6 +201,24 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   #reader?: Reader;
   #writer?: Writer;
   #viewClass?: ViewClass;
+  #fingerprint?: bigint;
+
+  /**
+   * A 64-bit hash of the layout (names, types, offsets, endianness, enum
+   * values): what a frame's `fingerprint` carries, so that a reader can
+   * refuse payloads written with another layout.
+   *
+   * @example
+   * ```ts
+   * import { struct, u32, u32be } from "@binlane/binlane";
+   *
+   * console.log(struct({ a: u32 }).fingerprint === struct({ a: u32be }).fingerprint); // false
+   * ```
+   */
+  get fingerprint(): bigint {
+    this.#fingerprint ??= layoutFingerprint(this);
+    return this.#fingerprint;
+  }
 
   /** Lays out `fields`; use {@linkcode struct} or {@linkcode union}. */
   constructor(kind: "struct" | "union", fields: F, options: RecordOptions = {}) {

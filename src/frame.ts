@@ -1,0 +1,477 @@
+/**
+ * Frame format v1 (docs/FORMAT.md): a 32-byte little-endian header declared
+ * with the layout schema, the payload padded with zeros to 8 bytes, and an
+ * 8-byte trailer holding the payload's CRC-32C. Every frame is a multiple of
+ * 8 bytes long, so frames written back to back keep their 64-bit fields
+ * aligned.
+ *
+ * @module
+ */
+
+import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
+import { crc32c } from "./crc.ts";
+import { BinlaneError, type BinlaneErrorCode } from "./errors.ts";
+import { type Schema, struct } from "./layout/schema.ts";
+import { u16, u32, u64, u8 } from "./layout/types.ts";
+
+/** The frame header's fields, in order. */
+export type FrameHeaderFields = {
+  /** {@linkcode FRAME_MAGIC}. */
+  magic: typeof u32;
+  /** {@linkcode FRAME_VERSION}. */
+  version: typeof u8;
+  /** None are defined in version 1; readers refuse any. */
+  flags: typeof u8;
+  /** The application's message type. */
+  type: typeof u16;
+  /** The payload layout's fingerprint, 0 for none. */
+  fingerprint: typeof u64;
+  /** The writer's timestamp. */
+  timestamp: typeof u64;
+  /** Payload bytes, padding excluded. */
+  payloadLength: typeof u32;
+  /** CRC-32C of the header's first 28 bytes. */
+  headerCrc: typeof u32;
+};
+
+/**
+ * The frame header, little-endian on every platform. `headerCrc` is the
+ * CRC-32C of the 28 bytes before it.
+ *
+ * @example
+ * ```ts
+ * import { FrameHeader } from "@binlane/binlane";
+ *
+ * console.log(FrameHeader.size, FrameHeader.offsetOf("payloadLength")); // 32 24
+ * ```
+ */
+export const FrameHeader: Schema<FrameHeaderFields> = struct({
+  magic: u32,
+  version: u8,
+  flags: u8,
+  type: u16,
+  fingerprint: u64,
+  timestamp: u64,
+  payloadLength: u32,
+  headerCrc: u32,
+});
+
+/**
+ * The first four bytes of every frame, "BLNF", as a little-endian u32.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_MAGIC } from "@binlane/binlane";
+ *
+ * console.log(FRAME_MAGIC.toString(16)); // "464e4c42"
+ * ```
+ */
+export const FRAME_MAGIC = 0x464e_4c42;
+
+/**
+ * The format version this code writes and the only one it reads.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_VERSION } from "@binlane/binlane";
+ *
+ * console.log(FRAME_VERSION); // 1
+ * ```
+ */
+export const FRAME_VERSION = 1;
+
+/**
+ * Bytes before the payload.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_HEADER_SIZE } from "@binlane/binlane";
+ *
+ * console.log(FRAME_HEADER_SIZE); // 32
+ * ```
+ */
+export const FRAME_HEADER_SIZE: number = FrameHeader.size;
+
+/**
+ * Bytes after the padded payload: its CRC-32C, then four zero bytes.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_TRAILER_SIZE } from "@binlane/binlane";
+ *
+ * console.log(FRAME_TRAILER_SIZE); // 8
+ * ```
+ */
+export const FRAME_TRAILER_SIZE = 8;
+
+/**
+ * The largest frame read or written unless `maxFrameSize` says otherwise: 64 MiB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_FRAME_SIZE } from "@binlane/binlane";
+ *
+ * console.log(DEFAULT_MAX_FRAME_SIZE); // 67108864
+ * ```
+ */
+export const DEFAULT_MAX_FRAME_SIZE: number = 64 * 1024 * 1024;
+
+/** No frame can be larger: `payloadLength` is a u32, and offsets stay safe integers. */
+const ABSOLUTE_MAX_FRAME_SIZE = 2 ** 32 - 1;
+
+const at = {
+  magic: FrameHeader.offsetOf("magic"),
+  version: FrameHeader.offsetOf("version"),
+  flags: FrameHeader.offsetOf("flags"),
+  type: FrameHeader.offsetOf("type"),
+  fingerprint: FrameHeader.offsetOf("fingerprint"),
+  timestamp: FrameHeader.offsetOf("timestamp"),
+  payloadLength: FrameHeader.offsetOf("payloadLength"),
+  headerCrc: FrameHeader.offsetOf("headerCrc"),
+} as const;
+
+/** What a frame carries besides its payload. */
+export interface FrameOptions {
+  /** The message type, 0 to 65535: the application's own numbering. */
+  type: number;
+  /** Nanoseconds since the Unix epoch (or the application's clock). Default: now. */
+  timestamp?: bigint;
+  /** The payload layout's fingerprint (`Schema.fingerprint`), or 0n for none. Default 0n. */
+  fingerprint?: bigint;
+  /** Refuse to write a frame larger than this many bytes (`E_FRAME_TOO_LARGE`). Default 64 MiB. */
+  maxFrameSize?: number;
+}
+
+/** Options for {@linkcode decodeFrame}. */
+export interface DecodeFrameOptions {
+  /** Where the frame starts in the bytes. Default 0. */
+  byteOffset?: number;
+  /** Refuse a frame whose header announces more bytes than this (`E_FRAME_TOO_LARGE`). Default 64 MiB. */
+  maxFrameSize?: number;
+  /** The fingerprint the payload must have been written with (`E_FRAME_FINGERPRINT`). Default: any. */
+  fingerprint?: bigint;
+}
+
+/** A decoded frame. */
+export interface Frame {
+  /** The message type. */
+  readonly type: number;
+  /** The timestamp the writer gave. */
+  readonly timestamp: bigint;
+  /** The payload layout's fingerprint the writer gave, 0n for none. */
+  readonly fingerprint: bigint;
+  /** The payload: a zero-copy view of the input bytes. */
+  readonly payload: Uint8Array;
+  /** Bytes the whole frame takes, padding and trailer included: where the next frame starts. */
+  readonly byteLength: number;
+}
+
+/** A checked header: what a reader needs before the rest of the frame arrives. */
+export interface FrameHeaderInfo {
+  /** The message type. */
+  readonly type: number;
+  /** The writer's timestamp. */
+  readonly timestamp: bigint;
+  /** The writer's payload fingerprint. */
+  readonly fingerprint: bigint;
+  /** Payload bytes. */
+  readonly payloadLength: number;
+  /** Bytes of the whole frame. */
+  readonly frameLength: number;
+}
+
+function padded(length: number): number {
+  return Math.ceil(length / 8) * 8;
+}
+
+/**
+ * Bytes a frame of a `payloadLength`-byte payload takes: the size to give
+ * {@linkcode encodeFrameInto}.
+ *
+ * @example
+ * ```ts
+ * import { frameSize } from "@binlane/binlane";
+ *
+ * console.log(frameSize(0), frameSize(1), frameSize(1024)); // 40 48 1064
+ * ```
+ */
+export function frameSize(payloadLength: number): number {
+  if (!Number.isSafeInteger(payloadLength) || payloadLength < 0) {
+    throw new BinlaneError(
+      "E_RANGE",
+      `payloadLength must be a non-negative integer, got ${String(payloadLength)}`,
+    );
+  }
+  return FRAME_HEADER_SIZE + padded(payloadLength) + FRAME_TRAILER_SIZE;
+}
+
+function checkMaxFrameSize(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_FRAME_SIZE;
+  if (!Number.isSafeInteger(value) || value < frameSize(0) || value > ABSOLUTE_MAX_FRAME_SIZE) {
+    throw new BinlaneError(
+      "E_RANGE",
+      `maxFrameSize must be an integer from ${frameSize(0)} to ${ABSOLUTE_MAX_FRAME_SIZE}, got ${
+        String(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+function checkU64(value: bigint, name: string): bigint {
+  if (typeof value !== "bigint" || value < 0n || value > 0xffff_ffff_ffff_ffffn) {
+    throw new BinlaneError("E_RANGE", `${name} must be a bigint from 0 to 2^64 - 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+function now(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/**
+ * Writes one frame of `payload` at the start of `target` and returns its
+ * length (`frameSize(payload.byteLength)`). Throws `E_BUFFER_TOO_SMALL` when
+ * `target` is shorter, before writing anything.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrameInto, frameSize } from "@binlane/binlane";
+ *
+ * const payload = new TextEncoder().encode("tick");
+ * const target = new Uint8Array(frameSize(payload.length));
+ * console.log(encodeFrameInto(target, payload, { type: 7, timestamp: 1n })); // 48
+ * ```
+ */
+export function encodeFrameInto(target: BinaryInput, payload: BinaryInput, options: FrameOptions): number {
+  const out = asBytes(target);
+  const body = asBytes(payload);
+  if (options === null || typeof options !== "object") {
+    throw new BinlaneError("E_TYPE", "encodeFrameInto takes options with at least a type");
+  }
+  const type = options.type;
+  if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
+    throw new BinlaneError("E_RANGE", `type must be an integer from 0 to 65535, got ${String(type)}`);
+  }
+  const timestamp = checkU64(options.timestamp ?? now(), "timestamp");
+  const fingerprint = checkU64(options.fingerprint ?? 0n, "fingerprint");
+  const maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
+  const length = frameSize(body.byteLength);
+  if (length > maxFrameSize) {
+    throw new BinlaneError(
+      "E_FRAME_TOO_LARGE",
+      `a ${body.byteLength}-byte payload makes a ${length}-byte frame, above maxFrameSize ${maxFrameSize}`,
+    );
+  }
+  if (out.byteLength < length) {
+    throw new BinlaneError(
+      "E_BUFFER_TOO_SMALL",
+      `the frame needs ${length} bytes, the target has ${out.byteLength}`,
+    );
+  }
+  if (overlaps(out.subarray(0, length), body)) {
+    throw new BinlaneError("E_INVALID_ARGUMENT", "the payload overlaps the target");
+  }
+  const view = new DataView(out.buffer, out.byteOffset, length);
+  view.setUint32(at.magic, FRAME_MAGIC, true);
+  view.setUint8(at.version, FRAME_VERSION);
+  view.setUint8(at.flags, 0);
+  view.setUint16(at.type, type, true);
+  view.setBigUint64(at.fingerprint, fingerprint, true);
+  view.setBigUint64(at.timestamp, timestamp, true);
+  view.setUint32(at.payloadLength, body.byteLength, true);
+  view.setUint32(at.headerCrc, crc32c(out.subarray(0, at.headerCrc)), true);
+  out.set(body, FRAME_HEADER_SIZE);
+  const trailer = FRAME_HEADER_SIZE + padded(body.byteLength);
+  out.fill(0, FRAME_HEADER_SIZE + body.byteLength, trailer);
+  view.setUint32(trailer, crc32c(body), true);
+  view.setUint32(trailer + 4, 0, true);
+  return length;
+}
+
+/**
+ * One frame of `payload` in a new buffer.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame, encodeFrame } from "@binlane/binlane";
+ *
+ * const frame = encodeFrame(new TextEncoder().encode("tick"), { type: 7 });
+ * console.log(frame.length, decodeFrame(frame).type); // 48 7
+ * ```
+ */
+export function encodeFrame(payload: BinaryInput, options: FrameOptions): Uint8Array {
+  const body = asBytes(payload);
+  const out = new Uint8Array(frameSize(body.byteLength));
+  encodeFrameInto(out, body, options);
+  return out;
+}
+
+/** The error codes a frame can fail with. */
+type FrameErrorCode = Extract<BinlaneErrorCode, `E_FRAME_${string}`>;
+
+function frameError(code: FrameErrorCode, message: string, offset: number): BinlaneError {
+  return new BinlaneError(code, `${message} (byte offset ${offset})`, { offset });
+}
+
+/**
+ * Checks the header at `byteOffset`: magic, header CRC, version, flags and
+ * size. Returns what it says, or throws the first problem, with `offset`
+ * the absolute byte offset of the field at fault. Stream readers use it to
+ * learn a frame's length before the rest of it has arrived.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, readFrameHeader } from "@binlane/binlane";
+ *
+ * const frame = encodeFrame(new Uint8Array(100), { type: 1 });
+ * console.log(readFrameHeader(frame.subarray(0, 32)).frameLength); // 144
+ * ```
+ */
+export function readFrameHeader(
+  bytes: BinaryInput,
+  options: Omit<DecodeFrameOptions, "fingerprint"> = {},
+): FrameHeaderInfo {
+  const input = asBytes(bytes);
+  const start = options.byteOffset ?? 0;
+  if (!Number.isSafeInteger(start) || start < 0 || start > input.byteLength) {
+    throw new BinlaneError("E_RANGE", `byteOffset ${String(start)} is outside 0..${input.byteLength}`);
+  }
+  const maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
+  if (input.byteLength - start < FRAME_HEADER_SIZE) {
+    throw frameError(
+      "E_FRAME_TRUNCATED",
+      `a frame header needs ${FRAME_HEADER_SIZE} bytes, ${input.byteLength - start} remain`,
+      start,
+    );
+  }
+  const header = input.subarray(start, start + FRAME_HEADER_SIZE);
+  const view = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_SIZE);
+  const magic = view.getUint32(at.magic, true);
+  if (magic !== FRAME_MAGIC) {
+    throw frameError("E_FRAME_MAGIC", `no frame magic: 0x${magic.toString(16).padStart(8, "0")}`, start);
+  }
+  const stored = view.getUint32(at.headerCrc, true);
+  const computed = crc32c(header.subarray(0, at.headerCrc));
+  if (stored !== computed) {
+    throw frameError(
+      "E_FRAME_HEADER_CRC",
+      `header CRC-32C 0x${stored.toString(16)} does not match its bytes (0x${computed.toString(16)})`,
+      start + at.headerCrc,
+    );
+  }
+  const version = view.getUint8(at.version);
+  if (version !== FRAME_VERSION) {
+    throw frameError(
+      "E_FRAME_UNSUPPORTED",
+      `frame version ${version}; this reader knows ${FRAME_VERSION}`,
+      start + at.version,
+    );
+  }
+  const flags = view.getUint8(at.flags);
+  if (flags !== 0) {
+    throw frameError(
+      "E_FRAME_UNSUPPORTED",
+      `frame flags 0x${flags.toString(16)}; version 1 defines none`,
+      start + at.flags,
+    );
+  }
+  const payloadLength = view.getUint32(at.payloadLength, true);
+  const frameLength = frameSize(payloadLength);
+  if (frameLength > maxFrameSize) {
+    throw frameError(
+      "E_FRAME_TOO_LARGE",
+      `a ${payloadLength}-byte payload makes a ${frameLength}-byte frame, above maxFrameSize ${maxFrameSize}`,
+      start + at.payloadLength,
+    );
+  }
+  return {
+    type: view.getUint16(at.type, true),
+    timestamp: view.getBigUint64(at.timestamp, true),
+    fingerprint: view.getBigUint64(at.fingerprint, true),
+    payloadLength,
+    frameLength,
+  };
+}
+
+/** The offset of the first non-zero byte of `bytes`, or -1. */
+function firstNonZero(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return i;
+  return -1;
+}
+
+/**
+ * Reads and checks the frame at the start of `bytes` (or at `byteOffset`,
+ * given as a number or in options): header, padding, trailer, payload
+ * CRC-32C and, when asked, the payload's fingerprint. The payload is a view
+ * of `bytes`, not a copy. Errors carry a stable code and the absolute byte
+ * offset of the problem: `E_FRAME_TRUNCATED`, `E_FRAME_MAGIC`,
+ * `E_FRAME_HEADER_CRC`, `E_FRAME_UNSUPPORTED` (version or flags),
+ * `E_FRAME_TOO_LARGE`, `E_FRAME_MALFORMED` (non-zero padding),
+ * `E_FRAME_PAYLOAD_CRC`, `E_FRAME_FINGERPRINT`.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame, encodeFrame } from "@binlane/binlane";
+ *
+ * const frame = encodeFrame(new Uint8Array([1, 2, 3]), { type: 9, timestamp: 5n });
+ * const { type, timestamp, payload, byteLength } = decodeFrame(frame);
+ * console.log(type, timestamp, payload, byteLength); // 9 5n Uint8Array(3) [1, 2, 3] 48
+ * ```
+ */
+export function decodeFrame(bytes: BinaryInput, options: number | DecodeFrameOptions = 0): Frame {
+  const settings: DecodeFrameOptions = typeof options === "number" ? { byteOffset: options } : options ?? {};
+  const input = asBytes(bytes);
+  const start = settings.byteOffset ?? 0;
+  const header = readFrameHeader(input, settings);
+  if (input.byteLength - start < header.frameLength) {
+    throw frameError(
+      "E_FRAME_TRUNCATED",
+      `the frame needs ${header.frameLength} bytes, ${input.byteLength - start} remain`,
+      start,
+    );
+  }
+  const payloadStart = start + FRAME_HEADER_SIZE;
+  const payload = input.subarray(payloadStart, payloadStart + header.payloadLength);
+  const trailer = payloadStart + padded(header.payloadLength);
+  const padding = input.subarray(payloadStart + header.payloadLength, trailer);
+  const view = new DataView(input.buffer, input.byteOffset + trailer, FRAME_TRAILER_SIZE);
+  const stray = firstNonZero(padding);
+  if (stray >= 0) {
+    throw frameError(
+      "E_FRAME_MALFORMED",
+      "payload padding is not zero",
+      payloadStart + header.payloadLength + stray,
+    );
+  }
+  if (view.getUint32(4, true) !== 0) {
+    throw frameError("E_FRAME_MALFORMED", "the trailer's reserved word is not zero", trailer + 4);
+  }
+  const stored = view.getUint32(0, true);
+  const computed = crc32c(payload);
+  if (stored !== computed) {
+    throw frameError(
+      "E_FRAME_PAYLOAD_CRC",
+      `payload CRC-32C 0x${stored.toString(16)} does not match its ${header.payloadLength} bytes (0x${
+        computed.toString(16)
+      })`,
+      payloadStart,
+    );
+  }
+  if (settings.fingerprint !== undefined && settings.fingerprint !== header.fingerprint) {
+    throw frameError(
+      "E_FRAME_FINGERPRINT",
+      `payload written with layout 0x${header.fingerprint.toString(16)}, expected 0x${
+        settings.fingerprint.toString(16)
+      }`,
+      start + at.fingerprint,
+    );
+  }
+  return {
+    type: header.type,
+    timestamp: header.timestamp,
+    fingerprint: header.fingerprint,
+    payload,
+    byteLength: header.frameLength,
+  };
+}
