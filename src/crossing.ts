@@ -36,12 +36,12 @@ function crossing(name: string, fields: Record<string, FieldType>): CrossingStru
  *
  * @example
  * ```ts
- * import { NativeStats } from "./crossing.ts";
+ * import { NativeStatsStruct } from "./crossing.ts";
  *
- * console.log(NativeStats.layout.size); // 40
+ * console.log(NativeStatsStruct.layout.size); // 40
  * ```
  */
-export const NativeStats: CrossingStruct = crossing("NativeStats", {
+export const NativeStatsStruct: CrossingStruct = crossing("NativeStats", {
   live_allocations: u64,
   live_bytes: u64,
   total_allocations: u64,
@@ -54,12 +54,16 @@ export const NativeStats: CrossingStruct = crossing("NativeStats", {
  *
  * @example
  * ```ts
- * import { AllocResult } from "./crossing.ts";
+ * import { AllocResultStruct } from "./crossing.ts";
  *
- * console.log(AllocResult.layout.fields.map((field) => field.offset)); // [0, 8, 16]
+ * console.log(AllocResultStruct.layout.fields.map((field) => field.offset)); // [0, 8, 16]
  * ```
  */
-export const AllocResult: CrossingStruct = crossing("AllocResult", { handle: u64, address: u64, size: u64 });
+export const AllocResultStruct: CrossingStruct = crossing("AllocResult", {
+  handle: u64,
+  address: u64,
+  size: u64,
+});
 
 /**
  * The structs that cross, in the id order of native-zig/abi.zig.
@@ -71,16 +75,19 @@ export const AllocResult: CrossingStruct = crossing("AllocResult", { handle: u64
  * console.log(crossingStructs.map((s) => s.name)); // ["NativeStats", "AllocResult"]
  * ```
  */
-export const crossingStructs: readonly CrossingStruct[] = Object.freeze([NativeStats, AllocResult]);
+export const crossingStructs: readonly CrossingStruct[] = Object.freeze([
+  NativeStatsStruct,
+  AllocResultStruct,
+]);
 
 /**
  * Index of a 64-bit field in a struct read as a BigUint64Array.
  *
  * @example
  * ```ts
- * import { AllocResult, wordIndex } from "./crossing.ts";
+ * import { AllocResultStruct, wordIndex } from "./crossing.ts";
  *
- * console.log(wordIndex(AllocResult, "address")); // 1
+ * console.log(wordIndex(AllocResultStruct, "address")); // 1
  * ```
  */
 export function wordIndex(struct: CrossingStruct, field: string): number {

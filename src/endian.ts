@@ -12,9 +12,9 @@ import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import type { Endian } from "./layout/types.ts";
 
-/** Byte order: least significant byte first, or most significant first. */
-export type Endian = "little" | "big";
+export type { Endian };
 
 /** Options for encoding and decoding numbers. */
 export interface EndianOptions {

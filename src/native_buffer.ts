@@ -18,7 +18,7 @@
 
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { nativeLibrary } from "./backend.ts";
-import { AllocResult, NativeStats, wordIndex } from "./crossing.ts";
+import { AllocResultStruct, NativeStatsStruct, wordIndex } from "./crossing.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
 /** Options for {@linkcode NativeBuffer.alloc}. */
@@ -73,18 +73,18 @@ export function noteFinalizerFailure(): void {
 }
 
 /** binlane_alloc's out-struct, read right after each call. */
-const ALLOC_RESULT_SIZE = AllocResult.layout.size;
-const allocResult = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
-const allocHandle = wordIndex(AllocResult, "handle");
-const allocAddress = wordIndex(AllocResult, "address");
-const NATIVE_STATS_SIZE = NativeStats.layout.size;
-const statsWord = {
-  liveAllocations: wordIndex(NativeStats, "live_allocations"),
-  liveBytes: wordIndex(NativeStats, "live_bytes"),
-  totalAllocations: wordIndex(NativeStats, "total_allocations"),
-  totalFrees: wordIndex(NativeStats, "total_frees"),
-  rejectedFrees: wordIndex(NativeStats, "rejected_frees"),
-} as const;
+const ALLOC_RESULT_SIZE: number = AllocResultStruct.layout.size;
+const allocResult: BigUint64Array = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
+const allocHandle: number = wordIndex(AllocResultStruct, "handle");
+const allocAddress: number = wordIndex(AllocResultStruct, "address");
+const NATIVE_STATS_SIZE: number = NativeStatsStruct.layout.size;
+const statsWord: Readonly<Record<string, number>> = {
+  liveAllocations: wordIndex(NativeStatsStruct, "live_allocations"),
+  liveBytes: wordIndex(NativeStatsStruct, "live_bytes"),
+  totalAllocations: wordIndex(NativeStatsStruct, "total_allocations"),
+  totalFrees: wordIndex(NativeStatsStruct, "total_frees"),
+  rejectedFrees: wordIndex(NativeStatsStruct, "rejected_frees"),
+};
 
 function checkSize(size: number): void {
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {

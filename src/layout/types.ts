@@ -6,11 +6,13 @@
  * @module
  */
 
-import type { Endian } from "../endian.ts";
 import { BinlaneError } from "../errors.ts";
 
 /** The scalar element types. */
 export type ScalarName = "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" | "f32" | "f64";
+
+/** Byte order: least significant byte first, or most significant first. */
+export type Endian = "little" | "big";
 
 /** A number, or for 64-bit integers a BigInt or (checked) number. */
 export interface ScalarType<V = number | bigint, N extends ScalarName = ScalarName> {
