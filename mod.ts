@@ -168,3 +168,10 @@ export {
   frameSize,
   readFrameHeader,
 } from "./src/frame.ts";
+export {
+  type FrameDecoderOptions,
+  type FrameDecoderStats,
+  FrameDecoderStream,
+  FrameEncoderStream,
+  type FrameMessage,
+} from "./src/frame_stream.ts";

@@ -205,7 +205,17 @@ export function frameSize(payloadLength: number): number {
   return FRAME_HEADER_SIZE + padded(payloadLength) + FRAME_TRAILER_SIZE;
 }
 
-function checkMaxFrameSize(value: number | undefined): number {
+/**
+ * `value`, or the default, after checking it is a usable frame size limit.
+ *
+ * @example
+ * ```ts
+ * import { checkMaxFrameSize } from "./frame.ts";
+ *
+ * console.log(checkMaxFrameSize(undefined)); // 67108864
+ * ```
+ */
+export function checkMaxFrameSize(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_FRAME_SIZE;
   if (!Number.isSafeInteger(value) || value < frameSize(0) || value > ABSOLUTE_MAX_FRAME_SIZE) {
     throw new BinlaneError(

@@ -1,0 +1,283 @@
+/**
+ * Frames over Web Streams: an encoder from payloads to frame bytes, and a
+ * decoder from bytes in chunks of any size back to frames, with bounded
+ * memory, backpressure, and an optional resynchronising mode.
+ *
+ * @module
+ */
+
+import { asBytes, type BinaryInput } from "./bytes.ts";
+import { BinlaneError } from "./errors.ts";
+import {
+  checkMaxFrameSize,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  FRAME_HEADER_SIZE,
+  FRAME_MAGIC,
+  type FrameOptions,
+  readFrameHeader,
+} from "./frame.ts";
+import { indexOfSubarray } from "./search.ts";
+
+/** One message for {@linkcode FrameEncoderStream}: a payload and what its frame says about it. */
+export interface FrameMessage extends Partial<FrameOptions> {
+  /** The payload bytes. */
+  payload: BinaryInput;
+}
+
+/**
+ * Payloads in, one frame each out: a `TransformStream` over
+ * {@linkcode encodeFrame}. Options give defaults that each message may
+ * override.
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoderStream, FrameEncoderStream } from "@binlane/binlane";
+ *
+ * const frames = ReadableStream.from([{ payload: new Uint8Array([1, 2]) }])
+ *   .pipeThrough(new FrameEncoderStream({ type: 4 }))
+ *   .pipeThrough(new FrameDecoderStream());
+ * for await (const frame of frames) console.log(frame.type, frame.payload); // 4 Uint8Array(2) [1, 2]
+ * ```
+ */
+export class FrameEncoderStream extends TransformStream<FrameMessage, Uint8Array> {
+  /** `defaults` holds the type and anything else messages leave out. */
+  constructor(defaults: FrameOptions) {
+    if (defaults === null || typeof defaults !== "object") {
+      throw new BinlaneError("E_TYPE", "FrameEncoderStream takes default frame options with a type");
+    }
+    super({
+      transform(message, controller) {
+        if (message === null || typeof message !== "object") {
+          throw new BinlaneError(
+            "E_TYPE",
+            "FrameEncoderStream takes messages of the form { payload, type? }",
+          );
+        }
+        const { payload, ...options } = message;
+        controller.enqueue(encodeFrame(payload, { ...defaults, ...options }));
+      },
+    });
+  }
+}
+
+/** Options for {@linkcode FrameDecoderStream}. */
+export interface FrameDecoderOptions {
+  /** Refuse frames larger than this (`E_FRAME_TOO_LARGE`, or dropped with `resync`). Default 64 MiB. */
+  maxFrameSize?: number;
+  /** Refuse payloads written with another layout (`E_FRAME_FINGERPRINT`, or dropped with `resync`). */
+  fingerprint?: bigint;
+  /**
+   * Skip damaged data to the next valid frame instead of failing: frames
+   * whose header is intact are skipped whole, otherwise bytes are skipped
+   * until a header checks out. What was skipped is counted in `stats`.
+   * Default false: the first problem errors the stream.
+   */
+  resync?: boolean;
+}
+
+/** What a {@linkcode FrameDecoderStream} has seen. */
+export interface FrameDecoderStats {
+  /** Frames decoded and passed on. */
+  frames: number;
+  /** Bytes received. */
+  bytes: number;
+  /** Frames copied because they straddled chunks. */
+  copied: number;
+  /** With `resync`: damaged stretches skipped (each a frame, or a run of bytes no frame could start in). */
+  droppedFrames: number;
+  /** With `resync`: bytes skipped. */
+  droppedBytes: number;
+}
+
+/** FRAME_MAGIC as it appears in the stream. */
+const MAGIC = new Uint8Array([
+  FRAME_MAGIC & 0xff,
+  (FRAME_MAGIC >>> 8) & 0xff,
+  (FRAME_MAGIC >>> 16) & 0xff,
+  FRAME_MAGIC >>> 24,
+]);
+
+/** The same error, its offset moved from the chunk's numbering to the stream's. */
+function atStreamOffset(error: unknown, base: number): unknown {
+  if (!(error instanceof BinlaneError) || error.offset === undefined) return error;
+  const offset = base + error.offset;
+  const message = error.message.replace(/ \(byte offset \d+\)$/, "");
+  return new BinlaneError(error.code, `${message} (stream byte offset ${offset})`, { offset, cause: error });
+}
+
+/**
+ * Bytes in chunks of any size, frames out. A frame inside one chunk comes
+ * out as a zero-copy view of it; only a frame that straddles chunks is
+ * copied, into a buffer of its own announced (and limited) size. Memory is
+ * bounded by `maxFrameSize` and by the stream's backpressure: nothing is
+ * read ahead of a slow consumer. A stream that ends inside a frame fails
+ * with `E_FRAME_TRUNCATED`; every error's `offset` counts from the start of
+ * the stream.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, FrameDecoderStream } from "@binlane/binlane";
+ *
+ * const bytes = encodeFrame(new Uint8Array([7]), { type: 1 });
+ * const chunks = [bytes.subarray(0, 5), bytes.subarray(5)];
+ * for await (const frame of ReadableStream.from(chunks).pipeThrough(new FrameDecoderStream())) {
+ *   console.log(frame.payload); // Uint8Array(1) [7]
+ * }
+ * ```
+ */
+export class FrameDecoderStream extends TransformStream<BinaryInput, Frame> {
+  /** Counts of what passed through; updated as chunks arrive. */
+  readonly stats: FrameDecoderStats;
+
+  /** Checks options now, so that a bad one fails here rather than on the first chunk. */
+  constructor(options: FrameDecoderOptions = {}) {
+    const decoder = new ChunkDecoder(options);
+    super({
+      transform: (chunk, controller) => decoder.push(asBytes(chunk), (frame) => controller.enqueue(frame)),
+      flush: () => decoder.end(),
+    });
+    this.stats = decoder.stats;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The decoder's state between chunks: the stream offset, and a partial frame when one straddles. */
+class ChunkDecoder {
+  readonly stats: FrameDecoderStats = { frames: 0, bytes: 0, copied: 0, droppedFrames: 0, droppedBytes: 0 };
+  readonly #maxFrameSize: number;
+  readonly #fingerprint: bigint | undefined;
+  readonly #resync: boolean;
+  /** Stream offset of the first byte not yet consumed: `#carry[0]` when something is carried. */
+  #base = 0;
+  /** Bytes of a frame not yet whole (a header's first bytes, or a frame being filled), in a buffer of its own. */
+  #carry: Uint8Array = EMPTY;
+  /** Bytes of `#carry` filled. */
+  #filled = 0;
+  /** With resync: inside a damaged stretch, which is counted once however long it is. */
+  #scanning = false;
+
+  constructor(options: FrameDecoderOptions) {
+    if (options === null || typeof options !== "object") {
+      throw new BinlaneError("E_TYPE", "FrameDecoderStream takes an options object");
+    }
+    this.#maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
+    this.#fingerprint = options.fingerprint;
+    this.#resync = options.resync === true;
+  }
+
+  push(chunk: Uint8Array, emit: (frame: Frame) => void): void {
+    this.stats.bytes += chunk.length;
+    let offset = 0;
+    // First complete what is carried, taking from the chunk only what that needs.
+    while (this.#filled > 0 && offset < chunk.length) {
+      const need = this.#needed();
+      const take = Math.min(need - this.#filled, chunk.length - offset);
+      this.#append(chunk.subarray(offset, offset + take), need);
+      offset += take;
+      if (this.#filled < need) return; // the chunk is used up
+      const carried = this.#carry.subarray(0, this.#filled);
+      const used = this.#parse(carried, emit, true);
+      this.#base += used;
+      const rest = carried.subarray(used);
+      // A fresh buffer for what is left: frames already passed on are views of the old one.
+      this.#carry = rest.length > 0 ? rest.slice() : EMPTY;
+      this.#filled = rest.length;
+    }
+    if (offset === chunk.length) return;
+    // Nothing is carried: frames wholly inside the chunk go out as views of it.
+    const rest = chunk.subarray(offset);
+    const used = this.#parse(rest, emit, false);
+    this.#base += used;
+    if (used < rest.length) {
+      this.#carry = EMPTY;
+      this.#filled = 0;
+      this.#append(rest.subarray(used), FRAME_HEADER_SIZE);
+    }
+  }
+
+  end(): void {
+    if (this.#filled === 0) return;
+    if (!this.#resync) {
+      throw new BinlaneError(
+        "E_FRAME_TRUNCATED",
+        `the stream ended ${this.#filled} bytes into a frame (stream byte offset ${this.#base})`,
+        { offset: this.#base },
+      );
+    }
+    this.#drop(this.#filled, !this.#scanning);
+    this.#filled = 0;
+  }
+
+  /** Bytes the carry must hold before parsing can move on: a header, then the frame it announces. */
+  #needed(): number {
+    if (this.#filled < FRAME_HEADER_SIZE) return FRAME_HEADER_SIZE;
+    // #parse left a carry of 32 bytes or more only when its header was good and the frame incomplete.
+    return readFrameHeader(this.#carry, { maxFrameSize: this.#maxFrameSize }).frameLength;
+  }
+
+  #append(bytes: Uint8Array, capacity: number): void {
+    if (this.#carry.length < Math.max(capacity, this.#filled + bytes.length)) {
+      const grown = new Uint8Array(Math.max(capacity, this.#filled + bytes.length));
+      grown.set(this.#carry.subarray(0, this.#filled));
+      this.#carry = grown;
+    }
+    this.#carry.set(bytes, this.#filled);
+    this.#filled += bytes.length;
+  }
+
+  /** Frames from the start of `bytes` (at stream offset `#base`); returns the bytes consumed. */
+  #parse(bytes: Uint8Array, emit: (frame: Frame) => void, copied: boolean): number {
+    let at = 0;
+    while (bytes.length - at >= FRAME_HEADER_SIZE) {
+      let frameLength: number;
+      try {
+        frameLength =
+          readFrameHeader(bytes, { byteOffset: at, maxFrameSize: this.#maxFrameSize }).frameLength;
+      } catch (error) {
+        if (!this.#resync) throw atStreamOffset(error, this.#base);
+        at = this.#skip(bytes, at);
+        continue;
+      }
+      if (bytes.length - at < frameLength) break;
+      let frame: Frame;
+      try {
+        frame = decodeFrame(bytes, {
+          byteOffset: at,
+          maxFrameSize: this.#maxFrameSize,
+          fingerprint: this.#fingerprint,
+        });
+      } catch (error) {
+        if (!this.#resync) throw atStreamOffset(error, this.#base);
+        // The header checked out, so its length is trusted: the whole frame goes.
+        this.#drop(frameLength, true);
+        this.#scanning = false;
+        at += frameLength;
+        continue;
+      }
+      this.#scanning = false;
+      this.stats.frames += 1;
+      if (copied) this.stats.copied += 1;
+      emit(frame);
+      at += frame.byteLength;
+    }
+    return at;
+  }
+
+  /** With resync, after a bad header at `at`: the next place a frame may start (a magic, or near the end). */
+  #skip(bytes: Uint8Array, at: number): number {
+    const next = indexOfSubarray(bytes, MAGIC, at + 1);
+    // Without a magic, keep the last three bytes: they may begin one that the next chunk completes.
+    const resume = next >= 0 ? next : Math.max(at + 1, bytes.length - (MAGIC.length - 1));
+    this.#drop(resume - at, !this.#scanning);
+    this.#scanning = true;
+    return resume;
+  }
+
+  #drop(bytes: number, newStretch: boolean): void {
+    this.stats.droppedBytes += bytes;
+    if (newStretch) this.stats.droppedFrames += 1;
+  }
+}

@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import {
+  encodeFrame,
+  type Frame,
+  type FrameDecoderOptions,
+  FrameDecoderStream,
+  FrameEncoderStream,
+  frameSize,
+} from "../mod.ts";
+import { randomBytes, seededRandom, test } from "./harness.ts";
+
+/** `count` frames of random payloads (0..maxPayload bytes), type = index, and their concatenation. */
+function frameStream(random: () => number, count: number, maxPayload: number) {
+  const payloads = Array.from(
+    { length: count },
+    () => randomBytes(random, Math.floor(random() * maxPayload)),
+  );
+  const frames = payloads.map((payload, i) =>
+    encodeFrame(payload, { type: i % 65536, timestamp: BigInt(i) })
+  );
+  const bytes = new Uint8Array(frames.reduce((sum, frame) => sum + frame.length, 0));
+  let offset = 0;
+  const starts = frames.map((frame) => {
+    bytes.set(frame, offset);
+    offset += frame.length;
+    return offset - frame.length;
+  });
+  return { payloads, frames, bytes, starts };
+}
+
+/** `bytes` cut into chunks whose sizes `size()` picks. */
+function chunked(bytes: Uint8Array, size: () => number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const length = Math.max(1, Math.min(size(), bytes.length - at));
+    chunks.push(bytes.subarray(at, at + length));
+    at += length;
+  }
+  return chunks;
+}
+
+async function decodeAll(chunks: Uint8Array[], options?: FrameDecoderOptions) {
+  const decoder = new FrameDecoderStream(options);
+  const frames: Frame[] = [];
+  let error: unknown;
+  try {
+    for await (const frame of ReadableStream.from(chunks).pipeThrough(decoder)) frames.push(frame);
+  } catch (caught) {
+    error = caught;
+  }
+  return { frames, error: error as { code?: string; offset?: number } | undefined, stats: decoder.stats };
+}
+
+test("frame streams: frames split at any chunk boundaries come out whole, copied only when they straddle", async () => {
+  const random = seededRandom(0x57e4);
+  const { payloads, bytes } = frameStream(random, 300, 300);
+  const cuts: [string, () => number][] = [
+    ["1-byte chunks", () => 1],
+    ["random chunks up to 64 B", () => 1 + Math.floor(random() * 64)],
+    ["random chunks up to 4 KiB", () => 1 + Math.floor(random() * 4096)],
+    ["one chunk", () => bytes.length],
+  ];
+  for (const [name, size] of cuts) {
+    const chunks = chunked(bytes, size);
+    const { frames, error, stats } = await decodeAll(chunks);
+    assert.equal(error, undefined, name);
+    assert.equal(frames.length, payloads.length, name);
+    frames.forEach((frame, i) => {
+      assert.equal(frame.type, i, name);
+      assert.deepEqual(frame.payload, payloads[i], `${name}: frame ${i}`);
+    });
+    assert.equal(stats.frames, payloads.length);
+    assert.equal(stats.bytes, bytes.length);
+    if (name === "one chunk") {
+      assert.equal(stats.copied, 0);
+      assert.ok(frames.every((frame) => frame.payload.buffer === bytes.buffer), "zero-copy views");
+    }
+    if (name === "1-byte chunks") assert.equal(stats.copied, payloads.length);
+  }
+});
+
+test("frame streams: the encoder stream writes what encodeFrame writes, and round-trips through the decoder", async () => {
+  const messages = [
+    { payload: new Uint8Array([1, 2, 3]) },
+    { payload: new Uint8Array(0), type: 9, timestamp: 5n },
+    { payload: new Uint16Array([0xffff]), fingerprint: 77n },
+  ];
+  const encoded: Uint8Array[] = [];
+  for await (
+    const frame of ReadableStream.from(messages).pipeThrough(
+      new FrameEncoderStream({ type: 2, timestamp: 1n }),
+    )
+  ) {
+    encoded.push(frame);
+  }
+  assert.deepEqual(encoded[0], encodeFrame(new Uint8Array([1, 2, 3]), { type: 2, timestamp: 1n }));
+  assert.deepEqual(encoded[1], encodeFrame(new Uint8Array(0), { type: 9, timestamp: 5n }));
+  const { frames } = await decodeAll(encoded);
+  assert.deepEqual(frames.map((frame) => [frame.type, frame.timestamp, frame.fingerprint]), [
+    [2, 1n, 0n],
+    [9, 5n, 0n],
+    [2, 1n, 77n],
+  ]);
+});
+
+test("frame streams: strict mode fails at the exact stream offset; a truncated end is an error", async () => {
+  const random = seededRandom(0xbad);
+  const { bytes, starts } = frameStream(random, 20, 100);
+  // A flipped payload byte in frame 7.
+  const damaged = bytes.slice();
+  damaged[starts[7] + 32] ^= 0x10;
+  const payloadDamage = await decodeAll(chunked(damaged, () => 17));
+  assert.equal(payloadDamage.frames.length, 7);
+  assert.equal(payloadDamage.error?.code, "E_FRAME_PAYLOAD_CRC");
+  assert.equal(payloadDamage.error?.offset, starts[7] + 32);
+  // A flipped magic in frame 12.
+  const magic = bytes.slice();
+  magic[starts[12] + 1] ^= 1;
+  const magicDamage = await decodeAll(chunked(magic, () => 1000));
+  assert.equal(magicDamage.error?.code, "E_FRAME_MAGIC");
+  assert.equal(magicDamage.error?.offset, starts[12]);
+  // The stream ends inside frame 19, wherever that cut falls.
+  for (const cut of [starts[19] + 1, starts[19] + 31, starts[19] + 32, bytes.length - 1]) {
+    const truncated = await decodeAll(chunked(bytes.subarray(0, cut), () => 50));
+    assert.equal(truncated.frames.length, 19);
+    assert.equal(truncated.error?.code, "E_FRAME_TRUNCATED", `cut at ${cut}`);
+    assert.equal(truncated.error?.offset, starts[19]);
+  }
+  // An oversized header is refused from its 32 bytes: nothing waits for the payload.
+  const big = encodeFrame(new Uint8Array(5000), { type: 1 });
+  const refused = await decodeAll([big.subarray(0, 40)], { maxFrameSize: 4096 });
+  assert.equal(refused.error?.code, "E_FRAME_TOO_LARGE");
+  assert.equal(refused.error?.offset, 24);
+});
+
+test("frame streams: resync recovers exactly the intact frames of a 10,000-frame stream with random damage and garbage", async () => {
+  const random = seededRandom(0x10000);
+  const count = 10_000;
+  const { payloads, bytes, starts } = frameStream(random, count, 120);
+  // Damage about 3% of frames, never two in a row, each with one to three flipped bits anywhere in it.
+  const damagedFrames = new Set<number>();
+  for (let i = 1; i < count - 1; i++) {
+    if (random() < 0.03 && !damagedFrames.has(i - 1)) damagedFrames.add(i);
+  }
+  const damaged = bytes.slice();
+  for (const i of damagedFrames) {
+    const length = frameSize(payloads[i].length);
+    const flips = 1 + Math.floor(random() * 3);
+    for (let f = 0; f < flips; f++) {
+      const bit = Math.floor(random() * length * 8);
+      damaged[starts[i] + (bit >> 3)] ^= 1 << (bit & 7);
+    }
+  }
+  // And garbage before a few intact frames (which then count as one more damaged stretch each).
+  const garbageBefore = new Set(
+    [500, 4000, 9000].filter((i) => !damagedFrames.has(i) && !damagedFrames.has(i - 1)),
+  );
+  const pieces: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    if (garbageBefore.has(i)) pieces.push(randomBytes(random, 1 + Math.floor(random() * 50)));
+    pieces.push(damaged.subarray(starts[i], starts[i] + frameSize(payloads[i].length)));
+  }
+  const stream = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let offset = 0;
+  for (const piece of pieces) {
+    stream.set(piece, offset);
+    offset += piece.length;
+  }
+  const { frames, error, stats } = await decodeAll(chunked(stream, () => 1 + Math.floor(random() * 9000)), {
+    resync: true,
+  });
+  assert.equal(error, undefined);
+  const expected = payloads.map((_, i) => i).filter((i) => !damagedFrames.has(i));
+  assert.deepEqual(frames.map((frame) => frame.type), expected);
+  frames.forEach((frame) => assert.deepEqual(frame.payload, payloads[frame.type]));
+  assert.equal(stats.droppedFrames, damagedFrames.size + garbageBefore.size);
+  assert.ok(damagedFrames.size > 200, `${damagedFrames.size} damaged frames`);
+  const intactBytes = frames.reduce((sum, frame) => sum + frame.byteLength, 0);
+  assert.equal(stats.droppedBytes, stream.length - intactBytes);
+});
+
+test("frame streams: a slow consumer holds the producer back; nothing is read ahead without limit", async () => {
+  const frame = encodeFrame(new Uint8Array(1000), { type: 1 });
+  let pulled = 0;
+  const source = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled += 1;
+      controller.enqueue(frame);
+      if (pulled === 10_000) controller.close();
+    },
+  }, { highWaterMark: 0 });
+  const reader = source.pipeThrough(new FrameDecoderStream()).getReader();
+  for (let i = 0; i < 5; i++) {
+    const { value } = await reader.read();
+    assert.equal(value?.type, 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  // Five frames were consumed; the pipe may hold a few more in its queues, never thousands.
+  assert.ok(pulled <= 5 + 4, `${pulled} chunks pulled for 5 frames read`);
+  await reader.cancel();
+});
