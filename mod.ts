@@ -169,6 +169,7 @@ export {
   readFrameHeader,
 } from "./src/frame.ts";
 export {
+  FrameBatchDecoderStream,
   type FrameDecoderOptions,
   type FrameDecoderStats,
   FrameDecoderStream,

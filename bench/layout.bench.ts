@@ -289,60 +289,25 @@ for (let i = 0; i < count; i++) {
 }
 const orderColumns = Order.toColumns(orderRows);
 const orderBytes = count * Order.size;
-addBench(
-  `${Order.size} B orders (2 enums, a bool8) to columns`,
-  "toColumns into caller columns",
-  orderBytes,
-  false,
-  (b: Uint8Array) => Order.toColumns(b, { into: orderColumns }),
-  orderRows,
-);
-addBench(
-  `${Order.size} B orders (2 enums, a bool8) to columns`,
-  "validate, then toColumns into caller columns",
-  orderBytes,
-  false,
-  (b: Uint8Array) => {
+const orderGroup = `${Order.size} B orders (2 enums, a bool8) to columns`;
+const orderVariants: [string, (b: Uint8Array) => unknown][] = [
+  ["toColumns into caller columns", (b) => Order.toColumns(b, { into: orderColumns })],
+  ["validate, then toColumns into caller columns", (b) => {
     Order.validate(b);
     return Order.toColumns(b, { into: orderColumns });
-  },
-  orderRows,
-);
-addBench(
-  `${Order.size} B orders (2 enums, a bool8) to columns`,
-  "toColumns into caller columns, validate: true",
-  orderBytes,
-  false,
-  (b: Uint8Array) => Order.toColumns(b, { into: orderColumns, validate: true }),
-  orderRows,
-);
-addBench(
-  `${Order.size} B orders (2 enums, a bool8) to columns`,
-  "toColumns into new columns",
-  orderBytes,
-  false,
-  (b: Uint8Array) => Order.toColumns(b),
-  orderRows,
-);
-addBench(
-  `${Order.size} B orders (2 enums, a bool8) to columns`,
-  "toColumns into new columns, validate: true",
-  orderBytes,
-  false,
-  (b: Uint8Array) => Order.toColumns(b, { validate: true }),
-  orderRows,
-);
-addBench(
-  `${Order.size} B orders (2 enums, a bool8) to columns`,
-  "validate, then toColumns into new columns",
-  orderBytes,
-  false,
-  (b: Uint8Array) => {
+  }],
+  [
+    "toColumns into caller columns, validate: true",
+    (b) => Order.toColumns(b, { into: orderColumns, validate: true }),
+  ],
+  ["toColumns into new columns", (b) => Order.toColumns(b)],
+  ["toColumns into new columns, validate: true", (b) => Order.toColumns(b, { validate: true })],
+  ["validate, then toColumns into new columns", (b) => {
     Order.validate(b);
     return Order.toColumns(b);
-  },
-  orderRows,
-);
+  }],
+];
+for (const [name, decode] of orderVariants) addBench(orderGroup, name, orderBytes, false, decode, orderRows);
 
 const info = backend();
 await runAndReport(

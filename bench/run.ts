@@ -23,6 +23,7 @@ const benchmarks = [
   "bench/intcode.bench.ts",
   "bench/reduce.bench.ts",
   "bench/layout.bench.ts",
+  "bench/frame.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([

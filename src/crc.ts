@@ -134,6 +134,22 @@ export function crc32cJs(bytes: Uint8Array, seed: number): number {
 }
 
 /**
+ * The CRC-32C of `bytes[start..end)` in JS, for short ranges inside larger
+ * buffers (a frame header) where making a subarray would cost more.
+ *
+ * @example
+ * ```ts
+ * import { crc32cRange } from "./crc.ts";
+ *
+ * const text = new TextEncoder().encode("xx123456789");
+ * console.log(crc32cRange(text, 2, 11).toString(16)); // "e3069283"
+ * ```
+ */
+export function crc32cRange(bytes: Uint8Array, start: number, end: number): number {
+  return ~crcUpdate(crc32cTables, ~0, bytes, start, end) >>> 0;
+}
+
+/**
  * CRC-32 (IEEE 802.3), identical to zlib's `crc32` and `node:zlib`'s.
  * Pass a previous result as `seed` to continue it: checksumming in pieces
  * equals checksumming all at once.

@@ -9,7 +9,7 @@
  */
 
 import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
-import { crc32c } from "./crc.ts";
+import { crc32c, crc32cRange } from "./crc.ts";
 import { BinlaneError, type BinlaneErrorCode } from "./errors.ts";
 import { type Schema, struct } from "./layout/schema.ts";
 import { u16, u32, u64, u8 } from "./layout/types.ts";
@@ -290,7 +290,7 @@ export function encodeFrameInto(target: BinaryInput, payload: BinaryInput, optio
   view.setBigUint64(at.fingerprint, fingerprint, true);
   view.setBigUint64(at.timestamp, timestamp, true);
   view.setUint32(at.payloadLength, body.byteLength, true);
-  view.setUint32(at.headerCrc, crc32c(out.subarray(0, at.headerCrc)), true);
+  view.setUint32(at.headerCrc, crc32cRange(out, 0, at.headerCrc), true);
   out.set(body, FRAME_HEADER_SIZE);
   const trailer = FRAME_HEADER_SIZE + padded(body.byteLength);
   out.fill(0, FRAME_HEADER_SIZE + body.byteLength, trailer);
@@ -324,6 +324,84 @@ function frameError(code: FrameErrorCode, message: string, offset: number): Binl
   return new BinlaneError(code, `${message} (byte offset ${offset})`, { offset });
 }
 
+/** One DataView per ArrayBuffer, reused: creating one costs Deno ~150 ns, more than checking a small frame. */
+const bufferViews = new WeakMap<ArrayBufferLike, DataView>();
+
+/** A DataView over all of `bytes.buffer`: offsets into it are `bytes.byteOffset` plus the offset in `bytes`. */
+function bufferView(bytes: Uint8Array): DataView {
+  let view = bufferViews.get(bytes.buffer);
+  // A resized or detached buffer gets a fresh view.
+  if (view === undefined || view.byteLength < bytes.byteOffset + bytes.byteLength) {
+    view = new DataView(bytes.buffer);
+    bufferViews.set(bytes.buffer, view);
+  }
+  return view;
+}
+
+function checkStart(input: Uint8Array, start: number): void {
+  if (!Number.isSafeInteger(start) || start < 0 || start > input.byteLength) {
+    throw new BinlaneError("E_RANGE", `byteOffset ${String(start)} is outside 0..${input.byteLength}`);
+  }
+}
+
+/** The checked header at `start` of `input`; errors carry offsets into `input`. */
+function headerAt(input: Uint8Array, start: number, maxFrameSize: number): FrameHeaderInfo {
+  if (input.byteLength - start < FRAME_HEADER_SIZE) {
+    throw frameError(
+      "E_FRAME_TRUNCATED",
+      `a frame header needs ${FRAME_HEADER_SIZE} bytes, ${input.byteLength - start} remain`,
+      start,
+    );
+  }
+  const view = bufferView(input);
+  const base = input.byteOffset + start;
+  const magic = view.getUint32(base + at.magic, true);
+  if (magic !== FRAME_MAGIC) {
+    throw frameError("E_FRAME_MAGIC", `no frame magic: 0x${magic.toString(16).padStart(8, "0")}`, start);
+  }
+  const stored = view.getUint32(base + at.headerCrc, true);
+  const computed = crc32cRange(input, start, start + at.headerCrc);
+  if (stored !== computed) {
+    throw frameError(
+      "E_FRAME_HEADER_CRC",
+      `header CRC-32C 0x${stored.toString(16)} does not match its bytes (0x${computed.toString(16)})`,
+      start + at.headerCrc,
+    );
+  }
+  const version = view.getUint8(base + at.version);
+  if (version !== FRAME_VERSION) {
+    throw frameError(
+      "E_FRAME_UNSUPPORTED",
+      `frame version ${version}; this reader knows ${FRAME_VERSION}`,
+      start + at.version,
+    );
+  }
+  const flags = view.getUint8(base + at.flags);
+  if (flags !== 0) {
+    throw frameError(
+      "E_FRAME_UNSUPPORTED",
+      `frame flags 0x${flags.toString(16)}; version 1 defines none`,
+      start + at.flags,
+    );
+  }
+  const payloadLength = view.getUint32(base + at.payloadLength, true);
+  const frameLength = FRAME_HEADER_SIZE + padded(payloadLength) + FRAME_TRAILER_SIZE;
+  if (frameLength > maxFrameSize) {
+    throw frameError(
+      "E_FRAME_TOO_LARGE",
+      `a ${payloadLength}-byte payload makes a ${frameLength}-byte frame, above maxFrameSize ${maxFrameSize}`,
+      start + at.payloadLength,
+    );
+  }
+  return {
+    type: view.getUint16(base + at.type, true),
+    timestamp: view.getBigUint64(base + at.timestamp, true),
+    fingerprint: view.getBigUint64(base + at.fingerprint, true),
+    payloadLength,
+    frameLength,
+  };
+}
+
 /**
  * Checks the header at `byteOffset`: magic, header CRC, version, flags and
  * size. Returns what it says, or throws the first problem, with `offset`
@@ -344,70 +422,75 @@ export function readFrameHeader(
 ): FrameHeaderInfo {
   const input = asBytes(bytes);
   const start = options.byteOffset ?? 0;
-  if (!Number.isSafeInteger(start) || start < 0 || start > input.byteLength) {
-    throw new BinlaneError("E_RANGE", `byteOffset ${String(start)} is outside 0..${input.byteLength}`);
-  }
-  const maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
-  if (input.byteLength - start < FRAME_HEADER_SIZE) {
+  checkStart(input, start);
+  return headerAt(input, start, checkMaxFrameSize(options.maxFrameSize));
+}
+
+/**
+ * The rest of the frame whose checked `header` is at `start`: presence,
+ * padding, trailer, payload CRC and fingerprint. For readers that checked
+ * the header already (the stream decoder).
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, readFrameHeader } from "@binlane/binlane";
+ * import { frameAfterHeader } from "./frame.ts";
+ *
+ * const frame = encodeFrame(new Uint8Array([5]), { type: 2 });
+ * console.log(frameAfterHeader(frame, 0, readFrameHeader(frame), undefined).payload); // Uint8Array(1) [5]
+ * ```
+ */
+export function frameAfterHeader(
+  input: Uint8Array,
+  start: number,
+  header: FrameHeaderInfo,
+  fingerprint: bigint | undefined,
+): Frame {
+  if (input.byteLength - start < header.frameLength) {
     throw frameError(
       "E_FRAME_TRUNCATED",
-      `a frame header needs ${FRAME_HEADER_SIZE} bytes, ${input.byteLength - start} remain`,
+      `the frame needs ${header.frameLength} bytes, ${input.byteLength - start} remain`,
       start,
     );
   }
-  const header = input.subarray(start, start + FRAME_HEADER_SIZE);
-  const view = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_SIZE);
-  const magic = view.getUint32(at.magic, true);
-  if (magic !== FRAME_MAGIC) {
-    throw frameError("E_FRAME_MAGIC", `no frame magic: 0x${magic.toString(16).padStart(8, "0")}`, start);
+  const payloadStart = start + FRAME_HEADER_SIZE;
+  const payloadEnd = payloadStart + header.payloadLength;
+  const trailer = payloadStart + padded(header.payloadLength);
+  for (let i = payloadEnd; i < trailer; i++) {
+    if (input[i] !== 0) throw frameError("E_FRAME_MALFORMED", "payload padding is not zero", i);
   }
-  const stored = view.getUint32(at.headerCrc, true);
-  const computed = crc32c(header.subarray(0, at.headerCrc));
+  const view = bufferView(input);
+  if (view.getUint32(input.byteOffset + trailer + 4, true) !== 0) {
+    throw frameError("E_FRAME_MALFORMED", "the trailer's reserved word is not zero", trailer + 4);
+  }
+  const payload = input.subarray(payloadStart, payloadEnd);
+  const stored = view.getUint32(input.byteOffset + trailer, true);
+  const computed = crc32c(payload);
   if (stored !== computed) {
     throw frameError(
-      "E_FRAME_HEADER_CRC",
-      `header CRC-32C 0x${stored.toString(16)} does not match its bytes (0x${computed.toString(16)})`,
-      start + at.headerCrc,
+      "E_FRAME_PAYLOAD_CRC",
+      `payload CRC-32C 0x${stored.toString(16)} does not match its ${header.payloadLength} bytes (0x${
+        computed.toString(16)
+      })`,
+      payloadStart,
     );
   }
-  const version = view.getUint8(at.version);
-  if (version !== FRAME_VERSION) {
+  if (fingerprint !== undefined && fingerprint !== header.fingerprint) {
     throw frameError(
-      "E_FRAME_UNSUPPORTED",
-      `frame version ${version}; this reader knows ${FRAME_VERSION}`,
-      start + at.version,
-    );
-  }
-  const flags = view.getUint8(at.flags);
-  if (flags !== 0) {
-    throw frameError(
-      "E_FRAME_UNSUPPORTED",
-      `frame flags 0x${flags.toString(16)}; version 1 defines none`,
-      start + at.flags,
-    );
-  }
-  const payloadLength = view.getUint32(at.payloadLength, true);
-  const frameLength = frameSize(payloadLength);
-  if (frameLength > maxFrameSize) {
-    throw frameError(
-      "E_FRAME_TOO_LARGE",
-      `a ${payloadLength}-byte payload makes a ${frameLength}-byte frame, above maxFrameSize ${maxFrameSize}`,
-      start + at.payloadLength,
+      "E_FRAME_FINGERPRINT",
+      `payload written with layout 0x${header.fingerprint.toString(16)}, expected 0x${
+        fingerprint.toString(16)
+      }`,
+      start + at.fingerprint,
     );
   }
   return {
-    type: view.getUint16(at.type, true),
-    timestamp: view.getBigUint64(at.timestamp, true),
-    fingerprint: view.getBigUint64(at.fingerprint, true),
-    payloadLength,
-    frameLength,
+    type: header.type,
+    timestamp: header.timestamp,
+    fingerprint: header.fingerprint,
+    payload,
+    byteLength: header.frameLength,
   };
-}
-
-/** The offset of the first non-zero byte of `bytes`, or -1. */
-function firstNonZero(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return i;
-  return -1;
 }
 
 /**
@@ -430,58 +513,10 @@ function firstNonZero(bytes: Uint8Array): number {
  * ```
  */
 export function decodeFrame(bytes: BinaryInput, options: number | DecodeFrameOptions = 0): Frame {
-  const settings: DecodeFrameOptions = typeof options === "number" ? { byteOffset: options } : options ?? {};
   const input = asBytes(bytes);
+  const settings: DecodeFrameOptions = typeof options === "number" ? { byteOffset: options } : options ?? {};
   const start = settings.byteOffset ?? 0;
-  const header = readFrameHeader(input, settings);
-  if (input.byteLength - start < header.frameLength) {
-    throw frameError(
-      "E_FRAME_TRUNCATED",
-      `the frame needs ${header.frameLength} bytes, ${input.byteLength - start} remain`,
-      start,
-    );
-  }
-  const payloadStart = start + FRAME_HEADER_SIZE;
-  const payload = input.subarray(payloadStart, payloadStart + header.payloadLength);
-  const trailer = payloadStart + padded(header.payloadLength);
-  const padding = input.subarray(payloadStart + header.payloadLength, trailer);
-  const view = new DataView(input.buffer, input.byteOffset + trailer, FRAME_TRAILER_SIZE);
-  const stray = firstNonZero(padding);
-  if (stray >= 0) {
-    throw frameError(
-      "E_FRAME_MALFORMED",
-      "payload padding is not zero",
-      payloadStart + header.payloadLength + stray,
-    );
-  }
-  if (view.getUint32(4, true) !== 0) {
-    throw frameError("E_FRAME_MALFORMED", "the trailer's reserved word is not zero", trailer + 4);
-  }
-  const stored = view.getUint32(0, true);
-  const computed = crc32c(payload);
-  if (stored !== computed) {
-    throw frameError(
-      "E_FRAME_PAYLOAD_CRC",
-      `payload CRC-32C 0x${stored.toString(16)} does not match its ${header.payloadLength} bytes (0x${
-        computed.toString(16)
-      })`,
-      payloadStart,
-    );
-  }
-  if (settings.fingerprint !== undefined && settings.fingerprint !== header.fingerprint) {
-    throw frameError(
-      "E_FRAME_FINGERPRINT",
-      `payload written with layout 0x${header.fingerprint.toString(16)}, expected 0x${
-        settings.fingerprint.toString(16)
-      }`,
-      start + at.fingerprint,
-    );
-  }
-  return {
-    type: header.type,
-    timestamp: header.timestamp,
-    fingerprint: header.fingerprint,
-    payload,
-    byteLength: header.frameLength,
-  };
+  checkStart(input, start);
+  const header = headerAt(input, start, checkMaxFrameSize(settings.maxFrameSize));
+  return frameAfterHeader(input, start, header, settings.fingerprint);
 }

@@ -12,7 +12,7 @@ import {
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { readEnv } from "../ffi/runtime.ts";
 import { nativeLibrary } from "../src/backend.ts";
-import { crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
+import { crc32cJs, crc32cNative, crc32cRange, crc32Js, crc32Native } from "../src/crc.ts";
 import { randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 /** The oracle for CRC-32C: bit at a time, straight from the definition. */
@@ -309,3 +309,12 @@ function findFixedPoint(data: Uint8Array): number {
 function nativeCalls(): NativeSymbols {
   return nativeLibrary()!.symbols;
 }
+
+test("crc32cRange equals crc32c of the same subarray, for every range of a 40-byte buffer", () => {
+  const bytes = randomBytes(seededRandom(0x2a), 40);
+  for (let start = 0; start <= bytes.length; start++) {
+    for (let end = start; end <= bytes.length; end++) {
+      assert.equal(crc32cRange(bytes, start, end), crc32c(bytes.subarray(start, end)), `${start}..${end}`);
+    }
+  }
+});

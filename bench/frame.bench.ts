@@ -1,0 +1,108 @@
+/**
+ * Frames: a 1 KiB-payload message encoded and decoded with JSON, msgpackr
+ * and structured clone against binlane frames (encoded fresh, and into a
+ * reused buffer; decoded with both CRC-32C checks), and the stream decoder's
+ * throughput over 64 KiB chunks of 4 KiB-payload frames. Run:
+ * `deno run -A bench/frame.bench.ts` or `bun run bench/frame.bench.ts`.
+ *
+ * @module
+ */
+
+import { pack, unpack } from "msgpackr";
+import {
+  backend,
+  decodeFrame,
+  encodeFrame,
+  encodeFrameInto,
+  FrameBatchDecoderStream,
+  FrameDecoderStream,
+  frameSize,
+} from "../mod.ts";
+import { bench } from "mitata";
+import { addBench, describe, runAndReport, sizeLabel } from "./report.ts";
+
+const payload = new Uint8Array(1024);
+for (let i = 0; i < payload.length; i++) payload[i] = (i * 131) & 0xff;
+const message = { type: 7, timestamp: 1_700_000_000_000, payload };
+const json = JSON.stringify({ ...message, payload: Array.from(payload) });
+const packed = pack(message);
+const frame = encodeFrame(payload, { type: 7, timestamp: 1n });
+const reused = new Uint8Array(frameSize(payload.length));
+const options = { type: 7, timestamp: 1n };
+
+const group = "1 KiB message, encode";
+addBench(group, "binlane encodeFrame", 1024, false, () => encodeFrame(payload, options));
+addBench(
+  group,
+  "binlane encodeFrameInto a reused buffer",
+  1024,
+  false,
+  () => encodeFrameInto(reused, payload, options),
+);
+addBench(
+  group,
+  "JSON.stringify",
+  1024,
+  true,
+  () => JSON.stringify({ ...message, payload: Array.from(payload) }),
+);
+addBench(group, "msgpackr pack", 1024, true, () => pack(message));
+addBench(group, "structuredClone", 1024, true, () => structuredClone(message));
+
+const decodeGroup = "1 KiB message, decode";
+addBench(decodeGroup, "binlane decodeFrame (both CRCs checked)", 1024, false, () => decodeFrame(frame));
+addBench(decodeGroup, "JSON.parse", 1024, true, () => JSON.parse(json));
+addBench(decodeGroup, "msgpackr unpack", 1024, true, () => unpack(packed));
+
+// The stream decoders over 64 KiB chunks: 16 MiB of frames, as a file or socket would deliver them.
+function streamOf(payloadLength: number): { bytes: Uint8Array; chunks: Uint8Array[] } {
+  const frames: Uint8Array[] = [];
+  for (let total = 0; total < 16 << 20; total += frameSize(payloadLength)) {
+    frames.push(encodeFrame(new Uint8Array(payloadLength).fill(total & 0xff), { type: 1, timestamp: 1n }));
+  }
+  const bytes = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
+  frames.reduce((at, f) => (bytes.set(f, at), at + f.length), 0);
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += 65536) chunks.push(bytes.subarray(at, at + 65536));
+  return { bytes, chunks };
+}
+
+async function decodeStream(chunks: Uint8Array[]): Promise<number> {
+  let frames = 0;
+  for await (const _ of ReadableStream.from(chunks).pipeThrough(new FrameDecoderStream())) frames++;
+  return frames;
+}
+
+async function decodeStreamBatched(chunks: Uint8Array[]): Promise<number> {
+  let frames = 0;
+  for await (const batch of ReadableStream.from(chunks).pipeThrough(new FrameBatchDecoderStream())) {
+    frames += batch.length;
+  }
+  return frames;
+}
+
+/** decodeFrame in a loop over one buffer: the decoder's ceiling without stream machinery. */
+function decodeLoop(bytes: Uint8Array): number {
+  let frames = 0;
+  for (let at = 0; at < bytes.length; frames++) at += decodeFrame(bytes, at).byteLength;
+  return frames;
+}
+
+for (const payloadLength of [4096, 65536]) {
+  const { bytes, chunks } = streamOf(payloadLength);
+  const group = `16 MiB of ${payloadLength / 1024} KiB-payload frames in 64 KiB chunks ${
+    sizeLabel(bytes.length)
+  }`;
+  const entry = (name: string) => describe({ group, name, bytes: bytes.length, peer: false });
+  // Async bodies, which mitata awaits; `addBench`'s isolated wrapper is for synchronous bodies.
+  bench(entry("FrameDecoderStream"), async () => {
+    await decodeStream(chunks);
+  });
+  bench(entry("FrameBatchDecoderStream"), async () => {
+    await decodeStreamBatched(chunks);
+  });
+  bench(entry("decodeFrame loop over one buffer (no stream)"), () => decodeLoop(bytes));
+}
+
+const info = backend();
+await runAndReport(`Frame benchmarks: ${info.runtime}, ${info.path} path, CPU level ${info.cpu}`);
