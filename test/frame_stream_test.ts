@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import {
   encodeFrame,
   type Frame,
@@ -199,3 +200,51 @@ test("frame streams: a slow consumer holds the producer back; nothing is read ah
   assert.ok(pulled <= 5 + 4, `${pulled} chunks pulled for 5 frames read`);
   await reader.cancel();
 });
+
+test(
+  "frame streams: 1 GiB streams through the decoder in chunks of every size with memory held flat",
+  async () => {
+    const random = seededRandom(0x61b);
+    // 1 MiB of whole frames of mixed sizes (up to 20 KiB, so that some straddle any chunk), cycled 1024 times.
+    const { bytes: base, payloads } = frameStream(random, 2000, 1000);
+    const big = encodeFrame(randomBytes(random, 20_000), { type: 65535, timestamp: 0n });
+    const ring = new Uint8Array(base.length + big.length);
+    ring.set(base);
+    ring.set(big, base.length);
+    const framesPerRing = payloads.length + 1;
+    const passes = Math.ceil(2 ** 30 / ring.length);
+    let position = 0;
+    let pass = 0;
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pass === passes) return controller.close();
+        const size = 1 + Math.floor(random() * 200_000);
+        const end = Math.min(ring.length, position + size);
+        controller.enqueue(ring.subarray(position, end));
+        position = end;
+        if (position === ring.length) {
+          position = 0;
+          pass += 1;
+        }
+      },
+    }, { highWaterMark: 0 });
+    const decoder = new FrameDecoderStream();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    let frames = 0;
+    let payloadBytes = 0;
+    for await (const frame of source.pipeThrough(decoder)) {
+      frames += 1;
+      payloadBytes += frame.payload.length;
+      if ((frames & 0xfff) === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    assert.equal(frames, passes * framesPerRing);
+    assert.equal(decoder.stats.bytes, passes * ring.length);
+    assert.ok(decoder.stats.bytes >= 2 ** 30);
+    assert.equal(payloadBytes, passes * (payloads.reduce((sum, p) => sum + p.length, 0) + 20_000));
+    // Copies of straddling frames are garbage the moment they are consumed; 1 GiB held would show as 1 GiB.
+    const grown = peak - before;
+    assert.ok(grown < 256 * 1024 * 1024, `resident memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+  },
+  300_000,
+);
