@@ -176,3 +176,4 @@ export {
   FrameEncoderStream,
   type FrameMessage,
 } from "./src/frame_stream.ts";
+export { BufferPool, type BufferPoolOptions, type BufferPoolStats, PooledBuffer } from "./src/buffer_pool.ts";

@@ -11,6 +11,7 @@
 import { pack, unpack } from "msgpackr";
 import {
   backend,
+  BufferPool,
   decodeFrame,
   encodeFrame,
   encodeFrameInto,

@@ -16,6 +16,7 @@
  * @module
  */
 
+import type { NativeLibrary } from "../ffi/library.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, NativeStatsStruct, wordIndex } from "./crossing.ts";
@@ -35,6 +36,10 @@ interface Allocation {
   readonly size: number;
   /** The library that allocated it, and so the only one that frees it. */
   readonly symbols: NativeSymbols | undefined;
+  /** That library, to view the memory again; undefined on the JS fallback. */
+  readonly library: NativeLibrary | undefined;
+  /** The memory's address; 0n on the JS fallback. */
+  readonly address: bigint;
   released: boolean;
 }
 
@@ -153,7 +158,14 @@ export class NativeBuffer {
       jsCounters.live += 1;
       jsCounters.liveBytes += size;
       jsCounters.allocations += 1;
-      const allocation = { handle: 0n, size, symbols: undefined, released: false };
+      const allocation = {
+        handle: 0n,
+        size,
+        symbols: undefined,
+        library: undefined,
+        address: 0n,
+        released: false,
+      };
       return new NativeBuffer(allocation, new ArrayBuffer(size));
     }
     const result = allocResult;
@@ -165,10 +177,17 @@ export class NativeBuffer {
       ALLOC_RESULT_SIZE,
     );
     if (status !== 0) throw errorFromStatus(status, `binlane_alloc(${size})`);
-    const allocation = { handle: result[allocHandle], size, symbols: library.symbols, released: false };
+    const allocation = {
+      handle: result[allocHandle],
+      size,
+      symbols: library.symbols,
+      library,
+      address: result[allocAddress],
+      released: false,
+    };
     let buffer: ArrayBuffer;
     try {
-      buffer = size === 0 ? new ArrayBuffer(0) : library.arrayBufferAt(result[allocAddress], size);
+      buffer = size === 0 ? new ArrayBuffer(0) : library.arrayBufferAt(allocation.address, size);
     } catch (error) {
       release(allocation);
       throw new BinlaneError("E_OUT_OF_MEMORY", `cannot view ${size} bytes of native memory`, {
@@ -215,6 +234,50 @@ export class NativeBuffer {
     buffer.transfer(0);
     const status = release(allocation);
     if (status !== 0) throw errorFromStatus(status, "binlane_free");
+  }
+
+  /**
+   * Revokes every view of this buffer and hands its memory, not freed and
+   * not copied, to a new `NativeBuffer`, which it returns; this one is
+   * disposed. Pools use it to reuse memory while making sure that nothing
+   * which viewed it before can reach it again.
+   *
+   * @example
+   * ```ts
+   * import { NativeBuffer } from "@binlane/binlane";
+   *
+   * const first = NativeBuffer.alloc(16);
+   * const old = first.bytes;
+   * old[0] = 9;
+   * using second = first.renew();
+   * console.log(old.length, first.disposed, second.bytes[0]); // 0 true 9
+   * ```
+   */
+  renew(): NativeBuffer {
+    this.#checkLive();
+    const old = this.#allocation;
+    const buffer = this.#bytes.buffer;
+    if (isDetached(buffer)) {
+      throw new BinlaneError("E_TRANSFERRED", "the buffer was transferred away from its NativeBuffer");
+    }
+    registry.unregister(old);
+    old.released = true; // ownership moves on; the memory is not freed
+    const successor: Allocation = { ...old, released: false };
+    if (!old.library || old.size === 0) {
+      // JS memory moves with its ArrayBuffer, leaving the old one detached; an empty buffer has no memory.
+      return new NativeBuffer(successor, buffer.transfer());
+    }
+    buffer.transfer(0);
+    let next: ArrayBuffer;
+    try {
+      next = old.library.arrayBufferAt(old.address, old.size);
+    } catch (error) {
+      release(successor);
+      throw new BinlaneError("E_OUT_OF_MEMORY", `cannot view ${old.size} bytes of native memory again`, {
+        cause: error,
+      });
+    }
+    return new NativeBuffer(successor, next);
   }
 
   /** The same as `[Symbol.dispose]()`, for code that cannot use `using`. */
