@@ -40,6 +40,11 @@ addBench(
   false,
   () => encodeFrameInto(reused, payload, options),
 );
+const pool = new BufferPool({ sizeClasses: [frameSize(payload.length)] });
+addBench(group, "binlane encodeFrameInto a pooled block (acquire, encode, release)", 1024, false, () => {
+  using block = pool.acquire(frameSize(payload.length));
+  return encodeFrameInto(block.bytes, payload, options);
+});
 addBench(
   group,
   "JSON.stringify",
