@@ -18,6 +18,7 @@ import {
   FrameBatchDecoderStream,
   FrameDecoderStream,
   frameSize,
+  NativeBuffer,
 } from "../mod.ts";
 import { bench } from "mitata";
 import { addBench, describe, runAndReport, sizeLabel } from "./report.ts";
@@ -54,6 +55,15 @@ addBench(
 );
 addBench(group, "msgpackr pack", 1024, true, () => pack(message));
 addBench(group, "structuredClone", 1024, true, () => structuredClone(message));
+
+// Where a pool pays: blocks whose allocation costs more than revoking and re-viewing a retained one.
+for (const size of [1024, 65536, 1 << 20]) {
+  const blocks = new BufferPool({ sizeClasses: [size] });
+  const blockGroup = `a ${size / 1024} KiB buffer, got and given back`;
+  addBench(blockGroup, "BufferPool acquire + release", size, false, () => blocks.acquire(size).release());
+  addBench(blockGroup, "NativeBuffer.alloc + dispose", size, false, () => NativeBuffer.alloc(size).dispose());
+  addBench(blockGroup, "new Uint8Array (left to the GC)", size, true, () => new Uint8Array(size));
+}
 
 const decodeGroup = "1 KiB message, decode";
 addBench(decodeGroup, "binlane decodeFrame (both CRCs checked)", 1024, false, () => decodeFrame(frame));

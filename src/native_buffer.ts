@@ -107,6 +107,9 @@ function checkAlign(align: number): void {
   }
 }
 
+/** Whether `transfer()` of an external buffer keeps its memory (checked at the first `renew`). */
+let transferKeepsMemory: boolean | undefined;
+
 function isDetached(buffer: ArrayBuffer): boolean {
   return (buffer as ArrayBuffer & { detached: boolean }).detached;
 }
@@ -267,7 +270,15 @@ export class NativeBuffer {
       // JS memory moves with its ArrayBuffer, leaving the old one detached; an empty buffer has no memory.
       return new NativeBuffer(successor, buffer.transfer());
     }
-    buffer.transfer(0);
+    // transfer() moves an external buffer's memory to a new ArrayBuffer in Deno and Bun (0.7 us, against
+    // 2 us to view the memory anew); that it kept the address is checked once, in case a runtime copies.
+    if (transferKeepsMemory !== false) {
+      const moved = buffer.transfer();
+      transferKeepsMemory ??= old.library.addressOf(new Uint8Array(moved)) === old.address;
+      if (transferKeepsMemory) return new NativeBuffer(successor, moved);
+    } else {
+      buffer.transfer(0);
+    }
     let next: ArrayBuffer;
     try {
       next = old.library.arrayBufferAt(old.address, old.size);
