@@ -177,3 +177,10 @@ export {
   type FrameMessage,
 } from "./src/frame_stream.ts";
 export { BufferPool, type BufferPoolOptions, type BufferPoolStats, PooledBuffer } from "./src/buffer_pool.ts";
+export {
+  type ByteWriter,
+  type SerializerSink,
+  type SerializerStats,
+  StreamingSerializer,
+  type StreamingSerializerOptions,
+} from "./src/serializer.ts";
