@@ -184,3 +184,4 @@ export {
   StreamingSerializer,
   type StreamingSerializerOptions,
 } from "./src/serializer.ts";
+export { mapStage, pipeline, type PipelineSource } from "./src/pipeline.ts";
