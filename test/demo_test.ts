@@ -70,3 +70,26 @@ test("the records example prints the classic layouts and round-trips its ticks",
   assert.match(result.stdout, /_Static_assert\(sizeof\(struct SensorReading\) == 14/);
   assert.match(result.stdout, /std\.debug\.assert\(@sizeOf\(MessageHeader\) == 16\)/);
 });
+
+test("the pipeline demo writes a framed feed, reads it back checked, and verifies every count", () => {
+  const example = new URL("../examples/pipeline.ts", import.meta.url).pathname;
+  const runtimeArgs = underBun
+    ? ["run", example]
+    : ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", example];
+  const result = spawnSync(process.execPath, [...runtimeArgs, "--ticks", "50000", "--readings", "30001"], {
+    encoding: "utf8",
+  });
+  assert.equal(result.status, 0, result.stderr + result.stdout);
+  const out = result.stdout;
+  // 50,000 ticks in batches of 8,192 make 7 frames; 30,001 readings make 4.
+  assert.match(out, /^11 frames, 50000 ticks and 30001 readings, \d+ bytes: /m);
+  for (
+    const stage of ["generate \\+ frame \\+ write", "read \\+ check frames", "of which: payloads to columns"]
+  ) {
+    assert.match(out, new RegExp(`^\\s*${stage}.*(\\d+\\.\\d\\d|-)$`, "m"));
+  }
+  assert.equal(out.match(/^[A-Z0-9]{4}\s+\d+\s+\d+\s+[\d.]+/gm)?.length, 8, "a row per symbol");
+  assert.match(out, /^sensors: 30001 readings/m);
+  assert.match(out, /^verified: every frame checked/m);
+  assert.match(result.stderr, /reading .*100%/);
+});
