@@ -185,3 +185,4 @@ export {
   type StreamingSerializerOptions,
 } from "./src/serializer.ts";
 export { mapStage, pipeline, type PipelineSource } from "./src/pipeline.ts";
+export { type MapFileOptions, mapFile, type MapMode, MappedFile } from "./src/mapped_file.ts";

@@ -11,7 +11,7 @@ export type RuntimeName = "deno" | "bun" | "node" | "other";
 interface DenoLike {
   env: { get(name: string): string | undefined };
   permissions: {
-    querySync(descriptor: { name: string; variable?: string }): { state: string };
+    querySync(descriptor: { name: string; variable?: string; path?: string }): { state: string };
   };
 }
 
@@ -86,4 +86,24 @@ export function ffiPermitted(): boolean {
   const deno = denoNamespace();
   if (deno) return deno.permissions.querySync({ name: "ffi" }).state === "granted";
   return runtimeName() === "bun";
+}
+
+/**
+ * Whether this runtime lets the program read (and, with `write`, write)
+ * the file at `path`. Native code could open any file once FFI is allowed;
+ * binlane asks first, so Deno's `--allow-read` and `--allow-write` still
+ * hold for the files it maps. Never prompts.
+ *
+ * @example
+ * ```ts
+ * import { filePermitted } from "./runtime.ts";
+ *
+ * console.log(filePermitted("deno.json", false)); // true with --allow-read
+ * ```
+ */
+export function filePermitted(path: string, write: boolean): boolean {
+  const deno = denoNamespace();
+  if (!deno) return true;
+  const granted = (name: string) => deno.permissions.querySync({ name, path }).state === "granted";
+  return granted("read") && (!write || granted("write"));
 }

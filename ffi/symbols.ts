@@ -67,6 +67,30 @@ export const DECODE_FAILED = 0x8000_0000;
 export const Base64Flag = { url: 1, lenient: 2, padding: 4, final: 8 } as const;
 
 /**
+ * Bits of `binlane_map_open`'s flags (native-zig/mmap.zig `Flags`).
+ *
+ * @example
+ * ```ts
+ * import { MapFlag } from "./symbols.ts";
+ *
+ * console.log(MapFlag.readwrite | MapFlag.create); // 3
+ * ```
+ */
+export const MapFlag = { readwrite: 1, create: 2 } as const;
+
+/**
+ * `binlane_map_open`'s size for "the whole file, as it is".
+ *
+ * @example
+ * ```ts
+ * import { MAP_WHOLE_FILE } from "./symbols.ts";
+ *
+ * console.log(MAP_WHOLE_FILE === 2n ** 64n - 1n); // true
+ * ```
+ */
+export const MAP_WHOLE_FILE = 0xffff_ffff_ffff_ffffn;
+
+/**
  * The ABI version this TypeScript expects (native-zig/abi.zig).
  *
  * @example
@@ -158,6 +182,11 @@ export const symbols = {
   binlane_alloc: { parameters: ["u64", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_free: { parameters: ["u64", "u64"], result: "u32" },
   binlane_stats: { parameters: ["buffer", "u32"], result: "u32" },
+  binlane_map_open: { parameters: ["buffer", "u32", "u32", "u64", "buffer", "u32"], result: "u32" },
+  binlane_map_check: { parameters: ["u64", "u64"], result: "u32" },
+  binlane_map_sync: { parameters: ["u64", "u64"], result: "u32" },
+  binlane_map_close: { parameters: ["u64", "u64"], result: "u32" },
+  binlane_last_os_error: { parameters: [], result: "u32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 type Parameter<T> = T extends "buffer" ? ArrayBufferView | null

@@ -29,6 +29,7 @@ const base64 = @import("base64.zig");
 const transpose = @import("transpose.zig");
 const intcode = @import("intcode.zig");
 const reduce = @import("reduce.zig");
+const mmap = @import("mmap.zig");
 const Status = @import("status.zig").Status;
 
 fn code(status: Status) u32 {
@@ -604,4 +605,38 @@ export fn binlane_stats(out: ?*align(1) abi.NativeStats, out_size: u32) u32 {
     if (out_size != @sizeOf(abi.NativeStats)) return code(.length);
     result.* = alloc.snapshot();
     return code(.ok);
+}
+
+/// Maps `path` (UTF-8, no NUL) with `mmap.Flags`; `size` is `mmap.whole_file`
+/// or the length to map, which a writer may grow the file to. Writes the
+/// handle, address and length.
+export fn binlane_map_open(path: ?[*]const u8, path_len: u32, flags: u32, size: u64, out: ?*align(1) abi.AllocResult, out_size: u32) u32 {
+    const name = bytesOrNull(path, path_len) orelse return code(.invalid_argument);
+    const result = out orelse return code(.invalid_argument);
+    if (out_size != @sizeOf(abi.AllocResult)) return code(.length);
+    var written: abi.AllocResult = undefined;
+    const status = mmap.open(name, flags, size, &written);
+    if (status == .ok) result.* = written;
+    return code(status);
+}
+
+/// `truncated` when the file shrank under the mapping, now or at any time.
+export fn binlane_map_check(handle: u64, size: u64) u32 {
+    return code(mmap.check(handle, size));
+}
+
+/// msync a writer's mapping, then the same as `binlane_map_check`.
+export fn binlane_map_sync(handle: u64, size: u64) u32 {
+    return code(mmap.sync(handle, size));
+}
+
+/// Unmaps and closes the file; the views must be gone already. `truncated`
+/// (after closing) if zeros were ever read in place of the file's bytes.
+export fn binlane_map_close(handle: u64, size: u64) u32 {
+    return code(mmap.close(handle, size));
+}
+
+/// errno of this thread's last `os_error`.
+export fn binlane_last_os_error() u32 {
+    return mmap.lastOsError();
 }

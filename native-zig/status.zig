@@ -26,4 +26,12 @@ pub const Status = enum(u32) {
     incomplete_input = 11,
     /// Varints: a value longer than its type allows, or too large for it.
     varint_overflow = 12,
+    /// A file call failed; `binlane_last_os_error` has its errno.
+    os_error = 13,
+    /// A mapped file is shorter than its mapping: it was truncated underneath.
+    truncated = 14,
+    /// A path that names a directory, device or pipe: only files are mapped.
+    not_regular_file = 15,
+    /// Not available on this operating system (memory-mapped files on Windows).
+    unsupported_platform = 16,
 };

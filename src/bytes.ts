@@ -5,14 +5,16 @@
  */
 
 import { BinlaneError } from "./errors.ts";
+import { MappedFile } from "./mapped_file.ts";
 import { NativeBuffer } from "./native_buffer.ts";
 
 /**
  * Anything a kernel reads: any `ArrayBufferView` (typed arrays, `DataView`,
  * subarrays at any offset, views over a `SharedArrayBuffer`), an
- * `ArrayBuffer` or `SharedArrayBuffer`, or a {@linkcode NativeBuffer}.
+ * `ArrayBuffer` or `SharedArrayBuffer`, a {@linkcode NativeBuffer}, or a
+ * {@linkcode MappedFile}.
  */
-export type BinaryInput = ArrayBufferView | ArrayBufferLike | NativeBuffer;
+export type BinaryInput = ArrayBufferView | ArrayBufferLike | NativeBuffer | MappedFile;
 
 /**
  * A `Uint8Array` over exactly the bytes of `data`, without copying them.
@@ -28,14 +30,14 @@ export type BinaryInput = ArrayBufferView | ArrayBufferLike | NativeBuffer;
 export function asBytes(data: BinaryInput): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof NativeBuffer) return data.bytes;
+  if (data instanceof NativeBuffer || data instanceof MappedFile) return data.bytes;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer) {
     return new Uint8Array(data);
   }
   throw new BinlaneError(
     "E_TYPE",
-    `expected an ArrayBufferView, ArrayBuffer or NativeBuffer, got ${describe(data)}`,
+    `expected an ArrayBufferView, ArrayBuffer, NativeBuffer or MappedFile, got ${describe(data)}`,
   );
 }
 

@@ -56,7 +56,19 @@ export type BinlaneErrorCode =
   /** A frame payload whose CRC-32C does not match its bytes. */
   | "E_FRAME_PAYLOAD_CRC"
   /** A frame payload written with another layout than the reader expects. */
-  | "E_FRAME_FINGERPRINT";
+  | "E_FRAME_FINGERPRINT"
+  /** A file or directory that does not exist. */
+  | "E_NOT_FOUND"
+  /** The operating system refused access to a file. */
+  | "E_PERMISSION_DENIED"
+  /** Another operating-system failure on a file; the message names its errno. */
+  | "E_IO"
+  /** A path that is not a regular file (a directory, device or pipe) where a file is needed. */
+  | "E_NOT_A_FILE"
+  /** A memory-mapped file was truncated underneath its mapping: what was read past its end is not data. */
+  | "E_TRUNCATED"
+  /** Not available on this operating system. */
+  | "E_UNSUPPORTED_PLATFORM";
 
 /** Details that come with an error. */
 export interface BinlaneErrorOptions {
@@ -114,6 +126,10 @@ const statusCodes: readonly BinlaneErrorCode[] = [
   "E_INVALID_INPUT", // non-zero trailing bits
   "E_INVALID_INPUT", // incomplete input
   "E_INVALID_INPUT", // varint overflow
+  "E_IO", // an errno: src/mapped_file.ts names it
+  "E_TRUNCATED",
+  "E_NOT_A_FILE",
+  "E_UNSUPPORTED_PLATFORM",
 ];
 
 /**

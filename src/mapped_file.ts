@@ -1,0 +1,468 @@
+/**
+ * Memory-mapped files, in Deno and Bun alike, released once with `using`.
+ *
+ * The contracts:
+ * - Lifetime: disposal revokes every view (`transfer(0)` detaches the one
+ *   buffer all views share) before it unmaps, so no view outlives the
+ *   mapping. A mapping never disposed is unmapped by a finalizer once the
+ *   handle and every view are unreachable.
+ * - Truncation: a file truncated under its mapping does not crash the
+ *   process. Pages past the new end read as zeros, and from then on
+ *   `check()`, `flush()` and disposal throw `E_TRUNCATED`, so the zeros
+ *   never pass silently as data. Read what matters, then `check()`.
+ * - Modes: `"read"` maps copy-on-write: the file is never changed, and a
+ *   write to `bytes` stays in this process. `"readwrite"` maps the file
+ *   shared: writes reach the file (other processes see them at once, the
+ *   disk after `flush()` or in the operating system's own time).
+ * - Without the native library (the JS path, or Windows), the same API
+ *   reads the file into memory instead (`mapped` is false), and a writer's
+ *   bytes are written back on `flush()` and disposal.
+ *
+ * @module
+ */
+
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from "node:fs";
+import { fileURLToPath } from "node:url";
+import { filePermitted } from "../ffi/runtime.ts";
+import { MAP_WHOLE_FILE, MapFlag, type NativeSymbols } from "../ffi/symbols.ts";
+import type { NativeLibrary } from "../ffi/library.ts";
+import { nativeLibrary } from "./backend.ts";
+import { AllocResultStruct, wordIndex } from "./crossing.ts";
+import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
+
+/** How a file is mapped. */
+export type MapMode = "read" | "readwrite";
+
+/** Options for {@linkcode mapFile}. */
+export interface MapFileOptions {
+  /** `"read"` (default): copy-on-write, the file never changes. `"readwrite"`: writes reach the file. */
+  mode?: MapMode;
+  /**
+   * Bytes to map. Default: the whole file. A reader may map a prefix but not
+   * past the end (`E_LENGTH`). A writer grows the file to `size` when it is
+   * shorter, and creates it when it does not exist; it never shrinks a file.
+   */
+  size?: number;
+}
+
+/** Native statuses with a meaning of their own here (native-zig/status.zig). */
+const Status = {
+  length: 2,
+  outOfMemory: 3,
+  osError: 13,
+  truncated: 14,
+  notRegularFile: 15,
+  unsupportedPlatform: 16,
+} as const;
+const ALLOC_RESULT_SIZE: number = AllocResultStruct.layout.size;
+const resultHandle: number = wordIndex(AllocResultStruct, "handle");
+const resultAddress: number = wordIndex(AllocResultStruct, "address");
+const resultSize: number = wordIndex(AllocResultStruct, "size");
+const MAX_SIZE = 2 ** 48;
+
+/** errno values with a code of their own; the same numbers on Linux and macOS. */
+const errnoCodes: ReadonlyMap<number, BinlaneErrorCode> = new Map([
+  [1, "E_PERMISSION_DENIED"], // EPERM
+  [2, "E_NOT_FOUND"], // ENOENT
+  [13, "E_PERMISSION_DENIED"], // EACCES
+  [20, "E_NOT_FOUND"], // ENOTDIR
+  [21, "E_NOT_A_FILE"], // EISDIR
+  [30, "E_PERMISSION_DENIED"], // EROFS
+]);
+/** The same for node:fs error codes, on the copying path. */
+const nodeCodes: Readonly<Record<string, BinlaneErrorCode>> = {
+  EPERM: "E_PERMISSION_DENIED",
+  ENOENT: "E_NOT_FOUND",
+  EACCES: "E_PERMISSION_DENIED",
+  ENOTDIR: "E_NOT_FOUND",
+  EISDIR: "E_NOT_A_FILE",
+  EROFS: "E_PERMISSION_DENIED",
+};
+
+interface NativeMapping {
+  readonly kind: "native";
+  readonly handle: bigint;
+  readonly size: number;
+  readonly symbols: NativeSymbols;
+  released: boolean;
+}
+
+interface CopiedFile {
+  readonly kind: "copy";
+  readonly fd: number;
+  readonly size: number;
+  readonly writable: boolean;
+  released: boolean;
+}
+
+type Backing = NativeMapping | CopiedFile;
+
+const registry = new FinalizationRegistry<Backing>((backing) => {
+  if (backing.released) return;
+  backing.released = true;
+  // Nothing can throw here: a mapping is closed, a copy's file descriptor too.
+  if (backing.kind === "native") backing.symbols.binlane_map_close(backing.handle, BigInt(backing.size));
+  else closeQuietly(backing.fd);
+});
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch { /* already closed */ }
+}
+
+function isDetached(buffer: ArrayBuffer): boolean {
+  return (buffer as ArrayBuffer & { detached: boolean }).detached;
+}
+
+function truncatedError(path: string, size: number): BinlaneError {
+  return new BinlaneError(
+    "E_TRUNCATED",
+    `${path} was truncated below the ${size} bytes mapped: bytes past its new end read as zeros and are not data`,
+  );
+}
+
+/** The private constructor, for {@linkcode mapFile}. */
+let construct: (path: string, mode: MapMode, backing: Backing, buffer: ArrayBuffer) => MappedFile;
+
+/**
+ * A file mapped into memory by {@linkcode mapFile}. `bytes` is a zero-copy
+ * view of it; dispose with `using` (or `dispose()`), which revokes every view
+ * and then unmaps.
+ *
+ * @example
+ * ```ts
+ * import { crc32c, mapFile } from "@binlane/binlane";
+ *
+ * using file = mapFile("README.md");
+ * console.log(file.byteLength, crc32c(file));
+ * file.check(); // throws E_TRUNCATED if the file shrank under the mapping
+ * ```
+ */
+export class MappedFile {
+  /** The path as given (a `file:` URL as its path). */
+  readonly path: string;
+  /** How the file is mapped. */
+  readonly mode: MapMode;
+  /** True when the memory is a real mapping; false when it is a copy (no native library). */
+  readonly mapped: boolean;
+  readonly #backing: Backing;
+  readonly #bytes: Uint8Array<ArrayBuffer>;
+
+  private constructor(path: string, mode: MapMode, backing: Backing, buffer: ArrayBuffer) {
+    this.path = path;
+    this.mode = mode;
+    this.mapped = backing.kind === "native";
+    this.#backing = backing;
+    this.#bytes = new Uint8Array(buffer);
+    registry.register(buffer, backing, backing);
+  }
+
+  static {
+    construct = (path, mode, backing, buffer) => new MappedFile(path, mode, backing, buffer);
+  }
+
+  /** The file's bytes, zero-copy. Throws `E_DISPOSED` after disposal. */
+  get bytes(): Uint8Array<ArrayBuffer> {
+    this.#checkLive();
+    return this.#bytes;
+  }
+
+  /** Bytes mapped. Throws `E_DISPOSED` after disposal. */
+  get byteLength(): number {
+    this.#checkLive();
+    return this.#backing.size;
+  }
+
+  /** Whether the mapping has been released. */
+  get disposed(): boolean {
+    return this.#backing.released;
+  }
+
+  /**
+   * Throws `E_TRUNCATED` if the file is now shorter than the mapping, or
+   * was at any moment when a page past its end was read (those bytes read
+   * as zeros). Call it after reading, to know that what was read is data.
+   *
+   * @example
+   * ```ts
+   * import { mapFile } from "@binlane/binlane";
+   *
+   * using file = mapFile("deno.json");
+   * const text = new TextDecoder().decode(file.bytes);
+   * file.check();
+   * console.log(JSON.parse(text).name); // "@binlane/binlane"
+   * ```
+   */
+  check(): void {
+    this.#checkLive();
+    const backing = this.#backing;
+    if (backing.kind === "native") {
+      const status = backing.symbols.binlane_map_check(backing.handle, BigInt(backing.size));
+      if (status !== 0) throw this.#error(status, backing.symbols, "binlane_map_check");
+    } else if (backing.writable && fstatSync(backing.fd).size < backing.size) {
+      // A copy of a reader's file is a snapshot and cannot be truncated; a writer's is written back.
+      throw truncatedError(this.path, backing.size);
+    }
+  }
+
+  /**
+   * Writes a writer's changes to the file and waits until they are on
+   * disk (`msync`), then checks as {@linkcode MappedFile.check} does. For a
+   * reader it only checks.
+   *
+   * @example
+   * ```ts
+   * import { mapFile } from "@binlane/binlane";
+   *
+   * const path = Deno.makeTempFileSync();
+   * using file = mapFile(path, { mode: "readwrite", size: 4 });
+   * file.bytes.set([1, 2, 3, 4]);
+   * file.flush();
+   * console.log(Deno.readFileSync(path)); // Uint8Array(4) [ 1, 2, 3, 4 ]
+   * ```
+   */
+  flush(): void {
+    this.#checkLive();
+    const backing = this.#backing;
+    if (backing.kind === "native") {
+      const status = backing.symbols.binlane_map_sync(backing.handle, BigInt(backing.size));
+      if (status !== 0) throw this.#error(status, backing.symbols, "binlane_map_sync");
+    } else if (backing.writable) {
+      this.check();
+      writeBack(backing, this.#bytes, this.path);
+    }
+  }
+
+  /**
+   * Revokes every view, then unmaps and closes the file; a copy's changes
+   * are written back first. A second call does nothing. Throws
+   * `E_TRUNCATED` (after releasing everything) if zeros were ever read in
+   * place of truncated bytes, or, for a writer, if writes were lost.
+   */
+  [Symbol.dispose](): void {
+    const backing = this.#backing;
+    if (backing.released) return;
+    registry.unregister(backing);
+    const buffer = this.#bytes.buffer;
+    if (isDetached(buffer)) {
+      backing.released = true; // deliberately left mapped: a live ArrayBuffer may point into it
+      throw new BinlaneError(
+        "E_TRANSFERRED",
+        `the buffer of ${this.path} was transferred away from its MappedFile; ` +
+          "the file is left mapped, since a live ArrayBuffer may still point into it",
+      );
+    }
+    if (backing.kind === "native") {
+      buffer.transfer(0);
+      backing.released = true;
+      const status = backing.symbols.binlane_map_close(backing.handle, BigInt(backing.size));
+      if (status !== 0) throw this.#error(status, backing.symbols, "binlane_map_close");
+      return;
+    }
+    try {
+      if (backing.writable) {
+        if (fstatSync(backing.fd).size < backing.size) throw truncatedError(this.path, backing.size);
+        writeBack(backing, this.#bytes, this.path);
+      }
+    } finally {
+      buffer.transfer(0);
+      backing.released = true;
+      closeQuietly(backing.fd);
+    }
+  }
+
+  /** The same as `[Symbol.dispose]()`, for code that cannot use `using`. */
+  dispose(): void {
+    this[Symbol.dispose]();
+  }
+
+  #checkLive(): void {
+    if (this.#backing.released) {
+      throw new BinlaneError("E_DISPOSED", `the mapping of ${this.path} has been disposed`);
+    }
+  }
+
+  #error(status: number, symbols: NativeSymbols, call: string): BinlaneError {
+    if (status === Status.truncated) return truncatedError(this.path, this.#backing.size);
+    if (status === Status.osError) return osError(symbols.binlane_last_os_error(), this.path, call);
+    return errorFromStatus(status, call);
+  }
+}
+
+function osError(errno: number, path: string, call: string): BinlaneError {
+  const code = errnoCodes.get(errno) ?? "E_IO";
+  return new BinlaneError(code, `${call}(${path}) failed with errno ${errno} (${code})`);
+}
+
+function openNative(
+  library: NativeLibrary,
+  path: string,
+  mode: MapMode,
+  size: number | undefined,
+): { backing: NativeMapping; buffer: ArrayBuffer } | undefined {
+  const symbols = library.symbols;
+  const name = new TextEncoder().encode(path);
+  let flags = mode === "readwrite" ? MapFlag.readwrite : 0;
+  if (mode === "readwrite" && size !== undefined) flags |= MapFlag.create;
+  const result = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
+  const wanted = size === undefined ? MAP_WHOLE_FILE : BigInt(size);
+  const status = symbols.binlane_map_open(name, name.length, flags, wanted, result, ALLOC_RESULT_SIZE);
+  if (status === Status.unsupportedPlatform) return undefined; // the caller copies instead
+  if (status !== 0) {
+    if (status === Status.osError) throw osError(symbols.binlane_last_os_error(), path, "open");
+    if (status === Status.notRegularFile) {
+      throw new BinlaneError("E_NOT_A_FILE", `${path} is not a regular file`);
+    }
+    if (status === Status.length) throw tooShort(path, size);
+    if (status === Status.outOfMemory) {
+      throw new BinlaneError("E_OUT_OF_MEMORY", `cannot map ${path}: too many files mapped at once`);
+    }
+    throw errorFromStatus(status, `binlane_map_open(${path})`);
+  }
+  const handle = result[resultHandle];
+  const byteLength = Number(result[resultSize]);
+  const backing: NativeMapping = { kind: "native", handle, size: byteLength, symbols, released: false };
+  if (byteLength === 0) return { backing, buffer: new ArrayBuffer(0) };
+  try {
+    return { backing, buffer: library.arrayBufferAt(result[resultAddress], byteLength) };
+  } catch (error) {
+    symbols.binlane_map_close(handle, BigInt(byteLength));
+    throw new BinlaneError("E_OUT_OF_MEMORY", `cannot view the ${byteLength} bytes mapped from ${path}`, {
+      cause: error,
+    });
+  }
+}
+
+function tooShort(path: string, size: number | undefined): BinlaneError {
+  return new BinlaneError(
+    "E_LENGTH",
+    `${path} is shorter than the ${size} bytes asked for (a reader cannot grow it)`,
+  );
+}
+
+function fsError(error: unknown, path: string): BinlaneError {
+  const errorCode = (error as { code?: string }).code ?? "";
+  const code = nodeCodes[errorCode] ?? "E_IO";
+  return new BinlaneError(code, `cannot open ${path}: ${errorCode || String(error)} (${code})`, {
+    cause: error,
+  });
+}
+
+function openCopy(
+  path: string,
+  mode: MapMode,
+  size: number | undefined,
+): { backing: CopiedFile; buffer: ArrayBuffer } {
+  const writable = mode === "readwrite";
+  let flags = writable ? constants.O_RDWR : constants.O_RDONLY;
+  if (writable && size !== undefined) flags |= constants.O_CREAT;
+  let fd: number;
+  try {
+    fd = openSync(path, flags, 0o644);
+  } catch (error) {
+    throw fsError(error, path);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new BinlaneError("E_NOT_A_FILE", `${path} is not a regular file`);
+    const length = size ?? stat.size;
+    if (length > stat.size) {
+      if (!writable) throw tooShort(path, size);
+      ftruncateSync(fd, length);
+    }
+    const buffer = new ArrayBuffer(length);
+    const bytes = new Uint8Array(buffer);
+    for (let done = 0; done < length;) {
+      const read = readSync(fd, bytes, done, length - done, done);
+      if (read === 0) throw truncatedError(path, length);
+      done += read;
+    }
+    return { backing: { kind: "copy", fd, size: length, writable, released: false }, buffer };
+  } catch (error) {
+    closeQuietly(fd);
+    throw error instanceof BinlaneError ? error : fsError(error, path);
+  }
+}
+
+function writeBack(backing: CopiedFile, bytes: Uint8Array, path: string): void {
+  try {
+    for (let done = 0; done < backing.size;) {
+      done += writeSync(backing.fd, bytes, done, backing.size - done, done);
+    }
+    fsyncSync(backing.fd);
+  } catch (error) {
+    throw new BinlaneError("E_IO", `cannot write ${path} back: ${String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Maps the file at `path` into memory. `mode: "read"` (the default) maps it
+ * copy-on-write; `mode: "readwrite"` maps it shared, so writes to `bytes`
+ * reach the file; `size` maps a prefix, or grows (and creates) a writer's
+ * file. Paths are checked against Deno's `--allow-read`/`--allow-write`.
+ *
+ * Errors: `E_NOT_FOUND`, `E_PERMISSION_DENIED`, `E_NOT_A_FILE`, `E_LENGTH`
+ * (a reader asking for more than the file has), `E_RANGE` (a bad size),
+ * `E_IO`.
+ *
+ * @example
+ * ```ts
+ * import { mapFile } from "@binlane/binlane";
+ *
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, "hello, mapped world");
+ * {
+ *   using file = mapFile(path);
+ *   console.log(new TextDecoder().decode(file.bytes.subarray(0, 5))); // "hello"
+ * }
+ * {
+ *   using file = mapFile(path, { mode: "readwrite" });
+ *   file.bytes[0] = 0x48; // "H"
+ * }
+ * console.log(Deno.readTextFileSync(path)); // "Hello, mapped world"
+ * ```
+ */
+export function mapFile(path: string | URL, options: MapFileOptions = {}): MappedFile {
+  const mode = options.mode ?? "read";
+  if (mode !== "read" && mode !== "readwrite") {
+    throw new BinlaneError("E_TYPE", `mode must be "read" or "readwrite", got ${String(mode)}`);
+  }
+  const size = options.size;
+  if (
+    size !== undefined &&
+    (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0 || size > MAX_SIZE)
+  ) {
+    throw new BinlaneError("E_RANGE", `size must be an integer from 0 to 2^48, got ${String(size)}`);
+  }
+  const filePath = typeof path === "string"
+    ? path
+    : path instanceof URL && path.protocol === "file:"
+    ? fileURLToPath(path)
+    : undefined;
+  if (filePath === undefined || filePath === "" || filePath.includes("\0")) {
+    throw new BinlaneError(
+      "E_TYPE",
+      `path must be a non-empty string or file: URL without NUL, got ${String(path)}`,
+    );
+  }
+  if (!filePermitted(filePath, mode === "readwrite")) {
+    throw new BinlaneError(
+      "E_PERMISSION_DENIED",
+      `Deno has not granted ${mode === "readwrite" ? "read and write" : "read"} access to ${filePath}`,
+    );
+  }
+  const library = nativeLibrary();
+  const mapped = library ? openNative(library, filePath, mode, size) : undefined;
+  const { backing, buffer } = mapped ?? openCopy(filePath, mode, size);
+  return construct(filePath, mode, backing, buffer);
+}

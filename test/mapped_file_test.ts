@@ -1,0 +1,299 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { crc32 as zlibCrc32 } from "node:zlib";
+import { backend, crc32, mapFile, type MapMode, nativeStats } from "../mod.ts";
+import { randomBytes, seededRandom, test, throwsCode, underBun } from "./harness.ts";
+
+const native = backend().path === "native";
+
+function withDirectory(body: (directory: string) => void): void {
+  const directory = mkdtempSync(join(tmpdir(), "binlane-map-"));
+  try {
+    body(directory);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+test("mapFile maps every size of file byte-exact, and kernels read it in place", () => {
+  withDirectory((directory) => {
+    const random = seededRandom(61);
+    for (const size of [0, 1, 7, 4095, 4096, 4097, 65_537, (1 << 20) + 3]) {
+      const data = randomBytes(random, size);
+      const path = join(directory, `f${size}`);
+      writeFileSync(path, data);
+      using file = mapFile(path);
+      assert.equal(file.mapped, native);
+      assert.equal(file.mode, "read");
+      assert.equal(file.byteLength, size);
+      assert.deepEqual(file.bytes, data);
+      assert.equal(crc32(file), zlibCrc32(data), `size ${size}`);
+      file.check();
+    }
+  });
+});
+
+test("a file: URL maps the same file as its path", () => {
+  withDirectory((directory) => {
+    const path = join(directory, "url file");
+    writeFileSync(path, "by URL");
+    using file = mapFile(pathToFileURL(path));
+    assert.equal(new TextDecoder().decode(file.bytes), "by URL");
+    assert.equal(file.path, path);
+  });
+});
+
+test("a reader's writes stay in memory: the file never changes", () => {
+  withDirectory((directory) => {
+    const path = join(directory, "ro");
+    const data = randomBytes(seededRandom(62), 10_000);
+    writeFileSync(path, data);
+    {
+      using file = mapFile(path);
+      file.bytes.fill(0xee, 100, 9000);
+      assert.equal(file.bytes[5000], 0xee);
+      file.flush();
+    }
+    assert.deepEqual(new Uint8Array(readFileSync(path)), data);
+  });
+});
+
+test("a writer's writes reach the file: on flush, and on dispose without one", () => {
+  withDirectory((directory) => {
+    const path = join(directory, "rw");
+    const data = randomBytes(seededRandom(63), 20_000);
+    writeFileSync(path, data);
+    const expected = data.slice();
+    {
+      using file = mapFile(path, { mode: "readwrite" });
+      file.bytes.fill(1, 0, 10);
+      expected.fill(1, 0, 10);
+      file.flush();
+      assert.deepEqual(new Uint8Array(readFileSync(path)), expected);
+      file.bytes.set([9, 8, 7], 19_997);
+      expected.set([9, 8, 7], 19_997);
+    }
+    assert.deepEqual(new Uint8Array(readFileSync(path)), expected);
+  });
+});
+
+if (native) {
+  test("two writers of one file share its memory", () => {
+    withDirectory((directory) => {
+      const path = join(directory, "shared");
+      writeFileSync(path, new Uint8Array(8192));
+      using first = mapFile(path, { mode: "readwrite" });
+      using second = mapFile(path, { mode: "readwrite" });
+      first.bytes[5000] = 42;
+      assert.equal(second.bytes[5000], 42);
+    });
+  });
+}
+
+test("size: a reader maps a prefix; a writer grows or creates the file, never shrinks it", () => {
+  withDirectory((directory) => {
+    const path = join(directory, "sized");
+    const data = randomBytes(seededRandom(64), 5000);
+    writeFileSync(path, data);
+    {
+      using prefix = mapFile(path, { size: 100 });
+      assert.deepEqual(prefix.bytes, data.subarray(0, 100));
+    }
+    throwsCode(() => mapFile(path, { size: 5001 }), "E_LENGTH");
+    {
+      using grown = mapFile(path, { mode: "readwrite", size: 12_345 });
+      assert.deepEqual(grown.bytes.subarray(0, 5000), data);
+      assert.ok(grown.bytes.subarray(5000).every((byte) => byte === 0));
+      grown.bytes[12_344] = 5;
+    }
+    assert.equal(statSync(path).size, 12_345);
+    assert.equal(readFileSync(path)[12_344], 5);
+    {
+      using prefix = mapFile(path, { mode: "readwrite", size: 10 });
+      assert.equal(prefix.byteLength, 10);
+    }
+    assert.equal(statSync(path).size, 12_345);
+    const created = join(directory, "new");
+    {
+      using file = mapFile(created, { mode: "readwrite", size: 3 });
+      file.bytes.set([1, 2, 3]);
+    }
+    assert.deepEqual(new Uint8Array(readFileSync(created)), new Uint8Array([1, 2, 3]));
+    using empty = mapFile(join(directory, "empty"), { mode: "readwrite", size: 0 });
+    assert.equal(empty.byteLength, 0);
+    empty.flush();
+  });
+});
+
+test("bad paths, modes and sizes are typed errors", () => {
+  withDirectory((directory) => {
+    const path = join(directory, "f");
+    writeFileSync(path, "x");
+    throwsCode(() => mapFile(join(directory, "missing")), "E_NOT_FOUND");
+    throwsCode(() => mapFile(join(directory, "missing"), { mode: "readwrite" }), "E_NOT_FOUND");
+    throwsCode(
+      () => mapFile(join(directory, "no", "such", "dir"), { mode: "readwrite", size: 1 }),
+      "E_NOT_FOUND",
+    );
+    throwsCode(() => mapFile(join(path, "under a file")), "E_NOT_FOUND");
+    mkdirSync(join(directory, "dir"));
+    throwsCode(() => mapFile(join(directory, "dir")), "E_NOT_A_FILE");
+    throwsCode(() => mapFile(join(directory, "dir"), { mode: "readwrite" }), "E_NOT_A_FILE");
+    throwsCode(() => mapFile("/dev/null"), "E_NOT_A_FILE");
+    throwsCode(() => mapFile(`${path}\0tail`), "E_TYPE");
+    throwsCode(() => mapFile(""), "E_TYPE");
+    throwsCode(() => mapFile(new URL("https://example.com/f")), "E_TYPE");
+    throwsCode(() => mapFile(42 as unknown as string), "E_TYPE");
+    throwsCode(() => mapFile(path, { mode: "write" as MapMode }), "E_TYPE");
+    for (const size of [-1, 1.5, NaN, 2 ** 48 + 1, "3" as unknown as number]) {
+      throwsCode(() => mapFile(path, { mode: "readwrite", size }), "E_RANGE");
+    }
+    if (process.getuid?.() !== 0) { // root opens any file
+      chmodSync(path, 0o444);
+      throwsCode(() => mapFile(path, { mode: "readwrite" }), "E_PERMISSION_DENIED");
+    }
+  });
+});
+
+test("disposal revokes every view, then releases the mapping once", () => {
+  withDirectory((directory) => {
+    const path = join(directory, "f");
+    writeFileSync(path, randomBytes(seededRandom(65), 70_000));
+    const file = mapFile(path);
+    const bytes = file.bytes;
+    const sub = bytes.subarray(10, 20);
+    file.dispose();
+    assert.equal(file.disposed, true);
+    assert.equal(bytes.length, 0);
+    assert.equal(sub.length, 0);
+    throwsCode(() => file.bytes, "E_DISPOSED");
+    throwsCode(() => file.byteLength, "E_DISPOSED");
+    throwsCode(() => file.check(), "E_DISPOSED");
+    throwsCode(() => file.flush(), "E_DISPOSED");
+    throwsCode(() => crc32(file), "E_DISPOSED");
+    file.dispose(); // a second release does nothing
+    file[Symbol.dispose]();
+  });
+});
+
+test("a mapping whose buffer was transferred away is never unmapped under it", () => {
+  withDirectory((directory) => {
+    const path = join(directory, "f");
+    writeFileSync(path, "keep me");
+    const file = mapFile(path);
+    const moved = file.bytes.buffer.transfer();
+    throwsCode(() => file.dispose(), "E_TRANSFERRED");
+    assert.equal(new TextDecoder().decode(new Uint8Array(moved)), "keep me");
+  });
+});
+
+test("10,000 maps and unmaps leave no mapping, file or allocation behind", () => {
+  withDirectory((directory) => {
+    const path = join(directory, "f");
+    writeFileSync(path, randomBytes(seededRandom(66), 5000));
+    const before = nativeStats();
+    for (let i = 0; i < 10_000; i++) {
+      using file = mapFile(path, { mode: i % 2 === 0 ? "read" : "readwrite" });
+      assert.equal(file.byteLength, 5000);
+    }
+    // More than the native table's 1024 slots and the usual 1024 open files: both were reused.
+    assert.equal(nativeStats().liveAllocations, before.liveAllocations);
+  });
+}, 120_000);
+
+interface TruncationReport {
+  mapped: boolean;
+  before: number[];
+  checkBefore: string;
+  inside: number;
+  pastEnd: number[];
+  crc: number;
+  viewed: number;
+  written: number;
+  check: string;
+  flush: string;
+  dispose: string;
+  revoked: number;
+}
+
+const fixture = new URL("./fixtures/map_truncate.ts", import.meta.url).pathname;
+
+function runFixture(path: string, mode: MapMode, action = "") {
+  const runtimeArgs = underBun
+    ? ["run", fixture]
+    : ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", fixture];
+  return spawnSync(process.execPath, [...runtimeArgs, path, mode, ...(action ? [action] : [])], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+}
+
+for (const mode of ["read", "readwrite"] as const) {
+  test(`a file truncated under a ${mode} mapping reads as zeros and fails the checks, never crashes`, () => {
+    withDirectory((directory) => {
+      const path = join(directory, "victim");
+      const data = randomBytes(seededRandom(67), 1 << 20).map((byte) => byte | 1); // no zero bytes
+      writeFileSync(path, data);
+      const result = runFixture(path, mode);
+      assert.equal(result.status, 0, `exit ${result.status} signal ${result.signal}: ${result.stderr}`);
+      const report = JSON.parse(result.stdout) as TruncationReport;
+      assert.equal(report.mapped, native);
+      assert.deepEqual(report.before, Array.from(data.subarray(0, 4)));
+      assert.equal(report.checkBefore, "ok");
+      assert.equal(report.inside, data[100]);
+      assert.equal(report.revoked, 0);
+      if (native || mode === "readwrite") {
+        // Past the new end: zeros in place of data, and every check says so.
+        if (native) {
+          assert.deepEqual(report.pastEnd, [0, 0, 0]);
+          const zeros = new Uint8Array(data.length);
+          zeros.set(data.subarray(0, 4096));
+          assert.equal(report.crc, crc32cOf(zeros));
+          assert.equal(report.viewed, 0);
+        }
+        assert.equal(report.written, 0xab);
+        assert.equal(report.check, "E_TRUNCATED");
+        assert.equal(report.flush, "E_TRUNCATED");
+        assert.equal(report.dispose, "E_TRUNCATED");
+      } else {
+        // The JS path's reader holds a copy: a snapshot that truncation cannot touch.
+        assert.deepEqual(report.pastEnd, [data[4096], data[512 * 1024], data[data.length - 1]]);
+        assert.equal(report.crc, crc32cOf(data));
+        assert.equal(report.check, "ok");
+        assert.equal(report.dispose, "ok");
+      }
+    });
+  }, 60_000);
+}
+
+if (native) {
+  test("a SIGBUS that no mapping explains meets the runtime's own handling, as without binlane", () => {
+    withDirectory((directory) => {
+      const path = join(directory, "f");
+      writeFileSync(path, new Uint8Array(8192).fill(3));
+      const outcome = (action: string) => {
+        const result = runFixture(path, "read", action);
+        return { status: result.status, signal: result.signal, alive: /still alive/.test(result.stdout) };
+      };
+      const without = outcome("sigbus-unmapped");
+      assert.deepEqual(outcome("sigbus"), without);
+      // Bun dies of it; Deno handles it and lives on.
+      assert.equal(without.alive, !underBun);
+    });
+  }, 60_000);
+}
+
+/** A bitwise CRC-32C, independent of binlane's. */
+function crc32cOf(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0x82f63b78 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
