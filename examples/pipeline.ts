@@ -2,9 +2,10 @@
  * The end-to-end demo (`deno task demo`, or `bun run examples/pipeline.ts`):
  * a market-data and sensor feed, big-endian on the wire as many feeds are,
  * written as checksummed frames to a file with a StreamingSerializer, then
- * read back through a frame decoder (every CRC-32C checked, every payload's
- * layout fingerprint compared), decoded to columns (byte swaps and enum
- * checks in the same pass), and summed up per symbol.
+ * read back twice, through a frame decoder stream and through `mapFile`
+ * (every CRC-32C checked, every payload's layout fingerprint compared),
+ * decoded to columns (byte swaps and enum checks in the same pass), and
+ * summed up per symbol; both reads must agree with what was written.
  *
  * Options: `--ticks N` and `--readings N` (records; default 4,000,000 each),
  * `--file PATH` (default: a temporary file, removed at the end), `--keep`.
@@ -20,8 +21,10 @@ import {
   array,
   backend,
   type Column,
+  decodeFrame,
   FrameBatchDecoderStream,
   i16be,
+  mapFile,
   minMax,
   pipeline,
   StreamingSerializer,
@@ -166,24 +169,35 @@ await timed("generate + frame + write", () => statSync(path).size, async () => {
 });
 const fileSize = statSync(path).size;
 
-// 2. Read it back: frames checked, payloads decoded to columns, statistics per symbol.
-const perSymbol = new Map<
-  string,
-  { ticks: number; volume: number; notional: number; low: number; high: number }
->();
-const sensor = { readings: 0, tempSum: 0n, pressureLow: Infinity, pressureHigh: -Infinity };
-let framesRead = 0, bytesRead = 0, columnSeconds = 0, statsSeconds = 0;
+// 2. Read it back twice, through a stream and through a memory map: frames
+// checked, payloads decoded to columns, statistics per symbol.
+interface Summary {
+  frames: number;
+  perSymbol: Map<string, { ticks: number; volume: number; notional: number; low: number; high: number }>;
+  sensor: { readings: number; tempSum: bigint; pressureLow: number; pressureHigh: number };
+  columnSeconds: number;
+  statsSeconds: number;
+}
+const newSummary = (): Summary => ({
+  frames: 0,
+  perSymbol: new Map(),
+  sensor: { readings: 0, tempSum: 0n, pressureLow: Infinity, pressureHigh: -Infinity },
+  columnSeconds: 0,
+  statsSeconds: 0,
+});
 const tickColumns = Tick.toColumns(new Uint8Array(BATCH * Tick.size));
 const readingColumns = Reading.toColumns(new Uint8Array(BATCH * Reading.size));
-const decoder = new FrameBatchDecoderStream({ maxFrameSize: 2 * BATCH * Tick.size });
+const maxFrameSize = 2 * BATCH * Tick.size;
 
-function addTicks(columns: Record<string, Column>, count: number): void {
+function addTicks(summary: Summary, columns: Record<string, Column>, count: number): void {
   const symbol = columns.symbol as Uint8Array, price = columns.price as BigUint64Array;
   const quantity = columns.quantity as Uint32Array;
   for (let i = 0; i < count; i++) {
     const name = String.fromCharCode(symbol[i * 8], symbol[i * 8 + 1], symbol[i * 8 + 2], symbol[i * 8 + 3]);
-    let entry = perSymbol.get(name);
-    if (!entry) perSymbol.set(name, entry = { ticks: 0, volume: 0, notional: 0, low: Infinity, high: 0 });
+    let entry = summary.perSymbol.get(name);
+    if (!entry) {
+      summary.perSymbol.set(name, entry = { ticks: 0, volume: 0, notional: 0, low: Infinity, high: 0 });
+    }
     const p = Number(price[i]);
     entry.ticks += 1;
     entry.volume += quantity[i];
@@ -193,7 +207,8 @@ function addTicks(columns: Record<string, Column>, count: number): void {
   }
 }
 
-function addReadings(columns: Record<string, Column>, count: number): void {
+function addReadings(summary: Summary, columns: Record<string, Column>, count: number): void {
+  const sensor = summary.sensor;
   sensor.readings += count;
   sensor.tempSum += BigInt(sum((columns.temp as Int16Array).subarray(0, count)));
   const range = minMax((columns.pressure as Uint32Array).subarray(0, count));
@@ -203,7 +218,30 @@ function addReadings(columns: Record<string, Column>, count: number): void {
   }
 }
 
-await timed("read + check frames + columns + stats", () => fileSize, async () => {
+/** One checked frame: its layout compared, its payload decoded to columns and summed up. */
+function consume(summary: Summary, frame: { type: number; fingerprint: bigint; payload: Uint8Array }): void {
+  summary.frames += 1;
+  const schema = frame.type === TICKS ? Tick : frame.type === READINGS ? Reading : undefined;
+  if (!schema || frame.fingerprint !== schema.fingerprint) {
+    throw new Error(
+      `frame ${summary.frames}: type ${frame.type} with layout ${frame.fingerprint.toString(16)}`,
+    );
+  }
+  const count = frame.payload.length / schema.size;
+  const start = performance.now();
+  const into = frame.type === TICKS ? tickColumns : readingColumns;
+  schema.toColumns(frame.payload, { count, into, validate: true });
+  const decoded = performance.now();
+  if (frame.type === TICKS) addTicks(summary, into, count);
+  else addReadings(summary, into, count);
+  summary.columnSeconds += (decoded - start) / 1000;
+  summary.statsSeconds += (performance.now() - decoded) / 1000;
+}
+
+const streamed = newSummary();
+const decoder = new FrameBatchDecoderStream({ maxFrameSize });
+let bytesRead = 0;
+await timed("stream: read + check frames + columns", () => fileSize, async () => {
   const counted = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       bytesRead += chunk.length;
@@ -212,48 +250,52 @@ await timed("read + check frames + columns + stats", () => fileSize, async () =>
     },
   });
   for await (const batch of pipeline(await openForReading(path), counted, decoder)) {
-    for (const frame of batch) {
-      framesRead += 1;
-      const schema = frame.type === TICKS ? Tick : frame.type === READINGS ? Reading : undefined;
-      if (!schema || frame.fingerprint !== schema.fingerprint) {
-        throw new Error(
-          `frame ${framesRead}: type ${frame.type} with layout ${frame.fingerprint.toString(16)}`,
-        );
-      }
-      const count = frame.payload.length / schema.size;
-      const start = performance.now();
-      const into = frame.type === TICKS ? tickColumns : readingColumns;
-      schema.toColumns(frame.payload, { count, into, validate: true });
-      const decoded = performance.now();
-      if (frame.type === TICKS) addTicks(into, count);
-      else addReadings(into, count);
-      columnSeconds += (decoded - start) / 1000;
-      statsSeconds += (performance.now() - decoded) / 1000;
-    }
+    for (const frame of batch) consume(streamed, frame);
   }
 });
 timings.push({
   stage: "  of which: payloads to columns",
   bytes: tickBytes + readingBytes,
-  seconds: columnSeconds,
+  seconds: streamed.columnSeconds,
 });
 timings.push({
   stage: "  of which: per-symbol statistics",
   bytes: tickBytes + readingBytes,
-  seconds: statsSeconds,
+  seconds: streamed.statsSeconds,
 });
 
-// 3. Check what came out against what went in, and report.
-let verified = framesRead === frames && sensor.readings === readingCount && decoder.stats.droppedFrames === 0;
+const mapped = newSummary();
+let mappedFile = "";
+await timed("mapFile: map + check frames + columns", () => fileSize, () => {
+  using file = mapFile(path);
+  mappedFile = file.mapped ? "memory-mapped" : "copied (no native library)";
+  const bytes = file.bytes;
+  for (let offset = 0; offset < bytes.length;) {
+    const frame = decodeFrame(bytes, { byteOffset: offset, maxFrameSize });
+    consume(mapped, frame);
+    offset += frame.byteLength;
+    progress("mapped  ", offset, bytes.length);
+  }
+  file.check(); // the file was not truncated under us: every byte read was data
+});
+
+// 3. Check what came out against what went in, and both reads against each other.
+const { perSymbol, sensor } = streamed;
+let verified = streamed.frames === frames && sensor.readings === readingCount &&
+  decoder.stats.droppedFrames === 0;
 symbols.forEach((name, s) => {
   const entry = perSymbol.get(name);
   if (written[s].ticks === 0 && !entry) return;
   if (!entry || entry.ticks !== written[s].ticks || entry.volume !== written[s].volume) verified = false;
 });
+const same = (summary: Summary) =>
+  JSON.stringify([[...summary.perSymbol], { ...summary.sensor, tempSum: String(summary.sensor.tempSum) }]);
+if (mapped.frames !== frames || same(mapped) !== same(streamed)) verified = false;
 
 const info = backend();
 console.log(`binlane ${info.path} path (${info.runtime}, CPU level ${info.cpu})`);
 console.log(`${frames} frames, ${tickCount} ticks and ${readingCount} readings, ${fileSize} bytes: ${path}`);
+console.log(`read back twice: streamed, and ${mappedFile}`);
 console.log("");
 console.log("stage                                   MB        s     GB/s");
 for (const { stage, bytes, seconds } of timings) {
@@ -280,7 +322,9 @@ console.log(
   } C, pressure ${sensor.pressureLow}..${sensor.pressureHigh} Pa`,
 );
 console.log(
-  verified ? "verified: every frame checked, every count and volume as written" : "verification FAILED",
+  verified
+    ? "verified: every frame checked, every count and volume as written, both reads identical"
+    : "verification FAILED",
 );
 if (directory && !keep) rmSync(directory, { recursive: true, force: true });
 if (!verified) process.exit(1);

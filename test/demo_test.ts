@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { crc32 as zlibCrc32 } from "node:zlib";
+import { backend } from "../mod.ts";
 import { crc32cJs } from "../src/crc.ts";
 import { randomBytes, seededRandom, test, underBun } from "./harness.ts";
 
@@ -84,12 +85,21 @@ test("the pipeline demo writes a framed feed, reads it back checked, and verifie
   // 50,000 ticks in batches of 8,192 make 7 frames; 30,001 readings make 4.
   assert.match(out, /^11 frames, 50000 ticks and 30001 readings, \d+ bytes: /m);
   for (
-    const stage of ["generate \\+ frame \\+ write", "read \\+ check frames", "of which: payloads to columns"]
+    const stage of [
+      "generate \\+ frame \\+ write",
+      "stream: read \\+ check frames",
+      "of which: payloads to columns",
+      "mapFile: map \\+ check frames",
+    ]
   ) {
     assert.match(out, new RegExp(`^\\s*${stage}.*(\\d+\\.\\d\\d|-)$`, "m"));
   }
   assert.equal(out.match(/^[A-Z0-9]{4}\s+\d+\s+\d+\s+[\d.]+/gm)?.length, 8, "a row per symbol");
   assert.match(out, /^sensors: 30001 readings/m);
-  assert.match(out, /^verified: every frame checked/m);
+  assert.match(
+    out,
+    /^verified: every frame checked, every count and volume as written, both reads identical$/m,
+  );
+  assert.match(out, backend().path === "native" ? /and memory-mapped$/m : /and copied/m);
   assert.match(result.stderr, /reading .*100%/);
 });
