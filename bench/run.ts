@@ -24,6 +24,7 @@ const benchmarks = [
   "bench/reduce.bench.ts",
   "bench/layout.bench.ts",
   "bench/frame.bench.ts",
+  "bench/mapfile.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([
