@@ -185,4 +185,11 @@ export {
   type StreamingSerializerOptions,
 } from "./src/serializer.ts";
 export { mapStage, pipeline, type PipelineSource } from "./src/pipeline.ts";
-export { type MapFileOptions, mapFile, type MapMode, MappedFile } from "./src/mapped_file.ts";
+export { mapFile, type MapFileOptions, type MapMode, MappedFile } from "./src/mapped_file.ts";
+export {
+  type StageOptions,
+  WorkerPool,
+  type WorkerPoolOptions,
+  workerStage,
+  type WorkerStageOptions,
+} from "./src/worker_stage.ts";

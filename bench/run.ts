@@ -25,6 +25,7 @@ const benchmarks = [
   "bench/layout.bench.ts",
   "bench/frame.bench.ts",
   "bench/mapfile.bench.ts",
+  "bench/worker.bench.ts",
 ];
 /** The benchmarks that take `--sizes`. */
 const sized = new Set([

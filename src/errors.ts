@@ -68,7 +68,9 @@ export type BinlaneErrorCode =
   /** A memory-mapped file was truncated underneath its mapping: what was read past its end is not data. */
   | "E_TRUNCATED"
   /** Not available on this operating system. */
-  | "E_UNSUPPORTED_PLATFORM";
+  | "E_UNSUPPORTED_PLATFORM"
+  /** A worker stage's transform threw something that is not a `BinlaneError`, or its worker failed. */
+  | "E_WORKER";
 
 /** Details that come with an error. */
 export interface BinlaneErrorOptions {
