@@ -39,6 +39,7 @@ function describeError(error: unknown): WorkerReply & { kind: "error" } {
 }
 
 async function load(module: string): Promise<Transform> {
+  // The user's module, by absolute URL: publishing warns that it cannot analyze this import, rightly.
   const loaded = await import(module);
   const transform = loaded.default ?? loaded.transform;
   if (typeof transform !== "function") {
