@@ -2,7 +2,8 @@
  * Frames: a 1 KiB-payload message encoded and decoded with JSON, msgpackr
  * and structured clone against binlane frames (encoded fresh, and into a
  * reused buffer; decoded with both CRC-32C checks), and the stream decoder's
- * throughput over 64 KiB chunks of 4 KiB-payload frames. Run:
+ * throughput over 64 KiB chunks of 4 KiB-payload frames; then, for the
+ * message, latency percentiles per operation (bench/latency.ts). Run:
  * `deno run -A bench/frame.bench.ts` or `bun run bench/frame.bench.ts`.
  *
  * @module
@@ -21,6 +22,7 @@ import {
   NativeBuffer,
 } from "../mod.ts";
 import { bench } from "mitata";
+import { type OpProfile, printProfiles, profileOp } from "./latency.ts";
 import { addBench, describe, runAndReport, sizeLabel } from "./report.ts";
 
 const payload = new Uint8Array(1024);
@@ -122,3 +124,29 @@ for (const payloadLength of [4096, 65536]) {
 
 const info = backend();
 await runAndReport(`Frame benchmarks: ${info.runtime}, ${info.path} path, CPU level ${info.cpu}`);
+
+// Latency percentiles for the 1 KiB message, which averages hide.
+const profiles: [string, OpProfile][] = [
+  ["encode: binlane encodeFrame", profileOp(() => encodeFrame(payload, options))],
+  [
+    "encode: binlane encodeFrameInto a reused buffer",
+    profileOp(() => encodeFrameInto(reused, payload, options)),
+  ],
+  [
+    "encode: binlane encodeFrameInto a pooled block",
+    profileOp(() => {
+      using block = pool.acquire(frameSize(payload.length));
+      return encodeFrameInto(block.bytes, payload, options);
+    }),
+  ],
+  ["encode: msgpackr pack", profileOp(() => pack(message))],
+  ["encode: structuredClone", profileOp(() => structuredClone(message))],
+  [
+    "encode: JSON.stringify",
+    profileOp(() => JSON.stringify({ ...message, payload: Array.from(payload) }), 20_000),
+  ],
+  ["decode: binlane decodeFrame (both CRCs)", profileOp(() => decodeFrame(frame))],
+  ["decode: msgpackr unpack", profileOp(() => unpack(packed))],
+  ["decode: JSON.parse", profileOp(() => JSON.parse(json), 20_000)],
+];
+printProfiles(`1 KiB message, per operation (${info.runtime})`, profiles);

@@ -76,7 +76,11 @@ test("frame streams: frames split at any chunk boundaries come out whole, copied
       assert.equal(stats.copied, 0);
       assert.ok(frames.every((frame) => frame.payload.buffer === bytes.buffer), "zero-copy views");
     }
-    if (name === "1-byte chunks") assert.equal(stats.copied, payloads.length);
+    if (name === "1-byte chunks") {
+      assert.equal(stats.copied, payloads.length);
+      // Assembled frames share slabs: each at its own 8-aligned place, none overlapping (checked above).
+      assert.ok(frames.every((frame) => frame.payload.byteOffset % 8 === 0), "8-aligned payloads");
+    }
   }
 });
 
