@@ -7,6 +7,7 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { backend, crc32, mapFile, type MapMode, nativeStats } from "../mod.ts";
+import { nativeLibrary } from "../src/backend.ts";
 import { randomBytes, seededRandom, test, throwsCode, underBun } from "./harness.ts";
 
 const native = backend().path === "native";
@@ -296,4 +297,38 @@ function crc32cOf(bytes: Uint8Array): number {
     for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0x82f63b78 & -(crc & 1));
   }
   return (crc ^ 0xffffffff) >>> 0;
+}
+
+if (native) {
+  test("the map exports refuse bad arguments, stale handles and second closes with a status", () => {
+    const symbols = nativeLibrary()!.symbols;
+    withDirectory((directory) => {
+      const path = join(directory, "f");
+      writeFileSync(path, new Uint8Array(100));
+      const name = new TextEncoder().encode(path);
+      const out = new BigUint64Array(3);
+      const open = (bytes: Uint8Array | null, length: number, flags: number, size: bigint, outSize = 24) =>
+        symbols.binlane_map_open(bytes, length, flags, size, out, outSize);
+      const whole = 2n ** 64n - 1n;
+      assert.equal(open(null, 5, 0, whole), 1, "NULL path with a length");
+      assert.equal(open(name, 0, 0, whole), 1, "empty path");
+      assert.equal(open(new TextEncoder().encode(`${path}\0x`), name.length + 2, 0, whole), 1, "NUL inside");
+      assert.equal(open(new Uint8Array(5000).fill(0x61), 5000, 0, whole), 1, "longer than PATH_MAX");
+      assert.equal(open(name, name.length, 2, whole), 1, "create without readwrite");
+      assert.equal(open(name, name.length, 4, whole), 1, "unknown flag");
+      assert.equal(open(name, name.length, 0, 2n ** 48n + 1n), 2, "over 2^48 bytes");
+      assert.equal(open(name, name.length, 0, 101n), 2, "a reader past the end");
+      assert.equal(open(name, name.length, 0, whole, 16), 2, "out-struct of the wrong size");
+      assert.equal(open(name, name.length, 0, whole), 0);
+      const [handle, , size] = out;
+      assert.equal(size, 100n);
+      assert.equal(symbols.binlane_map_check(handle, 99n), 4, "the wrong size names no mapping");
+      assert.equal(symbols.binlane_map_check(handle + (1n << 32n), 100n), 4, "another generation");
+      assert.equal(symbols.binlane_map_check(0n, 0n), 4);
+      assert.equal(symbols.binlane_map_close(handle, 100n), 0);
+      assert.equal(symbols.binlane_map_close(handle, 100n), 4, "a second close");
+      assert.equal(symbols.binlane_map_sync(handle, 100n), 4);
+      assert.equal(symbols.binlane_map_check(handle, 100n), 4);
+    });
+  });
 }
