@@ -332,3 +332,23 @@ if (native) {
     });
   });
 }
+
+if (!underBun) {
+  test("Deno's --allow-read and --allow-write hold for mapped files, as for any other", () => {
+    withDirectory((directory) => {
+      const path = join(directory, "guarded");
+      writeFileSync(path, "guarded");
+      const script = new URL("./fixtures/map_permission.ts", import.meta.url).pathname;
+      const root = new URL("..", import.meta.url).pathname;
+      const codeWith = (readable: string, mode: MapMode) => {
+        const args = ["run", "--allow-ffi", "--allow-env", `--allow-read=${readable}`, script, path, mode];
+        const result = spawnSync(process.execPath, args, { encoding: "utf8" });
+        assert.equal(result.status, 0, result.stderr);
+        return result.stdout.trim();
+      };
+      assert.equal(codeWith(root, "read"), "E_PERMISSION_DENIED");
+      assert.equal(codeWith(`${root},${directory}`, "readwrite"), "E_PERMISSION_DENIED");
+      assert.equal(codeWith(`${root},${directory}`, "read"), "mapped");
+    });
+  });
+}
