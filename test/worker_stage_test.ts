@@ -104,6 +104,7 @@ test("workerStage: a transform's BinlaneError keeps its code and offset; anythin
   assert.equal(thrown.code, "E_INVALID_INPUT");
   assert.equal(thrown.offset, 7);
   assert.match(thrown.message!, /asked to throw/);
+  assert.equal((await rejection(run([{ op: "map-missing" }]))).code, "E_NOT_FOUND");
   const failed = await rejection(run([{ op: "fail" }]));
   assert.equal(failed.code, "E_WORKER");
   assert.match(failed.message!, /RangeError: a plain error/);
