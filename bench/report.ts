@@ -48,7 +48,9 @@ export function benchSizes(): number[] {
   return (given ?? `64,4096,${1 << 20},${64 << 20}`).split(",").map(Number);
 }
 
-/** Registers `fn(...args)` as an isolated benchmark in `group` at `bytes`. */
+const onlyGroup = process.argv.includes("--group") ? process.argv[process.argv.indexOf("--group") + 1] : "";
+
+/** Registers `fn(...args)` as an isolated benchmark in `group` at `bytes`; `--group TEXT` keeps only groups containing TEXT. */
 export function addBench(
   group: string,
   name: string,
@@ -58,6 +60,7 @@ export function addBench(
   fn: (...args: any[]) => unknown,
   ...args: unknown[]
 ): void {
+  if (!group.includes(onlyGroup)) return;
   bench(describe({ group: `${group} ${sizeLabel(bytes)}`, name, bytes, peer }), isolated(fn, ...args));
 }
 

@@ -46,12 +46,12 @@ export function randomBytes(random: () => number, length: number): Uint8Array {
 }
 
 /** Asserts that `fn` throws a BinlaneError with `code`. */
-export function throwsCode(fn: () => unknown, code: string): void {
+export function throwsCode(fn: () => unknown, code: string): Error {
   try {
     fn();
   } catch (error) {
     const actual = (error as { code?: string }).code;
-    if (actual === code) return;
+    if (actual === code) return error as Error;
     throw new Error(`expected error code ${code}, got ${actual ?? error}`);
   }
   throw new Error(`expected error code ${code}, but nothing was thrown`);

@@ -9,6 +9,7 @@ import {
   type FieldType,
   i64,
   NativeBuffer,
+  type RecordArray,
   type Schema,
   struct,
   u16,
@@ -16,6 +17,7 @@ import {
   u64,
   u8,
 } from "../mod.ts";
+import { compileRunClass, compileViewClass } from "../src/layout/access.ts";
 import { seededRandom, test, throwsCode } from "./harness.ts";
 import { classic, randomSchema, randomValue } from "./layout_schemas.ts";
 
@@ -167,7 +169,25 @@ test("layout access: cursorAt moves one view; every kind of field of a dead buff
   assert.equal(records.cursorAt(3), cursor, "the same view, moved");
   assert.equal(cursor.id, 30);
   assert.equal(records.cursorAt(4).id, 40);
-  for (const bad of [5, -1, 1.5, NaN, Infinity, 2 ** 32]) throwsCode(() => records.cursorAt(bad), "E_RANGE");
+  // A bad index parks the cursor below the records: every kind of access through it is E_RANGE.
+  for (const bad of [5, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 32, 2 ** 31 - 1]) {
+    const parked = records.cursorAt(bad);
+    const error = throwsCode(() => parked.id, "E_RANGE");
+    assert.match(error.message, new RegExp(`index number ${String(bad)},`.replace(".", "\\.")));
+    throwsCode(() => parked.tag, "E_RANGE");
+    throwsCode(() => parked.code, "E_RANGE");
+    throwsCode(() => parked.inner.x, "E_RANGE");
+    throwsCode(() => {
+      parked.id = 1;
+    }, "E_RANGE");
+    throwsCode(() => {
+      parked.tag = new Uint8Array(4);
+    }, "E_RANGE");
+    throwsCode(() => {
+      parked.inner.y = 1;
+    }, "E_RANGE");
+  }
+  assert.equal(records.cursorAt(2).id, 20, "a good index moves a parked cursor back");
   const seen: number[] = [];
   records.forEach((record, i) => seen.push(record.id - 10 * i));
   assert.deepEqual(seen, [0, 0, 0, 0, 0]);
@@ -193,4 +213,18 @@ test("layout access: cursorAt moves one view; every kind of field of a dead buff
   const view = Row.view(plain);
   plain.buffer.transfer();
   throwsCode(() => view.id, "E_DISPOSED");
+});
+
+test("layout access: records of a GiB or more keep cursorAt's throw, since no parking place lies below them", () => {
+  const Small = struct({ id: u32 });
+  const Run = compileRunClass(compileViewClass(Small, "Small"), 2 ** 30);
+  const records = new Run(
+    new DataView(new Uint8Array([7, 0, 0, 0]).buffer),
+    null,
+    1,
+  ) as unknown as RecordArray<
+    { id: number }
+  >;
+  assert.equal(records.cursorAt(0).id, 7);
+  for (const bad of [1, -1, 0.5, NaN]) throwsCode(() => records.cursorAt(bad), "E_RANGE");
 });

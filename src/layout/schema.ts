@@ -11,8 +11,10 @@ import { NativeBuffer } from "../native_buffer.ts";
 import {
   compileRecordReader,
   compileRecordWriter,
+  compileRunClass,
   compileViewClass,
   type Reader,
+  type RunClass,
   type ViewClass,
   type Writer,
 } from "./access.ts";
@@ -89,8 +91,10 @@ export interface RecordArray<V> extends Iterable<V> {
    * `length - 1`): no object is made per call, so a `for` loop over
    * `cursorAt(i)` is the fastest way through the records (measured against
    * hand-written DataView code in bench/layout.bench.ts). Every call moves
-   * the same view; keep a record with `at(index)` instead. Throws `E_RANGE`
-   * outside the run.
+   * the same view; keep a record with `at(index)` instead. An index outside
+   * the run, negative, fractional or NaN does not throw here (a throw in
+   * the call cost V8 2x on a read loop): it parks the view below the
+   * records, and every access through it throws `E_RANGE` naming the index.
    */
   cursorAt(index: number): V;
   /**
@@ -130,58 +134,6 @@ function checkPlace(view: DataView, byteOffset: number, size: number, name: stri
   }
 }
 
-function indexOutside(index: number, length: number): never {
-  throw new BinlaneError("E_RANGE", `record index ${String(index)} is outside 0..${length - 1}`);
-}
-
-/**
- * A run of records behind {@linkcode RecordArray}. A class, so that every
- * run's `cursorAt` is one function on one prototype, which V8 inlines with
- * the getter after it into the caller's loop; closures made per run were
- * not (bench/layout.bench.ts, "field read": Deno 0.25x of hand-written
- * code with closures).
- */
-class RecordRun {
-  readonly length: number;
-  readonly #Class: ViewClass;
-  readonly #view: DataView;
-  readonly #owner: NativeBuffer | null;
-  readonly #size: number;
-  readonly #cursor: { $b: number };
-
-  constructor(Class: ViewClass, view: DataView, owner: NativeBuffer | null, length: number, size: number) {
-    this.length = length;
-    this.#Class = Class;
-    this.#view = view;
-    this.#owner = owner;
-    this.#size = size;
-    this.#cursor = new Class(view, 0, owner) as unknown as { $b: number };
-  }
-
-  at(index: number): unknown {
-    const whole = Math.trunc(index);
-    const i = whole < 0 ? this.length + whole : whole;
-    return i >= 0 && i < this.length ? new this.#Class(this.#view, i * this.#size, this.#owner) : undefined;
-  }
-
-  cursorAt(index: number): unknown {
-    const i = index;
-    // One unsigned test rejects negatives, fractions and NaN: cheaper in V8 than Number.isInteger.
-    if ((i >>> 0) !== i || i >= this.length) indexOutside(index, this.length);
-    const cursor = this.#cursor;
-    cursor.$b = i * this.#size;
-    return cursor;
-  }
-
-  forEach(callback: (view: unknown, index: number) => void): void {
-    for (let i = 0; i < this.length; i++) callback(this.cursorAt(i), i);
-  }
-
-  *[Symbol.iterator](): Iterator<unknown> {
-    for (let i = 0; i < this.length; i++) yield new this.#Class(this.#view, i * this.#size, this.#owner);
-  }
-}
-
 /** A struct or union schema. */
 export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   /** "struct" or "union". */
@@ -201,6 +153,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   #reader?: Reader;
   #writer?: Writer;
   #viewClass?: ViewClass;
+  #runClass?: RunClass;
   #fingerprint?: bigint;
 
   /**
@@ -363,8 +316,9 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
       );
     }
     this.#viewClass ??= compileViewClass(this, this.kind);
+    this.#runClass ??= compileRunClass(this.#viewClass, this.size);
     const owner = bytes instanceof NativeBuffer ? bytes : null;
-    return new RecordRun(this.#viewClass, view, owner, length, this.size) as unknown as RecordArray<
+    return new this.#runClass(view, owner, length) as unknown as RecordArray<
       RecordValue<F>
     >;
   }
