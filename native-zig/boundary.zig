@@ -323,7 +323,51 @@ export fn binlane_gather_field(rows: ?[*]const u8, rows_len: u32, column: ?[*]u8
     const from = bytesOrNull(rows, rows_len) orelse return code(.invalid_argument);
     const to = outBytes(column, column_len) orelse return code(.invalid_argument);
     const field = transposeField(rows_len, column_len, record_size, offset, shape) orelse return code(.length);
-    transpose.gather(to, from, record_size, field);
+    if (to.len == 0) return code(.ok);
+    cpu.active().gather_field(to.ptr, to.len, from.ptr, from.len, record_size, field.offset, field.size, field.swap);
+    return code(.ok);
+}
+
+/// Columns one `binlane_gather_fields` call fills at most.
+const gather_fields_max = 4;
+/// Rows per pass over the fields: a block stays in L1 while each field is copied out (bench/layout.bench.ts).
+const gather_block_bytes = 32 * 1024;
+
+/// Copies fields of the first `count` records of `rows` into columns `c0`
+/// to `c3`: `fields` holds a little-endian (offset, shape) pair of u32 per
+/// column, shapes as `binlane_gather_field` takes them, and each column
+/// exactly `count` elements. One call does what one call per field and per
+/// block of rows did, with each block of rows read into cache once.
+/// Returns a status.
+export fn binlane_gather_fields(rows: ?[*]const u8, rows_len: u32, record_size: u32, count: u32, fields: ?[*]const u8, fields_len: u32, c0: ?[*]u8, c0_len: u32, c1: ?[*]u8, c1_len: u32, c2: ?[*]u8, c2_len: u32, c3: ?[*]u8, c3_len: u32) u32 {
+    const from = bytesOrNull(rows, rows_len) orelse return code(.invalid_argument);
+    const table = bytesOrNull(fields, fields_len) orelse return code(.invalid_argument);
+    if (table.len % 8 != 0 or table.len / 8 > gather_fields_max) return code(.length);
+    const field_count = table.len / 8;
+    const targets = [gather_fields_max]?[]u8{ outBytes(c0, c0_len), outBytes(c1, c1_len), outBytes(c2, c2_len), outBytes(c3, c3_len) };
+    var columns: [gather_fields_max][]u8 = undefined;
+    var shapes: [gather_fields_max]transpose.Field = undefined;
+    for (0..field_count) |i| {
+        columns[i] = targets[i] orelse return code(.invalid_argument);
+        const offset = std.mem.readInt(u32, table[i * 8 ..][0..4], .little);
+        const shape = std.mem.readInt(u32, table[i * 8 + 4 ..][0..4], .little);
+        const field = transposeField(rows_len, @intCast(columns[i].len), record_size, offset, shape) orelse return code(.length);
+        if (columns[i].len != @as(u64, count) * field.size) return code(.length);
+        shapes[i] = field;
+    }
+    for (field_count..gather_fields_max) |i| if (targets[i] == null or targets[i].?.len != 0) return code(.invalid_argument);
+    if (count == 0 or field_count == 0) return code(.ok);
+    const table_in_force = cpu.active();
+    const block: usize = @max(1, gather_block_bytes / record_size);
+    var first: usize = 0;
+    while (first < count) : (first += block) {
+        const records = @min(block, count - first);
+        const span = from[first * record_size ..];
+        for (columns[0..field_count], shapes[0..field_count]) |column, field| {
+            const part = column[first * field.size ..][0 .. records * field.size];
+            table_in_force.gather_field(part.ptr, part.len, span.ptr, span.len, record_size, field.offset, field.size, field.swap);
+        }
+    }
     return code(.ok);
 }
 

@@ -13,6 +13,7 @@ const hex = @import("hex.zig");
 const base64 = @import("base64.zig");
 const intcode = @import("intcode.zig");
 const reduce = @import("reduce.zig");
+const transpose = @import("transpose.zig");
 
 /// Returned by search kernels for "no such position".
 pub const none: usize = std.math.maxInt(usize);
@@ -55,6 +56,10 @@ pub const VarintDecode64Fn = *const fn (dst: [*]u64, capacity: usize, src: [*]co
 /// its result written to `out` as `binlane_reduce` documents.
 pub const ReduceFn = *const fn (data: [*]const u8, count: usize, element: u32, out: *[16]u64) callconv(.c) void;
 
+/// Copies one field (`shape` as `binlane_gather_field` takes it, checked
+/// by the caller) of each record of `rows` into `column`.
+pub const GatherFn = *const fn (column: [*]u8, column_len: usize, rows: [*]const u8, rows_len: usize, record_size: usize, offset: usize, size: usize, swap: bool) callconv(.c) void;
+
 pub const KernelTable = extern struct {
     crc32: Crc32Fn,
     crc32c: Crc32Fn,
@@ -85,7 +90,18 @@ pub const KernelTable = extern struct {
     varint_decode64: VarintDecode64Fn,
     min_max: ReduceFn,
     sum: ReduceFn,
+    gather_field: GatherFn,
 };
+
+fn TransposeFns(comptime mode: Mode) type {
+    const Impl = if (mode == .simd and config.simd_enabled) transpose.Vectorized(vectorWidth()) else transpose.scalar;
+    return struct {
+        fn gather(column: [*]u8, column_len: usize, rows: [*]const u8, rows_len: usize, record_size: usize, offset: usize, size: usize, swap: bool) callconv(.c) void {
+            const field: transpose.Field = .{ .offset = offset, .size = size, .swap = swap };
+            Impl.gather(column[0..column_len], rows[0..rows_len], record_size, field);
+        }
+    };
+}
 
 /// Which implementations a table holds.
 pub const Mode = enum { scalar, simd };
@@ -305,5 +321,6 @@ pub fn table(comptime mode: Mode) KernelTable {
         .varint_decode64 = &IntFns(mode).decode64,
         .min_max = &ReduceFns(mode).minMax,
         .sum = &ReduceFns(mode).sum,
+        .gather_field = &TransposeFns(mode).gather,
     };
 }

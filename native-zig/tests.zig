@@ -459,6 +459,45 @@ test "transpose: gather then scatter round-trips every field shape, and agrees w
     }
 }
 
+test "transpose: the vectorized gather equals the scalar one at every width, record size, offset, count and tail" {
+    var prng = std.Random.DefaultPrng.init(0x9a7e);
+    const random = prng.random();
+    var rows: [8192]u8 = undefined;
+    random.bytes(&rows);
+    var expected: [2048]u8 = undefined;
+    var actual: [2048]u8 = undefined;
+    inline for (.{ 16, 32, 64 }) |width| {
+        const Vector = transpose.Vectorized(width);
+        inline for (.{ 1, 2, 4, 8 }) |size| {
+            for ([_]usize{ 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15, 16, 17, 24, 31, 32, 33, 48, 64, 65, 128, 129 }) |record_size| {
+                if (size > record_size) continue;
+                const last = record_size - size;
+                // Every offset of small records; the edges and one inside for larger ones.
+                for (0..last + 1) |offset| {
+                    if (record_size > 17 and offset > 1 and offset != last and offset != last / 2) continue;
+                    for ([_]bool{ false, true }) |swap| {
+                        if (swap and size == 1) continue;
+                        const field: transpose.Field = .{ .offset = offset, .size = size, .swap = swap };
+                        const most = @min(2048 / size, (8192 - offset - size) / record_size + 1);
+                        // Whole vector blocks, a block and a tail, and rows that end right after the last field.
+                        for ([_]usize{ 0, 1, most / 3, most - 1, most }) |count| {
+                            const used = if (count == 0) 0 else (count - 1) * record_size + offset + size;
+                            for ([_]usize{ used, @min(8192, used + record_size) }) |rows_len| {
+                                @memset(&expected, 0xEE);
+                                @memset(&actual, 0xEE);
+                                transpose.scalar.gather(expected[0 .. count * size], rows[0..rows_len], record_size, field);
+                                Vector.gather(actual[0 .. count * size], rows[0..rows_len], record_size, field);
+                                errdefer std.debug.print("width {d} size {d} record {d} offset {d} swap {} count {d} rows {d}\n", .{ width, size, record_size, offset, swap, count, rows_len });
+                                try std.testing.expectEqualSlices(u8, &expected, &actual);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 const intcode = @import("intcode.zig");
 
 test "intcode: delta and zigzag at every width equal the scalar reference, in place too, and invert" {

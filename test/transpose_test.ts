@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { columnsToRows, NativeBuffer, rowsToColumns, type TransposeField } from "../mod.ts";
+import { backend, columnsToRows, NativeBuffer, rowsToColumns, type TransposeField } from "../mod.ts";
+import { nativeLibrary } from "../src/backend.ts";
 import { transposeThresholds } from "../src/transpose.ts";
 import { everyPath, randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 const sizes = [1, 2, 4, 8] as const;
+const native = backend().path === "native";
 
 /** Non-overlapping random fields of a record, in random order. */
 function randomFields(random: () => number, recordSize: number): TransposeField[] {
@@ -68,6 +70,104 @@ test("transpose: rowsToColumns equals a DataView oracle and columnsToRows invert
     }
   });
 });
+
+test("transpose: records 2 to 16 fields wide (the vector shapes) across native blocks, on every path", () => {
+  const random = seededRandom(0x5e7);
+  everyPath(transposeThresholds, (path) => {
+    for (const recordSize of [2, 4, 8, 16, 24, 32, 64, 128]) {
+      // Past one 32 KiB block of rows, with a tail that no whole vector covers.
+      const count = Math.ceil((40 * 1024) / recordSize) + Math.floor(random() * 70);
+      const fields = sizes.filter((size) => size <= recordSize / 2).flatMap((size) =>
+        [0, recordSize - size, Math.floor(random() * (recordSize - size + 1))].map((offset) => ({
+          offset,
+          size,
+          swap: size > 1 && random() < 0.5,
+        }))
+      );
+      // Rows that end at the last record, and rows whose view starts at an odd address.
+      for (const start of [0, 3]) {
+        const rows = randomBytes(random, start + count * recordSize).subarray(start);
+        const columns = rowsToColumns(rows, recordSize, fields);
+        fields.forEach((field, i) => {
+          const label = `${path} record ${recordSize} start ${start} field ${JSON.stringify(field)}`;
+          assert.deepEqual(columns[i], oracleColumn(rows, recordSize, field, count), label);
+        });
+      }
+    }
+  });
+});
+
+if (native) {
+  test("native gather_fields refuses bad tables, columns and lengths without touching memory", () => {
+    const symbols = nativeLibrary()!.symbols;
+    const rows = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const table = (...pairs: number[]) => new Uint8Array(new Uint32Array(pairs).buffer);
+    const a = new Uint8Array(4).fill(0xee);
+    const b = new Uint8Array(8).fill(0xee);
+    const none = new Uint8Array(0);
+    const call = (t: Uint8Array, count: number, c0: Uint8Array | null, c1: Uint8Array | null, c3 = none) =>
+      symbols.binlane_gather_fields(
+        rows,
+        rows.byteLength,
+        16,
+        count,
+        t,
+        t.byteLength,
+        c0,
+        c0?.byteLength ?? 4,
+        c1,
+        c1?.byteLength ?? 8,
+        none,
+        0,
+        c3,
+        c3.byteLength,
+      );
+    // Field 0: u8 at offset 1; field 1: u16 at 14, byte-swapped (shape 2 | 0x10).
+    assert.equal(call(table(1, 1, 14, 0x12), 4, a, b), 0);
+    assert.deepEqual([...a], [1, 17, 33, 49]);
+    assert.deepEqual([...new Uint16Array(b.buffer)], [0x0e0f, 0x1e1f, 0x2e2f, 0x3e3f]);
+    const untouched = () => {
+      assert.deepEqual([...a], [1, 17, 33, 49], "column 0 untouched");
+      assert.deepEqual(
+        [...new Uint16Array(b.buffer)],
+        [0x0e0f, 0x1e1f, 0x2e2f, 0x3e3f],
+        "column 1 untouched",
+      );
+    };
+    assert.equal(call(table(1, 1, 14, 0x12).subarray(0, 12), 4, a, b), 2, "a table of half a pair");
+    assert.equal(call(table(1, 1, 1, 1, 1, 1, 1, 1, 1, 1), 4, a, b), 2, "five fields");
+    assert.equal(call(table(1, 1, 14, 0x12), 3, a, b), 2, "columns longer than count");
+    assert.equal(call(table(1, 1, 14, 0x12), 5, a, b), 2, "columns shorter than count");
+    assert.equal(call(table(1, 1, 15, 2), 4, a, b), 2, "a field past the record");
+    assert.equal(call(table(1, 1, 14, 0x23), 4, a, b), 2, "an unknown shape bit");
+    assert.equal(call(table(1, 1, 14, 3), 4, a, b), 2, "a field of 3 bytes");
+    assert.equal(call(table(1, 1, 14, 0x12), 4, null, b), 1, "a NULL column with a length");
+    assert.equal(call(table(1, 1, 14, 0x12), 4, a, b, new Uint8Array(1)), 1, "an unused column with bytes");
+    untouched();
+    assert.equal(call(table(), 0, none, none), 0, "nothing to do");
+    assert.equal(
+      symbols.binlane_gather_fields(null, 8, 16, 0, none, 0, none, 0, none, 0, none, 0, none, 0),
+      1,
+    );
+    const grown = symbols.binlane_gather_fields(
+      rows,
+      rows.byteLength,
+      16,
+      5,
+      table(1, 1),
+      8,
+      new Uint8Array(5),
+      5,
+      none,
+      0,
+      none,
+      0,
+      none,
+      0,
+    );
+    assert.equal(grown, 2, "more records than the rows hold");
+  });
+}
 
 test("transpose: counts, targets and inputs that do not fit are typed errors", () => {
   everyPath(transposeThresholds, () => {
