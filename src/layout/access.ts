@@ -11,6 +11,7 @@
 import { BinlaneError } from "../errors.ts";
 import type { NativeBuffer } from "../native_buffer.ts";
 import { resultBytes } from "../result_pool.ts";
+import type { RecordArray } from "./schema.ts";
 import type { FieldType, PlacedField, RecordType, ScalarType } from "./types.ts";
 
 /** Reads one record at a byte offset of a DataView. */
@@ -482,7 +483,11 @@ export function compileViewClass(record: RecordType, name: string): ViewClass {
 const OUTSIDE = -(2 ** 30);
 
 /** A run's constructor: `length` records of a view class over a DataView, owned by a NativeBuffer or nothing. */
-export type RunClass = new (view: DataView, owner: NativeBuffer | null, length: number) => object;
+export type RunClass = new (
+  view: DataView,
+  owner: NativeBuffer | null,
+  length: number,
+) => RecordArray<Record<string, unknown>>;
 
 /**
  * The class behind `Schema.arrayView`, compiled per schema so that every

@@ -318,7 +318,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
     this.#viewClass ??= compileViewClass(this, this.kind);
     this.#runClass ??= compileRunClass(this.#viewClass, this.size);
     const owner = bytes instanceof NativeBuffer ? bytes : null;
-    return new this.#runClass(view, owner, length) as unknown as RecordArray<
+    return new this.#runClass(view, owner, length) as RecordArray<unknown> as RecordArray<
       RecordValue<F>
     >;
   }
