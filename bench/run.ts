@@ -15,6 +15,7 @@ const benchmarks = [
   "bench/crc_threshold.bench.ts",
   "bench/search.bench.ts",
   "bench/search_threshold.bench.ts",
+  "bench/frame_scan_threshold.bench.ts",
   "bench/endian.bench.ts",
   "bench/hash.bench.ts",
   "bench/utf8.bench.ts",

@@ -156,6 +156,7 @@ export const symbols = {
     parameters: ["buffer", "u32", "buffer", "u32", "u32", "u32", "u32"],
     result: "u32",
   },
+  binlane_frame_scan: { parameters: ["buffer", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_gather_fields: {
     parameters: [
       "buffer",

@@ -27,6 +27,7 @@ const kernels = @import("kernels.zig");
 const xxh3 = @import("hash/xxh3.zig");
 const base64 = @import("base64.zig");
 const transpose = @import("transpose.zig");
+const frame = @import("frame.zig");
 const intcode = @import("intcode.zig");
 const reduce = @import("reduce.zig");
 const mmap = @import("mmap.zig");
@@ -326,6 +327,23 @@ export fn binlane_gather_field(rows: ?[*]const u8, rows_len: u32, column: ?[*]u8
     if (to.len == 0) return code(.ok);
     cpu.active().gather_field(to.ptr, to.len, from.ptr, from.len, record_size, field.offset, field.size, field.swap);
     return code(.ok);
+}
+
+/// Frames from the start of `bytes` that are whole and well-formed (format
+/// v1, no larger than `max_frame_size`): writes where each starts, as
+/// little-endian u32s, to `starts`, until one is not or `starts` is full.
+/// Returns how many; `refused_signal` for arguments it cannot take.
+export fn binlane_frame_scan(bytes: ?[*]const u8, len: u32, max_frame_size: u32, starts: ?[*]u8, starts_len: u32) u32 {
+    const data = bytesOrNull(bytes, len) orelse return refuseSearch(.invalid_argument);
+    const out = outBytes(starts, starts_len) orelse return refuseSearch(.invalid_argument);
+    if (max_frame_size < frame.header_size + frame.trailer_size) return refuseSearch(.invalid_argument);
+    if (out.len == 0) return 0;
+    if (out.len % 4 != 0 or @intFromPtr(out.ptr) % 4 != 0) return refuseSearch(.invalid_argument);
+    const slots: [*]u32 = @ptrCast(@alignCast(out.ptr));
+    const count = frame.scan(data, max_frame_size, slots[0 .. out.len / 4], cpu.active().crc32c);
+    // Positions in `starts` are native-endian words; every supported target is little-endian.
+    comptime std.debug.assert(@import("builtin").cpu.arch.endian() == .little);
+    return @intCast(count);
 }
 
 /// Columns one `binlane_gather_fields` call fills at most.

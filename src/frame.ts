@@ -9,8 +9,10 @@
  */
 
 import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
+import { REFUSED } from "../ffi/symbols.ts";
+import { kernelSymbols } from "./backend.ts";
 import { crc32c, crc32cRange } from "./crc.ts";
-import { BinlaneError, type BinlaneErrorCode } from "./errors.ts";
+import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
 import { type Schema, struct } from "./layout/schema.ts";
 import { u16, u32, u64, u8 } from "./layout/types.ts";
 
@@ -519,4 +521,76 @@ export function decodeFrame(bytes: BinaryInput, options: number | DecodeFrameOpt
   checkStart(input, start);
   const header = headerAt(input, start, checkMaxFrameSize(settings.maxFrameSize));
   return frameAfterHeader(input, start, header, settings.fingerprint);
+}
+
+/**
+ * Bytes left from which frames are checked natively, many a call, rather
+ * than one at a time in JavaScript: from 256-byte chunks on the native check
+ * is as fast or faster in both runtimes (0.96-1.20x at 256 B, 1.17-1.97x at 4
+ * KiB; bench/frame_scan_threshold.bench.ts, 2026-11-22).
+ */
+export const frameScanThresholds: { bytes: number } = { bytes: 256 };
+
+/** Frame starts a native scan call reports at most: 4 KiB of them, reused. */
+const scanStarts = new Uint32Array(1024);
+const scanStartBytes = new Uint8Array(scanStarts.buffer);
+
+/**
+ * Emits the whole, well-formed frames from `start` of `input` on, checked
+ * natively many a call, with the same `Frame`s as {@linkcode decodeFrame};
+ * returns where it stopped: at the end, or at a frame that is incomplete,
+ * damaged, larger than `maxFrameSize` or of another `fingerprint`, which it
+ * leaves to the caller's own reading to name. On the JS path, or with less
+ * than `frameScanThresholds.bytes` left, it emits nothing.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame } from "@binlane/binlane";
+ * import { emitWellFormedFrames, frameScanThresholds } from "./frame.ts";
+ *
+ * frameScanThresholds.bytes = 0;
+ * const two = new Uint8Array([...encodeFrame(new Uint8Array([1]), { type: 1 }), 0, 0]);
+ * console.log(emitWellFormedFrames(two, 0, 1024, undefined, (frame) => console.log(frame.type))); // 1, then 40
+ * ```
+ */
+export function emitWellFormedFrames(
+  input: Uint8Array,
+  start: number,
+  maxFrameSize: number,
+  fingerprint: bigint | undefined,
+  emit: (frame: Frame) => void,
+): number {
+  const symbols = kernelSymbols();
+  if (symbols === undefined || input.byteLength - start < frameScanThresholds.bytes) return start;
+  const view = bufferView(input);
+  let position = start;
+  while (input.byteLength - position >= FRAME_HEADER_SIZE) {
+    const rest = position === 0 ? input : input.subarray(position);
+    const count = symbols.binlane_frame_scan(rest, rest.byteLength, maxFrameSize, scanStartBytes, 4096);
+    if (count >= REFUSED) throw errorFromStatus(symbols.binlane_take_status(), "binlane_frame_scan");
+    let next = position;
+    for (let i = 0; i < count; i++) {
+      const frameStart = position + scanStarts[i];
+      const base = input.byteOffset + frameStart;
+      const frameFingerprint = view.getBigUint64(base + at.fingerprint, true);
+      if (fingerprint !== undefined && frameFingerprint !== fingerprint) return frameStart;
+      const payloadLength = view.getUint32(base + at.payloadLength, true);
+      const byteLength = FRAME_HEADER_SIZE + padded(payloadLength) + FRAME_TRAILER_SIZE;
+      emit({
+        type: view.getUint16(base + at.type, true),
+        timestamp: view.getBigUint64(base + at.timestamp, true),
+        fingerprint: frameFingerprint,
+        payload: input.subarray(
+          frameStart + FRAME_HEADER_SIZE,
+          frameStart + FRAME_HEADER_SIZE + payloadLength,
+        ),
+        byteLength,
+      });
+      next = frameStart + byteLength;
+    }
+    position = next;
+    // Fewer than a full table means the scan met a frame it would not vouch for.
+    if (count < scanStarts.length) return position;
+  }
+  return position;
 }

@@ -10,6 +10,7 @@ import { asBytes, type BinaryInput } from "./bytes.ts";
 import { BinlaneError } from "./errors.ts";
 import {
   checkMaxFrameSize,
+  emitWellFormedFrames,
   encodeFrame,
   type Frame,
   FRAME_HEADER_SIZE,
@@ -304,7 +305,19 @@ class ChunkDecoder {
   /** Frames from the start of `bytes` (at stream offset `#base`); returns the bytes consumed. */
   #parse(bytes: Uint8Array, emit: (frame: Frame) => void, copied: boolean): number {
     let at = 0;
+    const emitChecked = (frame: Frame) => {
+      this.#scanning = false;
+      this.stats.frames += 1;
+      if (copied) this.stats.copied += 1;
+      emit(frame);
+    };
     while (bytes.length - at >= FRAME_HEADER_SIZE) {
+      // Whole, well-formed frames in bulk; the JS reading below names whatever stops the scan.
+      const checked = emitWellFormedFrames(bytes, at, this.#maxFrameSize, this.#fingerprint, emitChecked);
+      if (checked > at) {
+        at = checked;
+        continue;
+      }
       let header: FrameHeaderInfo;
       try {
         header = readFrameHeader(bytes, { byteOffset: at, maxFrameSize: this.#maxFrameSize });

@@ -8,6 +8,8 @@ import {
   FrameEncoderStream,
   frameSize,
 } from "../mod.ts";
+import { backend, setCpuLevel, supportedCpuLevels } from "../mod.ts";
+import { frameScanThresholds } from "../src/frame.ts";
 import { collectGarbage, randomBytes, seededRandom, test } from "./harness.ts";
 
 /** `count` frames of random payloads (0..maxPayload bytes), type = index, and their concatenation. */
@@ -182,6 +184,67 @@ test("frame streams: resync recovers exactly the intact frames of a 10,000-frame
   assert.ok(damagedFrames.size > 200, `${damagedFrames.size} damaged frames`);
   const intactBytes = frames.reduce((sum, frame) => sum + frame.byteLength, 0);
   assert.equal(stats.droppedBytes, stream.length - intactBytes);
+});
+
+/** What a decode produced, in a form `deepEqual` compares whole. */
+async function decodeOutcome(chunks: Uint8Array[], options: FrameDecoderOptions) {
+  const { frames, error, stats } = await decodeAll(chunks, options);
+  return {
+    frames: frames.map((f) => ({ ...f, payload: [...f.payload] })),
+    error: error === undefined ? undefined : { code: error.code, offset: error.offset },
+    stats: { ...stats },
+  };
+}
+
+test("frame streams: the native bulk check and the JS reading agree on damaged, foreign and oversized frames", async () => {
+  const random = seededRandom(0x5ca7);
+  const initialLevel = backend().cpu;
+  const saved = frameScanThresholds.bytes;
+  try {
+    for (let round = 0; round < 12; round++) {
+      const { payloads, bytes, starts } = frameStream(random, 300, round % 2 === 0 ? 200 : 3000);
+      const stream = bytes.slice();
+      // A few frames damaged anywhere (header, payload, padding, trailer), one from another layout, garbage.
+      for (let k = 0; k < 4; k++) {
+        const i = Math.floor(random() * payloads.length);
+        const bit = Math.floor(random() * frameSize(payloads[i].length) * 8);
+        stream[starts[i] + (bit >> 3)] ^= 1 << (bit & 7);
+      }
+      const foreign = Math.floor(random() * payloads.length);
+      const replaced = encodeFrame(payloads[foreign], {
+        type: foreign,
+        timestamp: BigInt(foreign),
+        fingerprint: 7n,
+      });
+      stream.set(replaced, starts[foreign]);
+      stream.fill(0xa5, starts[250], starts[250] + 5);
+      const chunks = chunked(stream, () => 1 + Math.floor(random() * 20000));
+      const optionSets: FrameDecoderOptions[] = [
+        { resync: true },
+        { resync: true, fingerprint: 0n },
+        { resync: true, maxFrameSize: 2048 },
+        {},
+        { fingerprint: 0n, maxFrameSize: 1024 },
+      ];
+      for (const options of optionSets) {
+        frameScanThresholds.bytes = Infinity;
+        const js = await decodeOutcome(chunks, options);
+        frameScanThresholds.bytes = 0;
+        for (const level of supportedCpuLevels()) {
+          setCpuLevel(level);
+          const native = await decodeOutcome(chunks, options);
+          assert.deepEqual(
+            native,
+            js,
+            `round ${round} ${level} ${JSON.stringify(options, (_, v) => String(v))}`,
+          );
+        }
+      }
+    }
+  } finally {
+    frameScanThresholds.bytes = saved;
+    if (initialLevel !== "js") setCpuLevel(initialLevel);
+  }
 });
 
 test("frame streams: a slow consumer holds the producer back; nothing is read ahead without limit", async () => {

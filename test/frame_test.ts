@@ -18,6 +18,8 @@ import {
   u64,
   u8,
 } from "../mod.ts";
+import { REFUSED } from "../ffi/symbols.ts";
+import { nativeLibrary } from "../src/backend.ts";
 import { randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 /** CRC-32C a bit at a time (Castagnoli, reflected 0x82F63B78): an oracle that shares no code with binlane. */
@@ -234,3 +236,47 @@ test("frame: the test vector in docs/FORMAT.md is what the encoder and the hand-
   assert.deepEqual(frameByHand(payload, options.type, options.timestamp, options.fingerprint), vector);
   assert.equal(bitwiseCrc32c(new TextEncoder().encode("123456789")), 0xe3069283);
 });
+
+if (nativeLibrary() !== undefined) {
+  test("native frame scan: reports whole, well-formed frames and refuses bad arguments without touching memory", () => {
+    const symbols = nativeLibrary()!.symbols;
+    const a = encodeFrame(new Uint8Array([1, 2, 3]), { type: 1 });
+    const b = encodeFrame(new Uint8Array(100), { type: 2 });
+    const bytes = new Uint8Array([...a, ...b, ...b.subarray(0, 50)]);
+    const starts = new Uint32Array(4).fill(0xeeee);
+    const out = new Uint8Array(starts.buffer);
+    assert.equal(
+      symbols.binlane_frame_scan(bytes, bytes.length, 1 << 20, out, 16),
+      2,
+      "the third is incomplete",
+    );
+    assert.deepEqual([...starts], [0, a.length, 0xeeee, 0xeeee]);
+    assert.equal(
+      symbols.binlane_frame_scan(bytes, bytes.length, 1 << 20, out, 4),
+      1,
+      "a full table stops it",
+    );
+    assert.equal(
+      symbols.binlane_frame_scan(bytes, bytes.length, a.length, out, 16),
+      1,
+      "b is above the maximum",
+    );
+    const before = [...starts];
+    assert.equal(symbols.binlane_frame_scan(null, 8, 1 << 20, out, 16), REFUSED, "NULL with a length");
+    assert.equal(
+      symbols.binlane_frame_scan(bytes, bytes.length, 1 << 20, out, 15),
+      REFUSED,
+      "a partial slot",
+    );
+    assert.equal(symbols.binlane_frame_scan(bytes, bytes.length, 1 << 20, out.subarray(1, 9), 8), REFUSED);
+    assert.equal(
+      symbols.binlane_frame_scan(bytes, bytes.length, 39, out, 16),
+      REFUSED,
+      "no frame fits the maximum",
+    );
+    assert.equal(symbols.binlane_take_status(), 1);
+    assert.deepEqual([...starts], before, "refusals write nothing");
+    assert.equal(symbols.binlane_frame_scan(bytes, bytes.length, 1 << 20, new Uint8Array(0), 0), 0);
+    assert.equal(symbols.binlane_frame_scan(new Uint8Array(0), 0, 1 << 20, out, 16), 0);
+  });
+}
