@@ -534,6 +534,8 @@ export const frameScanThresholds: { bytes: number } = { bytes: 256 };
 /** Frame starts a native scan call reports at most: 4 KiB of them, reused. */
 const scanStarts = new Uint32Array(1024);
 const scanStartBytes = new Uint8Array(scanStarts.buffer);
+/** Bumped by every scan: an `emit` that decodes other frames reuses `scanStarts`, and the outer scan must see it. */
+let scanGeneration = 0;
 
 /**
  * Emits the whole, well-formed frames from `start` of `input` on, checked
@@ -564,10 +566,11 @@ export function emitWellFormedFrames(
   if (symbols === undefined || input.byteLength - start < frameScanThresholds.bytes) return start;
   const view = bufferView(input);
   let position = start;
-  while (input.byteLength - position >= FRAME_HEADER_SIZE) {
+  scanning: while (input.byteLength - position >= FRAME_HEADER_SIZE) {
     const rest = position === 0 ? input : input.subarray(position);
     const count = symbols.binlane_frame_scan(rest, rest.byteLength, maxFrameSize, scanStartBytes, 4096);
     if (count >= REFUSED) throw errorFromStatus(symbols.binlane_take_status(), "binlane_frame_scan");
+    const generation = ++scanGeneration;
     let next = position;
     for (let i = 0; i < count; i++) {
       const frameStart = position + scanStarts[i];
@@ -587,6 +590,11 @@ export function emitWellFormedFrames(
         byteLength,
       });
       next = frameStart + byteLength;
+      if (scanGeneration !== generation) {
+        // The emit scanned other bytes, overwriting the table: scan again from here.
+        position = next;
+        continue scanning;
+      }
     }
     position = next;
     // Fewer than a full table means the scan met a frame it would not vouch for.

@@ -20,6 +20,7 @@ import {
 } from "../mod.ts";
 import { REFUSED } from "../ffi/symbols.ts";
 import { nativeLibrary } from "../src/backend.ts";
+import { emitWellFormedFrames } from "../src/frame.ts";
 import { randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 /** CRC-32C a bit at a time (Castagnoli, reflected 0x82F63B78): an oracle that shares no code with binlane. */
@@ -280,3 +281,31 @@ if (nativeLibrary() !== undefined) {
     assert.equal(symbols.binlane_frame_scan(new Uint8Array(0), 0, 1 << 20, out, 16), 0);
   });
 }
+
+test("emitWellFormedFrames: an emit that decodes other frames leaves the outer scan intact", () => {
+  const framesOf = (first: number, count: number, payload: number) => {
+    const frames = Array.from(
+      { length: count },
+      (_, i) => encodeFrame(new Uint8Array(payload), { type: first + i }),
+    );
+    return new Uint8Array(frames.flatMap((frame) => [...frame]));
+  };
+  const outer = framesOf(0, 20, 300);
+  const inner = framesOf(100, 20, 100);
+  const seen: number[] = [];
+  const end = emitWellFormedFrames(outer, 0, 1 << 20, undefined, (frame) => {
+    seen.push(frame.type);
+    if (frame.type === 3) emitWellFormedFrames(inner, 0, 1 << 20, undefined, (f) => seen.push(f.type));
+  });
+  const expected = [
+    0,
+    1,
+    2,
+    3,
+    ...Array.from({ length: 20 }, (_, i) => 100 + i),
+    ...Array.from({ length: 16 }, (_, i) => 4 + i),
+  ];
+  // On the JS path nothing is emitted here: the stream decoder reads those frames itself.
+  assert.deepEqual(seen, nativeLibrary() === undefined ? [] : expected);
+  assert.equal(end, nativeLibrary() === undefined ? 0 : outer.length);
+});
