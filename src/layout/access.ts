@@ -509,7 +509,7 @@ export type RunClass = new (
 export function compileRunClass(Class: ViewClass, size: number): RunClass {
   // A bad index parks the cursor at OUTSIDE instead of throwing: a throw in cursorAt cost V8 1.5 ns a
   // call in a read loop (3.3 ms instead of 1.7 per 1,000,000 records), and parked there every access
-  // fails its bounds check, which \`h.failed\` names E_RANGE. Records of a GiB or more keep the throw.
+  // fails its bounds check, which `h.failed` names E_RANGE. Records of a GiB or more keep the throw.
   const cursorBody = size < -OUTSIDE
     ? `if (i >= 0 && i < this.length && (i | 0) === i) c.$b = i * ${size}; else { c.$b = ${OUTSIDE}; c.$x = i; }`
     : `if ((i >>> 0) !== i || i >= this.length) h.outside(i, this.length); c.$b = i * ${size};`;
