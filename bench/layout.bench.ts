@@ -18,7 +18,7 @@ import * as bufferLayoutModule from "buffer-layout";
 import { Struct as TypedStruct } from "typed-struct";
 import { pack, unpack } from "msgpackr";
 import * as r from "restructure";
-import { array, backend, bool8, enumOf, struct, u32, u64, u8 } from "../mod.ts";
+import { array, backend, bool8, enumOf, type RecordArray, struct, u32, u64, u8 } from "../mod.ts";
 import { addBench, runAndReport } from "./report.ts";
 
 const args = process.argv.slice(2);
@@ -72,6 +72,19 @@ function lenByCursor(rows: Uint8Array): number {
   const records = MessageHeader.arrayView(rows);
   let total = 0;
   for (let i = 0; i < records.length; i++) total += records.cursorAt(i).len;
+  return total;
+}
+
+/** The run and the DataView made by the caller, as a function handed records would see them. */
+function lenOfGivenRun(records: RecordArray<{ len: number }>): number {
+  let total = 0;
+  for (let i = 0; i < records.length; i++) total += records.cursorAt(i).len;
+  return total;
+}
+
+function lenOfGivenView(view: DataView): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) total += view.getUint32(i * 16 + 4, true);
   return total;
 }
 
@@ -181,6 +194,22 @@ addBench("16 B field read (len)", "binlane cursorAt", bytes16, false, lenByCurso
 addBench("16 B field read (len)", "binlane forEach", bytes16, false, lenByForEach, headerRows);
 addBench("16 B field read (len)", "hand-written DataView", bytes16, true, lenByHand, headerRows);
 addBench("16 B field read (len)", "typed-struct", bytes16, true, lenByTypedStruct, headerRows);
+addBench(
+  "16 B field read (len), records made by the caller",
+  "binlane cursorAt over a given run",
+  bytes16,
+  false,
+  lenOfGivenRun,
+  MessageHeader.arrayView(headerRows),
+);
+addBench(
+  "16 B field read (len), records made by the caller",
+  "hand-written DataView over a given view",
+  bytes16,
+  true,
+  lenOfGivenView,
+  new DataView(headerRows.buffer, headerRows.byteOffset, headerRows.byteLength),
+);
 addBench(
   "16 B records to columns",
   "binlane toColumns",

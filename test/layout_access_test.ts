@@ -172,7 +172,7 @@ test("layout access: cursorAt moves one view; every kind of field of a dead buff
   for (const bad of [5, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 32, 2 ** 31 - 1]) {
     const parked = records.cursorAt(bad);
     const error = throwsCode(() => parked.id, "E_RANGE");
-    assert.match(error.message, new RegExp(`index number ${String(bad)},`.replace(".", "\\.")));
+    assert.match(error.message, /not an integer in 0\.\.4,/);
     throwsCode(() => parked.tag, "E_RANGE");
     throwsCode(() => parked.code, "E_RANGE");
     throwsCode(() => parked.inner.x, "E_RANGE");
@@ -187,6 +187,7 @@ test("layout access: cursorAt moves one view; every kind of field of a dead buff
     }, "E_RANGE");
   }
   assert.equal(records.cursorAt(2).id, 20, "a good index moves a parked cursor back");
+  assert.equal(records.cursorAt(-0).id, 0, "-0 is record 0");
   const seen: number[] = [];
   records.forEach((record, i) => seen.push(record.id - 10 * i));
   assert.deepEqual(seen, [0, 0, 0, 0, 0]);

@@ -162,13 +162,18 @@ const helpers = {
    * freed memory; this names that failure (or that of a detached ArrayBuffer)
    * E_DISPOSED, and passes every other error on.
    */
-  /** An access through a cursor that `cursorAt` parked below the records. */
+  /**
+   * An access through a cursor that `cursorAt` parked below the records. A
+   * cursor's `$x` is its run's length; other views' is undefined.
+   */
   misplaced(view: { $x: unknown }): never {
     throw new BinlaneError(
       "E_RANGE",
       view.$x === undefined
         ? "this view lies in a record that cursorAt placed outside its run"
-        : `cursorAt placed this view at index ${describe(view.$x)}, outside its run`,
+        : `cursorAt was last given an index that is not an integer in 0..${
+          Number(view.$x) - 1
+        }, so this view is outside its run`,
     );
   },
   outside(index: number, length: number): never {
@@ -510,11 +515,15 @@ export function compileRunClass(Class: ViewClass, size: number): RunClass {
   // A bad index parks the cursor at OUTSIDE instead of throwing: a throw in cursorAt cost V8 1.5 ns a
   // call in a read loop (3.3 ms instead of 1.7 per 1,000,000 records), and parked there every access
   // fails its bounds check, which `h.failed` names E_RANGE. Records of a GiB or more keep the throw.
+  // One store of a selected value and nothing else: a branch that also kept the bad index (a second
+  // store, or a call) cost V8 3x on a read loop over a run the caller made (bench/layout.bench.ts,
+  // "field read", "cursorAt over a given run": 7.6 ms against 1.7 per 1,000,000 records), so the
+  // error names the run's bounds, not the index. `| 0` makes -0 a small integer 0, as `$b` must stay.
   const cursorBody = size < -OUTSIDE
-    ? `if (i >= 0 && i < this.length && (i | 0) === i) c.$b = i * ${size}; else { c.$b = ${OUTSIDE}; c.$x = i; }`
+    ? `c.$b = (i >>> 0) === i && i < this.length ? (i * ${size}) | 0 : ${OUTSIDE};`
     : `if ((i >>> 0) !== i || i >= this.length) h.outside(i, this.length); c.$b = i * ${size};`;
   const source = `return class RecordRun {
-    constructor(v, o, n) { this.length = n; this.$v = v; this.$o = o; this.$c = new C(v, 0, o); }
+    constructor(v, o, n) { this.length = n; this.$v = v; this.$o = o; this.$c = new C(v, 0, o); this.$c.$x = n; }
     at(index) {
       const whole = Math.trunc(index);
       const i = whole < 0 ? this.length + whole : whole;

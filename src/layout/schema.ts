@@ -94,7 +94,8 @@ export interface RecordArray<V> extends Iterable<V> {
    * the same view; keep a record with `at(index)` instead. An index outside
    * the run, negative, fractional or NaN does not throw here (a throw in
    * the call cost V8 2x on a read loop): it parks the view below the
-   * records, and every access through it throws `E_RANGE` naming the index.
+   * records, and every access through it throws `E_RANGE` naming the run's
+   * bounds until a good index moves it back.
    */
   cursorAt(index: number): V;
   /**
