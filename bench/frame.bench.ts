@@ -3,7 +3,8 @@
  * and structured clone against binlane frames (encoded fresh, and into a
  * reused buffer; decoded with both CRC-32C checks), and the stream decoder's
  * throughput over 64 KiB chunks of 4 KiB-payload frames; then, for the
- * message, latency percentiles per operation (bench/latency.ts). Run:
+ * message, latency percentiles and bytes allocated per operation
+ * (bench/latency.ts). Run:
  * `deno run -A bench/frame.bench.ts` or `bun run bench/frame.bench.ts`.
  *
  * @module
@@ -148,5 +149,7 @@ const profiles: [string, OpProfile][] = [
   ["decode: binlane decodeFrame (both CRCs)", profileOp(() => decodeFrame(frame))],
   ["decode: msgpackr unpack", profileOp(() => unpack(packed))],
   ["decode: JSON.parse", profileOp(() => JSON.parse(json), 20_000)],
+  // A known size, to show the allocation columns can be trusted: exactly 1024 ArrayBuffer bytes.
+  ["calibration: new Uint8Array(1024)", profileOp(() => new Uint8Array(1024))],
 ];
 printProfiles(`1 KiB message, per operation (${info.runtime})`, profiles);

@@ -48,7 +48,8 @@ function describe(value: unknown): string {
 }
 
 /**
- * Whether two byte views share any byte of one buffer.
+ * Whether two byte views share any byte of one buffer; `aLength` limits
+ * `a` to its first bytes without making a subarray.
  *
  * @example
  * ```ts
@@ -56,9 +57,10 @@ function describe(value: unknown): string {
  *
  * const bytes = new Uint8Array(8);
  * console.log(overlaps(bytes.subarray(0, 4), bytes.subarray(3))); // true
+ * console.log(overlaps(bytes, bytes.subarray(3), 3)); // false
  * ```
  */
-export function overlaps(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+export function overlaps(a: Uint8Array, b: Uint8Array, aLength: number = a.byteLength): boolean {
+  if (a.buffer !== b.buffer || aLength === 0 || b.byteLength === 0) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + aLength;
 }

@@ -201,6 +201,33 @@ test("frame: bad arguments are typed errors, and a short target is left untouche
   throwsCode(() => encodeFrame(payload, null as never), "E_TYPE");
   const shared = new Uint8Array(200);
   throwsCode(() => encodeFrameInto(shared, shared.subarray(40, 50), { type: 1 }), "E_INVALID_ARGUMENT");
+  // Only the frame's own bytes count: a payload just past them in the same buffer is fine, one byte in is not.
+  const frameBytes = frameSize(10);
+  throwsCode(
+    () => encodeFrameInto(shared.subarray(3), shared.subarray(frameBytes + 2, frameBytes + 12), { type: 1 }),
+    "E_INVALID_ARGUMENT",
+  );
+  shared.subarray(frameBytes + 3, frameBytes + 13).set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const written = encodeFrameInto(
+    shared.subarray(3),
+    shared.subarray(frameBytes + 3, frameBytes + 13),
+    { type: 9, timestamp: 5n },
+  );
+  assert.equal(written, frameBytes);
+  const back = decodeFrame(shared, 3);
+  assert.deepEqual([back.type, back.timestamp, Array.from(back.payload)], [9, 5n, [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+  ]]);
+  assert.deepEqual(shared.subarray(3, 3 + frameBytes), encodeFrame(back.payload, { type: 9, timestamp: 5n }));
   throwsCode(() => decodeFrame(new Uint8Array(64), 65), "E_RANGE");
   throwsCode(() => decodeFrame(new Uint8Array(64), { maxFrameSize: 8 }), "E_RANGE");
   throwsCode(() => frameSize(-1), "E_RANGE");
