@@ -26,11 +26,16 @@ export interface OpAllocation {
   readonly buffers: number;
 }
 
+/** V8's counters; `total_allocated_bytes` is newer than the node:v8 types. */
+function heapStatistics(): v8.HeapInfo & { total_allocated_bytes: number } {
+  return v8.getHeapStatistics() as v8.HeapInfo & { total_allocated_bytes: number };
+}
+
 /** Heap and ArrayBuffer growth over `ops` calls. */
 function growth(fn: () => unknown, ops: number): { heap: number; buffers: number; allocated: number } {
-  const before = v8.getHeapStatistics();
+  const before = heapStatistics();
   for (let i = 0; i < ops; i++) do_not_optimize(fn());
-  const after = v8.getHeapStatistics();
+  const after = heapStatistics();
   return {
     heap: after.used_heap_size - before.used_heap_size,
     buffers: after.external_memory - before.external_memory,
