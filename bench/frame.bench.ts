@@ -92,11 +92,10 @@ async function decodeStream(chunks: Uint8Array[]): Promise<number> {
   return frames;
 }
 
-async function decodeStreamBatched(chunks: Uint8Array[]): Promise<number> {
+async function decodeStreamBatched(chunks: Uint8Array[], transient = false): Promise<number> {
   let frames = 0;
-  for await (const batch of ReadableStream.from(chunks).pipeThrough(new FrameBatchDecoderStream())) {
-    frames += batch.length;
-  }
+  const decoder = new FrameBatchDecoderStream({ transient });
+  for await (const batch of ReadableStream.from(chunks).pipeThrough(decoder)) frames += batch.length;
   return frames;
 }
 
@@ -119,6 +118,9 @@ for (const payloadLength of [4096, 65536]) {
   });
   bench(entry("FrameBatchDecoderStream"), async () => {
     await decodeStreamBatched(chunks);
+  });
+  bench(entry("FrameBatchDecoderStream, transient"), async () => {
+    await decodeStreamBatched(chunks, true);
   });
   bench(entry("decodeFrame loop over one buffer (no stream)"), () => decodeLoop(bytes));
 }

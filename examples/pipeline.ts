@@ -239,7 +239,8 @@ function consume(summary: Summary, frame: { type: number; fingerprint: bigint; p
 }
 
 const streamed = newSummary();
-const decoder = new FrameBatchDecoderStream({ maxFrameSize });
+// Every batch is consumed before the next is read, so frames that straddle chunks may share reused memory.
+const decoder = new FrameBatchDecoderStream({ maxFrameSize, transient: true });
 let bytesRead = 0;
 await timed("stream: read + check frames + columns", () => fileSize, async () => {
   const counted = new TransformStream<Uint8Array, Uint8Array>({

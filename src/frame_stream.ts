@@ -77,6 +77,17 @@ export interface FrameDecoderOptions {
    * Default false: the first problem errors the stream.
    */
   resync?: boolean;
+  /**
+   * Assemble frames that straddle chunks in memory the decoder reuses,
+   * instead of a new buffer each: such a frame's payload is valid until the
+   * decoder takes its next chunk, and is then detached (it reads as empty,
+   * length 0; it is never overwritten under a reader). Frames wholly inside
+   * a chunk stay views of the chunk. For a consumer that is done with each
+   * frame (or batch) before it reads the next; a stage that queues frames
+   * must not use it. It spares the allocation, which costs more than the
+   * copy for frames of 64 KiB (bench/frame.bench.ts). Default false.
+   */
+  transient?: boolean;
 }
 
 /** What a {@linkcode FrameDecoderStream} has seen. */
@@ -190,6 +201,8 @@ const EMPTY = new Uint8Array(0);
  * by the byte (bench/frame.bench.ts, 2026-11-22).
  */
 const SLAB_SIZE = 1 << 20;
+/** With `transient`, memory for straddling frames comes at least this large, so that one serves many sizes. */
+const TRANSIENT_MIN_SIZE = 64 << 10;
 
 /** The decoder's state between chunks: the stream offset, and a partial frame when one straddles. */
 class ChunkDecoder {
@@ -208,6 +221,11 @@ class ChunkDecoder {
   /** Memory for straddling frames (see `#allocate`), and how much of it is handed out. */
   #slab: Uint8Array = EMPTY;
   #slabUsed = 0;
+  readonly #transient: boolean;
+  /** With `transient`: memory whose frames went out with an earlier chunk, to be detached and reused. */
+  #reusable: ArrayBuffer | null = null;
+  /** With `transient`: memory whose frames went out with this chunk; reusable from the next. */
+  #handedOut: ArrayBuffer | null = null;
 
   constructor(options: FrameDecoderOptions) {
     if (options === null || typeof options !== "object") {
@@ -216,10 +234,16 @@ class ChunkDecoder {
     this.#maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
     this.#fingerprint = options.fingerprint;
     this.#resync = options.resync === true;
+    this.#transient = options.transient === true;
   }
 
   push(chunk: Uint8Array, emit: (frame: Frame) => void): void {
     this.stats.bytes += chunk.length;
+    if (this.#handedOut !== null) {
+      // Taking a new chunk means the consumer is done with the last one's frames.
+      this.#reusable = this.#handedOut;
+      this.#handedOut = null;
+    }
     let offset = 0;
     // First complete what is carried, taking from the chunk only what that needs.
     while (this.#filled > 0 && offset < chunk.length) {
@@ -235,6 +259,7 @@ class ChunkDecoder {
       // A fresh buffer for what is left: frames already passed on are views of the old one.
       this.#carry = rest.length > 0 ? rest.slice() : EMPTY;
       this.#filled = rest.length;
+      if (this.#transient && used > 0) this.#handedOut = carried.buffer as ArrayBuffer;
     }
     if (offset === chunk.length) return;
     // Nothing is carried: frames wholly inside the chunk go out as views of it.
@@ -274,8 +299,13 @@ class ChunkDecoder {
   }
 
   #append(bytes: Uint8Array, capacity: number): void {
-    if (this.#carry.length < Math.max(capacity, this.#filled + bytes.length)) {
-      const grown = this.#allocate(Math.max(capacity, this.#filled + bytes.length));
+    const needed = Math.max(capacity, this.#filled + bytes.length);
+    if (this.#carry.length < needed && this.#transient && this.#carry.buffer.byteLength >= needed) {
+      // A header carried in reused memory: the frame it announces fits the same memory.
+      this.#carry = new Uint8Array(this.#carry.buffer, 0, needed);
+    }
+    if (this.#carry.length < needed) {
+      const grown = this.#allocate(needed);
       grown.set(this.#carry.subarray(0, this.#filled));
       this.#carry = grown;
     }
@@ -290,6 +320,7 @@ class ChunkDecoder {
    * keeps its buffer: `slice()` payloads kept for long.
    */
   #allocate(size: number): Uint8Array {
+    if (this.#transient) return this.#reuse(size);
     if (size > SLAB_SIZE / 16) return new Uint8Array(size);
     const start = this.#slabUsed;
     if (start + size > this.#slab.length) {
@@ -300,6 +331,22 @@ class ChunkDecoder {
     // Frames are multiples of 8 bytes; keeping each start at a multiple of 8 keeps payloads 8-aligned.
     this.#slabUsed = start + ((size + 7) & ~7);
     return this.#slab.subarray(start, start + size);
+  }
+
+  /**
+   * With `transient`: `size` bytes of memory a frame passed on with an
+   * earlier chunk used, moved out by `transfer()` so that every view of it,
+   * that frame's payload included, is detached rather than overwritten; new
+   * memory when there is none or it is too small. Its contents are not
+   * zeroed: only the bytes `#append` has filled are ever read.
+   */
+  #reuse(size: number): Uint8Array {
+    const previous = this.#reusable;
+    this.#reusable = null;
+    const memory = previous !== null && previous.byteLength >= size
+      ? previous.transfer()
+      : new ArrayBuffer(Math.max(size, TRANSIENT_MIN_SIZE));
+    return new Uint8Array(memory, 0, size);
   }
 
   /** Frames from the start of `bytes` (at stream offset `#base`); returns the bytes consumed. */

@@ -3,6 +3,7 @@ import process from "node:process";
 import {
   encodeFrame,
   type Frame,
+  FrameBatchDecoderStream,
   type FrameDecoderOptions,
   FrameDecoderStream,
   FrameEncoderStream,
@@ -245,6 +246,57 @@ test("frame streams: the native bulk check and the JS reading agree on damaged, 
     frameScanThresholds.bytes = saved;
     if (initialLevel !== "js") setCpuLevel(initialLevel);
   }
+});
+
+test("frame streams: transient frames are exact when read, and later exact or detached, never other bytes", async () => {
+  const random = seededRandom(0x7a5e);
+  // Payloads up to 100 KiB, so that some outgrow the reused memory and some fit it; and small ones byte by byte,
+  // whose headers arrive alone and grow in place.
+  const large = frameStream(random, 120, 100_000);
+  const small = frameStream(random, 40, 3000);
+  const cases: [string, Uint8Array[], Uint8Array[]][] = [
+    ["1-byte chunks", small.payloads, chunked(small.bytes, () => 1)],
+    [
+      "random chunks up to 64 KiB",
+      large.payloads,
+      chunked(large.bytes, () => 1 + Math.floor(random() * 65536)),
+    ],
+    ["64 KiB chunks", large.payloads, chunked(large.bytes, () => 65536)],
+  ];
+  for (const batched of [false, true]) {
+    for (const [name, payloads, chunks] of cases) {
+      const label = `${batched ? "batches" : "frames"}, ${name}`;
+      const kept: Frame[] = [];
+      const check = (frame: Frame) => {
+        const i = kept.length;
+        assert.equal(frame.type, i, label);
+        assert.deepEqual(frame.payload, payloads[i], `${label}: frame ${i} as read`);
+        kept.push(frame);
+      };
+      const readable = ReadableStream.from(chunks);
+      let copied: number;
+      if (batched) {
+        const decoder = new FrameBatchDecoderStream({ transient: true });
+        for await (const batch of readable.pipeThrough(decoder)) batch.forEach(check);
+        copied = decoder.stats.copied;
+      } else {
+        const decoder = new FrameDecoderStream({ transient: true });
+        for await (const frame of readable.pipeThrough(decoder)) check(frame);
+        copied = decoder.stats.copied;
+      }
+      assert.equal(kept.length, payloads.length, label);
+      let detached = 0;
+      kept.forEach((frame, i) => {
+        if (frame.payload.length === 0 && payloads[i].length > 0) detached += 1;
+        else assert.deepEqual(frame.payload, payloads[i], `${label}: frame ${i} kept`);
+      });
+      // Copied frames are detached when a later one reuses their memory; views of chunks never are.
+      assert.ok(detached >= 1 && detached < copied, `${label}: ${detached} detached of ${copied} copied`);
+    }
+  }
+  // Without the option, kept frames stay whole.
+  const { frames } = await decodeAll(chunked(large.bytes, () => 65536));
+  frames.forEach((frame, i) => assert.deepEqual(frame.payload, large.payloads[i]));
 });
 
 test("frame streams: a slow consumer holds the producer back; nothing is read ahead without limit", async () => {
