@@ -518,9 +518,10 @@ export function compileRunClass(Class: ViewClass, size: number): RunClass {
   // One store of a selected value and nothing else: a branch that also kept the bad index (a second
   // store, or a call) cost V8 3x on a read loop over a run the caller made (bench/layout.bench.ts,
   // "field read", "cursorAt over a given run": 7.6 ms against 1.7 per 1,000,000 records), so the
-  // error names the run's bounds, not the index. `| 0` makes -0 a small integer 0, as `$b` must stay.
+  // error names the run's bounds, not the index. `i >>> 0` turns -0 into 0, which V8 keeps a small integer
+  // (`| 0` on the product would do that too, but wrap runs of 2 GiB or more).
   const cursorBody = size < -OUTSIDE
-    ? `c.$b = (i >>> 0) === i && i < this.length ? (i * ${size}) | 0 : ${OUTSIDE};`
+    ? `c.$b = (i >>> 0) === i && i < this.length ? (i >>> 0) * ${size} : ${OUTSIDE};`
     : `if ((i >>> 0) !== i || i >= this.length) h.outside(i, this.length); c.$b = i * ${size};`;
   const source = `return class RecordRun {
     constructor(v, o, n) { this.length = n; this.$v = v; this.$o = o; this.$c = new C(v, 0, o); this.$c.$x = n; }
