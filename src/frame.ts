@@ -596,10 +596,8 @@ export function emitWellFormedFrames(
         type: view.getUint16(base + at.type, true),
         timestamp: view.getBigUint64(base + at.timestamp, true),
         fingerprint: frameFingerprint,
-        payload: input.subarray(
-          frameStart + FRAME_HEADER_SIZE,
-          frameStart + FRAME_HEADER_SIZE + payloadLength,
-        ),
+        // The constructor, not `subarray`, which looks up a species constructor for every frame.
+        payload: new Uint8Array(input.buffer, base + FRAME_HEADER_SIZE, payloadLength),
         byteLength,
       });
       next = frameStart + byteLength;
