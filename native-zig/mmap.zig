@@ -108,12 +108,23 @@ pub fn open(path: []const u8, flags: u32, size: u64, out: *abi.AllocResult) Stat
     @memcpy(path_z[0..path.len], path);
     path_z[path.len] = 0;
 
+    const path_ptr: [*:0]const u8 = @ptrCast(&path_z);
     var open_flags: std.c.O = .{ .ACCMODE = if (writable) .RDWR else .RDONLY, .CLOEXEC = true };
-    if (flags & Flags.create != 0) open_flags.CREAT = true;
-    const fd = std.c.open(@ptrCast(&path_z), open_flags, @as(c_uint, 0o644));
+    var fd = std.c.open(path_ptr, open_flags, @as(c_uint, 0o644));
+    // A file this call creates is removed again if the mapping fails: a failed call leaves no trace.
+    var created = false;
+    if (fd < 0 and flags & Flags.create != 0 and std.c._errno().* == @intFromEnum(std.c.E.NOENT)) {
+        open_flags.CREAT = true;
+        open_flags.EXCL = true;
+        fd = std.c.open(path_ptr, open_flags, @as(c_uint, 0o644));
+        created = fd >= 0;
+    }
     if (fd < 0) return osError();
     const status = mapOpened(fd, writable, size, out);
-    if (status != .ok) _ = std.c.close(fd);
+    if (status != .ok) {
+        _ = std.c.close(fd);
+        if (created) _ = std.c.unlink(path_ptr);
+    }
     return status;
 }
 
@@ -124,12 +135,18 @@ fn mapOpened(fd: c_int, writable: bool, size: u64, out: *abi.AllocResult) Status
     const file_len: u64 = @intCast(@max(0, stat.size));
     if (file_len > max_size) return .length;
     const len = if (size == whole_file) file_len else size;
-    if (len > file_len) {
-        // Mapping past the end would fault at once; only a writer may grow the file.
-        if (!writable) return .length;
-        if (std.c.ftruncate(fd, @intCast(len)) != 0) return osError();
-    }
+    if (len <= file_len) return install(fd, writable, len, out);
+    // Mapping past the end would fault at once; only a writer may grow the file.
+    if (!writable) return .length;
+    if (std.c.ftruncate(fd, @intCast(len)) != 0) return osError();
+    const status = install(fd, writable, len, out);
+    // A failed call leaves the file as it found it.
+    if (status != .ok) _ = std.c.ftruncate(fd, @intCast(file_len));
+    return status;
+}
 
+/// Maps `len` bytes of `fd`, which holds at least that many, into a free slot.
+fn install(fd: c_int, writable: bool, len: u64, out: *abi.AllocResult) Status {
     mutex.lock();
     defer mutex.unlock();
     const index = freeIndex() orelse return .out_of_memory;

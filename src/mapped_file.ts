@@ -50,6 +50,7 @@ export interface MapFileOptions {
    * Bytes to map. Default: the whole file. A reader may map a prefix but not
    * past the end (`E_LENGTH`). A writer grows the file to `size` when it is
    * shorter, and creates it when it does not exist; it never shrinks a file.
+   * A call that fails leaves the file as it found it: not grown, not created.
    */
   size?: number;
 }

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -206,6 +215,45 @@ test("10,000 maps and unmaps leave no mapping, file or allocation behind", () =>
     assert.equal(nativeStats().liveAllocations, before.liveAllocations);
   });
 }, 120_000);
+
+test("a writer's mapFile that fails leaves the file as it was: not grown, not created", () => {
+  if (!native) return; // the copying fallback has no table to fill
+  withDirectory((directory) => {
+    const held = join(directory, "held");
+    writeFileSync(held, new Uint8Array(10));
+    const existing = join(directory, "existing");
+    writeFileSync(existing, new Uint8Array([1, 2, 3]));
+    const open: Disposable[] = [];
+    try {
+      // Fill the native table (1024 slots), so that the next mapping fails after the file was grown.
+      for (;;) {
+        try {
+          open.push(mapFile(held));
+        } catch (error) {
+          assert.equal((error as { code?: string }).code, "E_OUT_OF_MEMORY");
+          break;
+        }
+        assert.ok(open.length <= 1024, "the table holds 1024 mappings");
+      }
+      // Other tests in this process may hold a slot or two (one on purpose: a transferred-away mapping).
+      assert.ok(open.length > 1000, `${open.length} mappings filled the table`);
+      throwsCode(() => mapFile(existing, { mode: "readwrite", size: 100_000 }), "E_OUT_OF_MEMORY");
+      assert.equal(statSync(existing).size, 3, "the failed call did not grow the file");
+      assert.deepEqual(new Uint8Array(readFileSync(existing)), new Uint8Array([1, 2, 3]));
+      const fresh = join(directory, "fresh");
+      throwsCode(() => mapFile(fresh, { mode: "readwrite", size: 100 }), "E_OUT_OF_MEMORY");
+      assert.equal(existsSync(fresh), false, "a file the failed call created is removed");
+    } finally {
+      for (const file of open) file[Symbol.dispose]();
+    }
+    // With a slot free again, the same calls succeed and grow and create.
+    {
+      using grown = mapFile(existing, { mode: "readwrite", size: 100_000 });
+      assert.equal(grown.byteLength, 100_000);
+    }
+    assert.equal(statSync(existing).size, 100_000);
+  });
+});
 
 interface TruncationReport {
   mapped: boolean;
