@@ -146,6 +146,7 @@ export {
   findAllByte,
   indexOfAny,
   indexOfByte,
+  indexOfOther,
   indexOfSubarray,
   lastIndexOfByte,
   mismatch,

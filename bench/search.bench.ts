@@ -17,6 +17,7 @@ import {
   findAllByte,
   indexOfAny,
   indexOfByte,
+  indexOfOther,
   indexOfSubarray,
   lastIndexOfByte,
   mismatch,
@@ -24,6 +25,13 @@ import {
 import { addBench, benchSizes, runAndReport } from "./report.ts";
 
 const sizes = benchSizes();
+
+function otherLoop(bytes: Uint8Array, set: number[]): number {
+  const member = new Uint8Array(256);
+  for (const value of set) member[value] = 1;
+  for (let i = 0; i < bytes.length; i++) if (member[bytes[i]] === 0) return i;
+  return -1;
+}
 
 function countLoop(bytes: Uint8Array, byte: number): number {
   let count = 0;
@@ -88,6 +96,11 @@ for (const size of sizes) {
     0x7c,
     0x00,
   ]);
+
+  // A column of enum codes that are all valid: the whole column is scanned.
+  const codes = new Uint8Array(size).map((_, i) => [0, 1, 2, 5][i & 3]);
+  addBench("indexOfOther", "binlane indexOfOther (4 bytes)", size, false, indexOfOther, codes, [0, 1, 2, 5]);
+  addBench("indexOfOther", "JS loop with a membership table", size, true, otherLoop, codes, [0, 1, 2, 5]);
 
   addBench("indexOfSubarray", "binlane indexOfSubarray", size, false, indexOfSubarray, data, needle);
   addBench(

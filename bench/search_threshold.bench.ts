@@ -16,6 +16,7 @@ import {
   findAllByte,
   indexOfAny,
   indexOfByte,
+  indexOfOther,
   indexOfSubarray,
   mismatch,
 } from "../mod.ts";
@@ -32,6 +33,7 @@ const kernels: Record<Kernel, (data: Uint8Array, twin: Uint8Array) => unknown> =
   indexOfByte: (data) => indexOfByte(data, 0x0a),
   countByte: (data) => countByte(data, 0x0a),
   indexOfAny: (data) => indexOfAny(data, [0x0a, 0x0d, 0x7c]),
+  indexOfOther: (data) => indexOfOther(data, [0x41, 0x0d, 0x7c]),
   indexOfSubarray: (data) => indexOfSubarray(data, needle),
   findAllByte: (data) => findAllByte(data, 0x0a),
   mismatch: (data, twin) => mismatch(data, twin),

@@ -143,6 +143,10 @@ export const symbols = {
     parameters: ["buffer", "u32", "u32", "u32", "u32", "u32", "u32"],
     result: "u32",
   },
+  binlane_index_of_other: {
+    parameters: ["buffer", "u32", "u32", "u32", "u32", "u32", "u32"],
+    result: "u32",
+  },
   binlane_index_of_subarray: { parameters: ["buffer", "u32", "buffer", "u32"], result: "u32" },
   binlane_find_all_byte: { parameters: ["buffer", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_utf8_error_index: { parameters: ["buffer", "u32"], result: "u32" },

@@ -67,6 +67,7 @@ pub const KernelTable = extern struct {
     last_index_of_byte: ByteFn,
     count_byte: ByteFn,
     index_of_any: AnyFn,
+    index_of_other: AnyFn,
     index_of_subarray: PairFn,
     find_all_byte: FindAllFn,
     mismatch: MismatchFn,
@@ -141,6 +142,9 @@ fn SearchFns(comptime mode: Mode) type {
         }
         fn indexOfAny(data: [*]const u8, len: usize, set: [*]const u8, set_len: usize) callconv(.c) usize {
             return position(Impl.indexOfAny(data[0..len], set[0..set_len]));
+        }
+        fn indexOfOther(data: [*]const u8, len: usize, set: [*]const u8, set_len: usize) callconv(.c) usize {
+            return position(Impl.indexOfOther(data[0..len], set[0..set_len]));
         }
         fn indexOfSubarray(a: [*]const u8, a_len: usize, b: [*]const u8, b_len: usize) callconv(.c) usize {
             return position(Impl.indexOfSubarray(a[0..a_len], b[0..b_len]));
@@ -298,6 +302,7 @@ pub fn table(comptime mode: Mode) KernelTable {
         .last_index_of_byte = &S.lastIndexOfByte,
         .count_byte = &S.countByte,
         .index_of_any = &S.indexOfAny,
+        .index_of_other = &S.indexOfOther,
         .index_of_subarray = &S.indexOfSubarray,
         .find_all_byte = &S.findAllByte,
         .mismatch = &S.mismatch,

@@ -41,6 +41,18 @@ pub const scalar = struct {
         return null;
     }
 
+    /// The first byte that is none of `set`'s: where a column of byte codes
+    /// stops being valid.
+    pub fn indexOfOther(data: []const u8, set: []const u8) ?usize {
+        assert(set.len <= 16);
+        var member = [_]bool{false} ** 256;
+        for (set) |value| member[value] = true;
+        for (data, 0..) |value, index| {
+            if (!member[value]) return index;
+        }
+        return null;
+    }
+
     pub fn indexOfSubarray(haystack: []const u8, needle: []const u8) ?usize {
         if (needle.len > haystack.len) return null;
         var start: usize = 0;
@@ -151,6 +163,22 @@ pub fn Vectorized(comptime width: usize) type {
                 if (mask != 0) return index + @ctz(mask);
             }
             const tail = scalar.indexOfAny(data[index..], set) orelse return null;
+            return index + tail;
+        }
+
+        pub fn indexOfOther(data: []const u8, set: []const u8) ?usize {
+            assert(set.len <= 16);
+            if (set.len == 0) return if (data.len == 0) null else 0;
+            var splats: [16]Block = undefined;
+            for (set, 0..) |value, i| splats[i] = @splat(value);
+            var index: usize = 0;
+            while (index + width <= data.len) : (index += width) {
+                const block = load(data, index);
+                var mask: Mask = 0;
+                for (splats[0..set.len]) |splat| mask |= equalMask(block, splat);
+                if (~mask != 0) return index + @ctz(~mask);
+            }
+            const tail = scalar.indexOfOther(data[index..], set) orelse return null;
             return index + tail;
         }
 

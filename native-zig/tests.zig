@@ -70,6 +70,7 @@ test "search kernels at every vector width equal the scalar reference" {
                 var set: [16]u8 = undefined;
                 for (set[0..set_len]) |*s| s.* = 'a' + random.uintLessThan(u8, 30);
                 try std.testing.expectEqual(search.scalar.indexOfAny(data, set[0..set_len]), V.indexOfAny(data, set[0..set_len]));
+                try std.testing.expectEqual(search.scalar.indexOfOther(data, set[0..set_len]), V.indexOfOther(data, set[0..set_len]));
                 const capacity = random.uintAtMost(usize, len);
                 const written = V.findAllByte(data, byte, out_simd[0..capacity]);
                 try std.testing.expectEqual(search.scalar.findAllByte(data, byte, out_scalar[0..capacity], 0), written);

@@ -21,6 +21,7 @@ export interface SearchThresholds {
   indexOfByte: number;
   countByte: number;
   indexOfAny: number;
+  indexOfOther: number;
   indexOfSubarray: number;
   findAllByte: number;
   mismatch: number;
@@ -52,11 +53,20 @@ export const searchThresholds: SearchThresholds = runtimeName() === "bun"
     indexOfByte: 1024,
     countByte: 16,
     indexOfAny: 128,
+    indexOfOther: 128,
     indexOfSubarray: 8192,
     findAllByte: 256,
     mismatch: 64,
   }
-  : { indexOfByte: 64, countByte: 32, indexOfAny: 64, indexOfSubarray: 256, findAllByte: 64, mismatch: 128 };
+  : {
+    indexOfByte: 64,
+    countByte: 32,
+    indexOfAny: 64,
+    indexOfOther: 64,
+    indexOfSubarray: 256,
+    findAllByte: 64,
+    mismatch: 128,
+  };
 
 /** Native search inputs stay below 2^31 bytes; longer ones go in chunks this size. */
 const CHUNK = 1 << 30;
@@ -214,27 +224,28 @@ function packSet(set: ArrayLike<number>): [number, number, number, number] {
   return [words[0] >>> 0, words[1] >>> 0, words[2] >>> 0, words[3] >>> 0];
 }
 
-function checkSet(set: ArrayLike<number>): void {
+function checkSet(set: ArrayLike<number>, name: string): void {
   if (set === null || typeof set !== "object" || typeof set.length !== "number") {
     throw new BinlaneError("E_TYPE", "bytes must be an array or typed array of byte values");
   }
   if (set.length > 16) {
-    throw new BinlaneError("E_RANGE", `indexOfAny takes at most 16 byte values, got ${set.length}`);
+    throw new BinlaneError("E_RANGE", `${name} takes at most 16 byte values, got ${set.length}`);
   }
   for (let i = 0; i < set.length; i++) checkByte(set[i], `bytes[${i}]`);
 }
 
-function nativeIndexOfAny(
+function nativeIndexOfSet(
   symbols: NativeSymbols,
   bytes: Uint8Array,
   set: ArrayLike<number>,
   start: number,
+  name: "binlane_index_of_any" | "binlane_index_of_other",
 ): number {
   const [w0, w1, w2, w3] = packSet(set);
+  const kernel = symbols[name];
   for (let offset = start; offset < bytes.byteLength; offset += CHUNK) {
     const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
-    const result = symbols.binlane_index_of_any(chunk, chunk.byteLength, w0, w1, w2, w3, set.length);
-    const at = found(symbols, result, "binlane_index_of_any");
+    const at = found(symbols, kernel(chunk, chunk.byteLength, w0, w1, w2, w3, set.length), name);
     if (at >= 0) return offset + at;
   }
   return -1;
@@ -242,10 +253,11 @@ function nativeIndexOfAny(
 
 const memberScratch = new Uint8Array(256);
 
-function jsIndexOfAny(bytes: Uint8Array, set: ArrayLike<number>, start: number): number {
+/** The first index from `start` whose byte is (`wanted` 1) or is not (0) in the set. */
+function jsIndexOfSet(bytes: Uint8Array, set: ArrayLike<number>, start: number, wanted: 0 | 1): number {
   const member = memberScratch.fill(0);
   for (let i = 0; i < set.length; i++) member[set[i]] = 1;
-  for (let i = start; i < bytes.length; i++) if (member[bytes[i]] === 1) return i;
+  for (let i = start; i < bytes.length; i++) if (member[bytes[i]] === wanted) return i;
   return -1;
 }
 
@@ -262,13 +274,39 @@ function jsIndexOfAny(bytes: Uint8Array, set: ArrayLike<number>, start: number):
  */
 export function indexOfAny(data: BinaryInput, bytes: ArrayLike<number>, from = 0): number {
   const haystack = asBytes(data);
-  checkSet(bytes);
+  checkSet(bytes, "indexOfAny");
   const start = startOf(from, haystack.byteLength);
   if (haystack.byteLength - start >= searchThresholds.indexOfAny) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeIndexOfAny(symbols, haystack, bytes, start);
+    if (symbols) return nativeIndexOfSet(symbols, haystack, bytes, start, "binlane_index_of_any");
   }
-  return jsIndexOfAny(haystack, bytes, start);
+  return jsIndexOfSet(haystack, bytes, start, 1);
+}
+
+/**
+ * The first index at or after `from` of a byte that is none of up to 16
+ * byte values, or -1 when every byte is one of them: where a column of byte
+ * codes (an enum, a flag) stops being valid. Its threshold is indexOfAny's,
+ * whose kernel it shares but for one negation.
+ *
+ * @example
+ * ```ts
+ * import { indexOfOther } from "@binlane/binlane";
+ *
+ * const sides = new Uint8Array([1, 2, 2, 1, 7, 1]);
+ * console.log(indexOfOther(sides, [1, 2])); // 4
+ * console.log(indexOfOther(sides.subarray(0, 4), [1, 2])); // -1
+ * ```
+ */
+export function indexOfOther(data: BinaryInput, bytes: ArrayLike<number>, from = 0): number {
+  const haystack = asBytes(data);
+  checkSet(bytes, "indexOfOther");
+  const start = startOf(from, haystack.byteLength);
+  if (haystack.byteLength - start >= searchThresholds.indexOfOther) {
+    const symbols = kernelSymbols();
+    if (symbols) return nativeIndexOfSet(symbols, haystack, bytes, start, "binlane_index_of_other");
+  }
+  return jsIndexOfSet(haystack, bytes, start, 0);
 }
 
 function nativeIndexOfSubarray(

@@ -250,12 +250,18 @@ test("layout validate: validate and toColumns({ validate }) find the first bad v
           live: random() < 0.5,
         }, i * Order.size);
       }
-      // Damage a few fields, often with values inside the declared range (3 and 4 for kind, 0 for venue).
+      // Damage a few fields, often with values just past the declared ones (3 and 4 for kind, 0 for venue, 2 for live).
       const damage = count === 0 ? 0 : Math.floor(random() * 3);
       for (let d = 0; d < damage; d++) {
         const leaf = checkedPaths[Math.floor(random() * checkedPaths.length)];
         const at = Math.floor(random() * count) * Order.size + Order.offsetOf(leaf);
-        const candidates = leaf === "kind" ? [3, 4, 200] : leaf === "venue" ? [0, 5, 0x80] : [0, 3, 255];
+        const candidates = leaf === "kind"
+          ? [3, 4, 200]
+          : leaf === "venue"
+          ? [0, 5, 0x80]
+          : leaf === "live"
+          ? [2, 3, 255]
+          : [0, 3, 255];
         rows[at] = candidates[Math.floor(random() * candidates.length)];
       }
       // The oracle: field by field in declaration order, the first record holding a bad value.

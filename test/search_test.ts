@@ -8,6 +8,7 @@ import {
   findAllByte,
   indexOfAny,
   indexOfByte,
+  indexOfOther,
   indexOfSubarray,
   lastIndexOfByte,
   mismatch,
@@ -25,6 +26,11 @@ const oracle = {
   any(bytes: Uint8Array, set: number[], from: number) {
     const members = new Set(set);
     for (let i = from; i < bytes.length; i++) if (members.has(bytes[i])) return i;
+    return -1;
+  },
+  other(bytes: Uint8Array, set: number[], from: number) {
+    const members = new Set(set);
+    for (let i = from; i < bytes.length; i++) if (!members.has(bytes[i])) return i;
     return -1;
   },
   all(bytes: Uint8Array, byte: number) {
@@ -72,6 +78,7 @@ test("differential: every length 0..512 at every alignment 0..63, every level an
     last: data.lastIndexOf(byte),
     count: oracle.count(data, byte),
     any: oracle.any(data, set, from),
+    other: oracle.other(data, set, from),
     all: oracle.all(data, byte),
     sub: oracle.subarray(data, needle, from),
     mismatch: oracle.mismatch(data, needle),
@@ -89,6 +96,7 @@ test("differential: every length 0..512 at every alignment 0..63, every level an
       assert.equal(lastIndexOfByte(view, byte), want.last, `lastIndexOfByte ${where}`);
       assert.equal(countByte(view, byte), want.count, `countByte ${where}`);
       assert.equal(indexOfAny(view, set, from), want.any, `indexOfAny ${where}`);
+      assert.equal(indexOfOther(view, set, from), want.other, `indexOfOther ${where}`);
       assert.deepEqual(Array.from(findAllByte(view, byte)), want.all, `findAllByte ${where}`);
       assert.equal(indexOfSubarray(view, needle, from), want.sub, `indexOfSubarray ${where}`);
       assert.equal(mismatch(view, needle), want.mismatch, `mismatch ${where}`);
@@ -97,6 +105,41 @@ test("differential: every length 0..512 at every alignment 0..63, every level an
     });
   });
 }, 300_000);
+
+test("indexOfOther: columns of set members with one stranger at every length, offset and set size", () => {
+  const random = seededRandom(0x07e5);
+  const pool = new Uint8Array(4096 + 64);
+  const cases: { data: Uint8Array; set: number[]; want: number }[] = [];
+  for (let length = 0; length <= 300; length++) {
+    const set = Array.from({ length: 1 + ((random() * 16) | 0) }, () => (random() * 256) | 0);
+    const data = Uint8Array.from({ length }, () => set[(random() * set.length) | 0]);
+    let want = -1;
+    if (length > 0 && random() < 0.7) {
+      want = (random() * length) | 0;
+      let stranger = (random() * 256) | 0;
+      while (set.includes(stranger)) stranger = (stranger + 1) & 0xff;
+      data[want] = stranger;
+    }
+    cases.push({ data, set, want });
+  }
+  // Long columns, the stranger past every chunk and block size; and one with none at all.
+  for (const at of [4095, 3000, 64, 63, -1]) {
+    const data = new Uint8Array(4096).fill(2);
+    if (at >= 0) data[at] = 9;
+    cases.push({ data, set: [0, 1, 2, 5], want: at });
+  }
+  everyPath(searchThresholds as unknown as Record<string, number>, (path) => {
+    cases.forEach(({ data, set, want }, i) => {
+      const offset = i % 64;
+      const view = new Uint8Array(pool.buffer, offset, data.length);
+      view.set(data);
+      const where = `${path}, offset ${offset}, length ${data.length}`;
+      assert.equal(indexOfOther(view, set), want, where);
+      assert.equal(indexOfOther(view, []), data.length > 0 ? 0 : -1, `${where}, empty set`);
+      if (want > 0) assert.equal(indexOfOther(view, set, want + 1), oracle.other(data, set, want + 1), where);
+    });
+  });
+});
 
 test("larger inputs: a match at every kind of position, every level and the JS path", () => {
   const random = seededRandom(77);
@@ -163,6 +206,9 @@ test("search takes every input type, and bad arguments are typed errors", () => 
     throwsCode(() => indexOfAny(bytes, [0x30, byte]), "E_RANGE");
   }
   throwsCode(() => indexOfAny(bytes, new Array(17).fill(0x30)), "E_RANGE");
+  throwsCode(() => indexOfOther(bytes, new Array(17).fill(0x30)), "E_RANGE");
+  throwsCode(() => indexOfOther(bytes, [0x30, 256]), "E_RANGE");
+  throwsCode(() => indexOfOther(bytes, 5 as unknown as number[]), "E_TYPE");
   throwsCode(() => indexOfAny(bytes, 5 as unknown as number[]), "E_TYPE");
   throwsCode(() => indexOfByte(bytes, 0x30, 1.5), "E_RANGE");
   throwsCode(() => lastIndexOfByte(bytes, 0x30, NaN), "E_RANGE");
@@ -183,6 +229,8 @@ if (native) {
     refused(symbols.binlane_index_of_byte(small, 8, 256), 1);
     refused(symbols.binlane_count_byte(null, 1, 0), 1);
     refused(symbols.binlane_index_of_any(small, 8, 0, 0, 0, 0, 17), 2);
+    refused(symbols.binlane_index_of_other(small, 8, 0, 0, 0, 0, 17), 2);
+    refused(symbols.binlane_index_of_other(null, 8, 0, 0, 0, 0, 1), 1);
     refused(symbols.binlane_index_of_subarray(small, 8, null, 3), 1);
     refused(symbols.binlane_find_all_byte(small, 8, 0, null, 4), 1);
     refused(symbols.binlane_mismatch(small, null, 8), 1);
