@@ -50,6 +50,30 @@ fn fillSparse(random: std.Random, bytes: []u8, alphabet: u8) void {
     for (bytes) |*byte| byte.* = random.uintLessThan(u8, alphabet) + 'a';
 }
 
+test "indexOfOther finds one stranger among set members at every width, offset and length" {
+    var prng = std.Random.DefaultPrng.init(0x07e5);
+    const random = prng.random();
+    var pool: [400]u8 = undefined;
+    inline for (.{ 16, 32, 64 }) |width| {
+        const V = search.Vectorized(width);
+        for (0..64) |offset| {
+            for (0..300) |len| {
+                const set_len = 1 + random.uintLessThan(usize, 16);
+                var set: [16]u8 = undefined;
+                for (set[0..set_len]) |*s| s.* = random.int(u8);
+                const data = pool[offset..][0..len];
+                for (data) |*d| d.* = set[random.uintLessThan(usize, set_len)];
+                if (len > 0 and random.boolean()) {
+                    var stranger = random.int(u8);
+                    while (std.mem.indexOfScalar(u8, set[0..set_len], stranger) != null) stranger +%= 1;
+                    data[random.uintLessThan(usize, len)] = stranger;
+                }
+                try std.testing.expectEqual(search.scalar.indexOfOther(data, set[0..set_len]), V.indexOfOther(data, set[0..set_len]));
+            }
+        }
+    }
+}
+
 test "search kernels at every vector width equal the scalar reference" {
     var prng = std.Random.DefaultPrng.init(0xb17e);
     const random = prng.random();
