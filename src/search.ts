@@ -261,6 +261,20 @@ function jsIndexOfSet(bytes: Uint8Array, set: ArrayLike<number>, start: number, 
   return -1;
 }
 
+/** indexOfAny (`member` true) and indexOfOther (false): the first byte from `from` in, or not in, the set. */
+function indexOfSet(data: BinaryInput, bytes: ArrayLike<number>, from: number, member: boolean): number {
+  const name = member ? "indexOfAny" : "indexOfOther";
+  const haystack = asBytes(data);
+  checkSet(bytes, name);
+  const start = startOf(from, haystack.byteLength);
+  if (haystack.byteLength - start >= searchThresholds[name]) {
+    const symbols = kernelSymbols();
+    const kernel = member ? "binlane_index_of_any" : "binlane_index_of_other";
+    if (symbols) return nativeIndexOfSet(symbols, haystack, bytes, start, kernel);
+  }
+  return jsIndexOfSet(haystack, bytes, start, member ? 1 : 0);
+}
+
 /**
  * The first index at or after `from` of any of up to 16 byte values, or -1.
  *
@@ -273,14 +287,7 @@ function jsIndexOfSet(bytes: Uint8Array, set: ArrayLike<number>, start: number, 
  * ```
  */
 export function indexOfAny(data: BinaryInput, bytes: ArrayLike<number>, from = 0): number {
-  const haystack = asBytes(data);
-  checkSet(bytes, "indexOfAny");
-  const start = startOf(from, haystack.byteLength);
-  if (haystack.byteLength - start >= searchThresholds.indexOfAny) {
-    const symbols = kernelSymbols();
-    if (symbols) return nativeIndexOfSet(symbols, haystack, bytes, start, "binlane_index_of_any");
-  }
-  return jsIndexOfSet(haystack, bytes, start, 1);
+  return indexOfSet(data, bytes, from, true);
 }
 
 /**
@@ -299,14 +306,7 @@ export function indexOfAny(data: BinaryInput, bytes: ArrayLike<number>, from = 0
  * ```
  */
 export function indexOfOther(data: BinaryInput, bytes: ArrayLike<number>, from = 0): number {
-  const haystack = asBytes(data);
-  checkSet(bytes, "indexOfOther");
-  const start = startOf(from, haystack.byteLength);
-  if (haystack.byteLength - start >= searchThresholds.indexOfOther) {
-    const symbols = kernelSymbols();
-    if (symbols) return nativeIndexOfSet(symbols, haystack, bytes, start, "binlane_index_of_other");
-  }
-  return jsIndexOfSet(haystack, bytes, start, 0);
+  return indexOfSet(data, bytes, from, false);
 }
 
 function nativeIndexOfSubarray(
