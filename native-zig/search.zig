@@ -156,6 +156,19 @@ pub fn Vectorized(comptime width: usize) type {
             var splats: [16]Block = undefined;
             for (set, 0..) |value, i| splats[i] = @splat(value);
             var index: usize = 0;
+            // Blocks in fours, each value compared against all four, as in indexOfOther.
+            while (index + unroll * width <= data.len) : (index += unroll * width) {
+                var blocks: [unroll]Block = undefined;
+                inline for (0..unroll) |u| blocks[u] = load(data, index + u * width);
+                var masks = [_]Mask{0} ** unroll;
+                for (splats[0..set.len]) |splat| {
+                    inline for (0..unroll) |u| masks[u] |= equalMask(blocks[u], splat);
+                }
+                if (masks[0] | masks[1] | masks[2] | masks[3] == 0) continue;
+                inline for (0..unroll) |u| {
+                    if (masks[u] != 0) return index + u * width + @ctz(masks[u]);
+                }
+            }
             while (index + width <= data.len) : (index += width) {
                 const block = load(data, index);
                 var mask: Mask = 0;
