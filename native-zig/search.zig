@@ -151,41 +151,22 @@ pub fn Vectorized(comptime width: usize) type {
         }
 
         pub fn indexOfAny(data: []const u8, set: []const u8) ?usize {
-            assert(set.len <= 16);
-            if (set.len == 0) return null;
-            var splats: [16]Block = undefined;
-            for (set, 0..) |value, i| splats[i] = @splat(value);
-            var index: usize = 0;
-            // Blocks in fours, each value compared against all four, as in indexOfOther.
-            while (index + unroll * width <= data.len) : (index += unroll * width) {
-                var blocks: [unroll]Block = undefined;
-                inline for (0..unroll) |u| blocks[u] = load(data, index + u * width);
-                var masks = [_]Mask{0} ** unroll;
-                for (splats[0..set.len]) |splat| {
-                    inline for (0..unroll) |u| masks[u] |= equalMask(blocks[u], splat);
-                }
-                if (masks[0] | masks[1] | masks[2] | masks[3] == 0) continue;
-                inline for (0..unroll) |u| {
-                    if (masks[u] != 0) return index + u * width + @ctz(masks[u]);
-                }
-            }
-            while (index + width <= data.len) : (index += width) {
-                const block = load(data, index);
-                var mask: Mask = 0;
-                for (splats[0..set.len]) |splat| mask |= equalMask(block, splat);
-                if (mask != 0) return index + @ctz(mask);
-            }
-            const tail = scalar.indexOfAny(data[index..], set) orelse return null;
-            return index + tail;
+            return indexOfSet(data, set, true);
         }
 
         pub fn indexOfOther(data: []const u8, set: []const u8) ?usize {
+            return indexOfSet(data, set, false);
+        }
+
+        /// The first byte in (`member`) or not in the set. Blocks go in
+        /// fours, each value compared against all four, so a block without a
+        /// hit costs one test: a valid column for indexOfOther is read whole.
+        fn indexOfSet(data: []const u8, set: []const u8, comptime member: bool) ?usize {
             assert(set.len <= 16);
-            if (set.len == 0) return if (data.len == 0) null else 0;
+            if (set.len == 0) return if (member or data.len == 0) null else 0;
             var splats: [16]Block = undefined;
             for (set, 0..) |value, i| splats[i] = @splat(value);
             var index: usize = 0;
-            // Blocks in fours, each value compared against all four: a valid column is read whole.
             while (index + unroll * width <= data.len) : (index += unroll * width) {
                 var blocks: [unroll]Block = undefined;
                 inline for (0..unroll) |u| blocks[u] = load(data, index + u * width);
@@ -193,18 +174,22 @@ pub fn Vectorized(comptime width: usize) type {
                 for (splats[0..set.len]) |splat| {
                     inline for (0..unroll) |u| masks[u] |= equalMask(blocks[u], splat);
                 }
-                if (masks[0] & masks[1] & masks[2] & masks[3] == ~@as(Mask, 0)) continue;
+                var hits: [unroll]Mask = undefined;
+                inline for (0..unroll) |u| hits[u] = if (member) masks[u] else ~masks[u];
+                if (hits[0] | hits[1] | hits[2] | hits[3] == 0) continue;
                 inline for (0..unroll) |u| {
-                    if (~masks[u] != 0) return index + u * width + @ctz(~masks[u]);
+                    if (hits[u] != 0) return index + u * width + @ctz(hits[u]);
                 }
             }
             while (index + width <= data.len) : (index += width) {
                 const block = load(data, index);
                 var mask: Mask = 0;
                 for (splats[0..set.len]) |splat| mask |= equalMask(block, splat);
-                if (~mask != 0) return index + @ctz(~mask);
+                const hit = if (member) mask else ~mask;
+                if (hit != 0) return index + @ctz(hit);
             }
-            const tail = scalar.indexOfOther(data[index..], set) orelse return null;
+            const rest = data[index..];
+            const tail = (if (member) scalar.indexOfAny(rest, set) else scalar.indexOfOther(rest, set)) orelse return null;
             return index + tail;
         }
 
