@@ -224,12 +224,28 @@ function packSet(set: ArrayLike<number>): [number, number, number, number] {
   return [words[0] >>> 0, words[1] >>> 0, words[2] >>> 0, words[3] >>> 0];
 }
 
+/**
+ * The most byte values `indexOfAny` and `indexOfOther` take: the native call
+ * carries the set packed in four u32s.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SET_BYTES } from "./search.ts";
+ *
+ * console.log(MAX_SET_BYTES); // 16
+ * ```
+ */
+export const MAX_SET_BYTES = 16;
+
 function checkSet(set: ArrayLike<number>, name: string): void {
   if (set === null || typeof set !== "object" || typeof set.length !== "number") {
     throw new BinlaneError("E_TYPE", "bytes must be an array or typed array of byte values");
   }
-  if (set.length > 16) {
-    throw new BinlaneError("E_RANGE", `${name} takes at most 16 byte values, got ${set.length}`);
+  if (set.length > MAX_SET_BYTES) {
+    throw new BinlaneError(
+      "E_RANGE",
+      `${name} takes at most ${MAX_SET_BYTES} byte values, got ${set.length}`,
+    );
   }
   for (let i = 0; i < set.length; i++) checkByte(set[i], `bytes[${i}]`);
 }

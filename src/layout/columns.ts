@@ -8,7 +8,7 @@
 import { overlaps } from "../bytes.ts";
 import { BinlaneError } from "../errors.ts";
 import { minMax } from "../reduce.ts";
-import { indexOfOther } from "../search.ts";
+import { indexOfOther, MAX_SET_BYTES } from "../search.ts";
 import { columnsToRows, rowsToColumns, type TransposeField } from "../transpose.ts";
 import type { FieldType, PlacedField, RecordType, ScalarName } from "./types.ts";
 
@@ -376,16 +376,13 @@ function firstBad(column: Column, allowed: (value: number) => boolean): [number,
   return undefined;
 }
 
-/** `indexOfOther` takes sets of up to this many byte values. */
-const MAX_BYTE_SET = 16;
-
 /** The byte values a bool8 or byte enum column may hold, when one native pass can check them. */
 function allowedBytes(leaf: Leaf, column: Column): number[] | undefined {
   if (!(column instanceof Uint8Array || column instanceof Int8Array)) return undefined;
   if (leaf.type.kind === "bool8") return [0, 1];
   if (leaf.type.kind !== "enum") return undefined;
   const values = [...new Set(Object.values(leaf.type.values))];
-  return values.length <= MAX_BYTE_SET ? values.map((value) => value & 0xff) : undefined;
+  return values.length <= MAX_SET_BYTES ? values.map((value) => value & 0xff) : undefined;
 }
 
 /** Whether a leaf's column can hold a value validation refuses. */
@@ -407,7 +404,7 @@ function badValue(
   }
   const range = minMax(column);
   if (range === undefined) return undefined;
-  if (leaf.type.kind === "bool8") return range.max > 1 ? firstBad(column, (v) => v <= 1) : undefined;
+  // A bool8 column is always bytes, checked above.
   if (leaf.type.kind !== "enum") return undefined;
   const values = [...new Set(Object.values(leaf.type.values))];
   const low = Math.min(...values), high = Math.max(...values);
