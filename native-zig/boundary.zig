@@ -126,6 +126,22 @@ export fn binlane_crc32c(data: ?[*]const u8, len: u32, seed: u32) u32 {
     return cpu.active().crc32c(seed, bytes.ptr, bytes.len);
 }
 
+/// Copies `src` into the first `src_len` bytes of `dst` and returns their
+/// CRC-32C continued from `seed`, reading `src` once for both. `dst` shorter
+/// than `src`, a NULL with a length, or overlapping buffers are refused:
+/// nothing is written and `seed` comes back, the status left.
+export fn binlane_crc32c_copy(dst: ?[*]u8, dst_len: u32, src: ?[*]const u8, src_len: u32, seed: u32) u32 {
+    const from = bytesOrNull(src, src_len) orelse return refuse(.invalid_argument, seed);
+    const to = outBytes(dst, dst_len) orelse return refuse(.invalid_argument, seed);
+    if (from.len > to.len) return refuse(.length, seed);
+    const target = to[0..from.len];
+    const to_addr = @intFromPtr(target.ptr);
+    const from_addr = @intFromPtr(from.ptr);
+    const overlap = from.len != 0 and to_addr < from_addr + from.len and from_addr < to_addr + from.len;
+    if (overlap) return refuse(.invalid_argument, seed);
+    return cpu.active().crc32c_copy(seed, target.ptr, from.ptr, from.len);
+}
+
 export fn binlane_index_of_byte(data: ?[*]const u8, len: u32, byte: u32) u32 {
     const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
     if (byte > 0xFF) return refuseSearch(.invalid_argument);

@@ -19,6 +19,8 @@ const transpose = @import("transpose.zig");
 pub const none: usize = std.math.maxInt(usize);
 
 pub const Crc32Fn = *const fn (seed: u32, data: [*]const u8, len: usize) callconv(.c) u32;
+/// Copies `len` bytes of `src` to `dst` (not overlapping) and returns their CRC continued from `seed`.
+pub const CopyCrc32Fn = *const fn (seed: u32, dst: [*]u8, src: [*]const u8, len: usize) callconv(.c) u32;
 pub const ByteFn = *const fn (data: [*]const u8, len: usize, byte: u8) callconv(.c) usize;
 pub const AnyFn = *const fn (data: [*]const u8, len: usize, set: [*]const u8, set_len: usize) callconv(.c) usize;
 pub const PairFn = *const fn (a: [*]const u8, a_len: usize, b: [*]const u8, b_len: usize) callconv(.c) usize;
@@ -63,6 +65,7 @@ pub const GatherFn = *const fn (column: [*]u8, column_len: usize, rows: [*]const
 pub const KernelTable = extern struct {
     crc32: Crc32Fn,
     crc32c: Crc32Fn,
+    crc32c_copy: CopyCrc32Fn,
     index_of_byte: ByteFn,
     last_index_of_byte: ByteFn,
     count_byte: ByteFn,
@@ -113,6 +116,14 @@ fn checksumFn(comptime poly: crc.Poly) Crc32Fn {
             return crc.checksum(poly, seed, data[0..len]);
         }
     }.checksum;
+}
+
+fn copyChecksumFn(comptime poly: crc.Poly) CopyCrc32Fn {
+    return &struct {
+        fn copyChecksum(seed: u32, dst: [*]u8, src: [*]const u8, len: usize) callconv(.c) u32 {
+            return crc.copyChecksum(poly, seed, dst[0..len], src[0..len]);
+        }
+    }.copyChecksum;
 }
 
 /// The widest byte vector this object's CPU features make fast.
@@ -298,6 +309,7 @@ pub fn table(comptime mode: Mode) KernelTable {
     return .{
         .crc32 = checksumFn(.ieee),
         .crc32c = checksumFn(.castagnoli),
+        .crc32c_copy = copyChecksumFn(.castagnoli),
         .index_of_byte = &S.indexOfByte,
         .last_index_of_byte = &S.lastIndexOfByte,
         .count_byte = &S.countByte,

@@ -43,6 +43,32 @@ test "long inputs cross the three-stream and fold block sizes" {
     }
 }
 
+test "copyUpdate copies exactly and equals update, at every source and target offset, lengths 0..1100 and long" {
+    var prng = std.Random.DefaultPrng.init(0xc0b1);
+    const random = prng.random();
+    const source = try std.testing.allocator.alloc(u8, 3 * 4096 + 1300);
+    defer std.testing.allocator.free(source);
+    const target = try std.testing.allocator.alloc(u8, source.len + 64);
+    defer std.testing.allocator.free(target);
+    fill(random, source);
+    const lengths = [_]usize{ 4095, 4096, 4097, 3 * 4096 + 255, 3 * 4096 + 1200 };
+    inline for (.{ crc.Poly.ieee, crc.Poly.castagnoli }) |p| {
+        for (0..1100 + lengths.len) |i| {
+            const len = if (i < 1100) i else lengths[i - 1100];
+            const from = random.uintLessThan(usize, 64);
+            const to = random.uintLessThan(usize, 64);
+            @memset(target, 0xA5);
+            const seed = random.int(u32);
+            const got = crc.copyUpdate(p, seed, target[to..][0..len], source[from..][0..len]);
+            try std.testing.expectEqual(scalar.update(p, seed, source[from..][0..len]), got);
+            try std.testing.expectEqualSlices(u8, source[from..][0..len], target[to..][0..len]);
+            // Nothing outside the target range is written.
+            for (target[0..to]) |byte| try std.testing.expectEqual(@as(u8, 0xA5), byte);
+            for (target[to + len ..]) |byte| try std.testing.expectEqual(@as(u8, 0xA5), byte);
+        }
+    }
+}
+
 const search = @import("search.zig");
 
 /// Random bytes from a small alphabet, so that matches are frequent.

@@ -6,7 +6,7 @@
 
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput } from "./bytes.ts";
+import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
 import { CRC32_POLY, CRC32C_POLY, crcUpdate, slicingTables } from "./crc_js.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 import { runtimeName } from "../ffi/runtime.ts";
@@ -147,6 +147,61 @@ export function crc32cJs(bytes: Uint8Array, seed: number): number {
  */
 export function crc32cRange(bytes: Uint8Array, start: number, end: number): number {
   return ~crcUpdate(crc32cTables, ~0, bytes, start, end) >>> 0;
+}
+
+function nativeCrc32cCopy(
+  symbols: NativeSymbols,
+  target: Uint8Array,
+  source: Uint8Array,
+  seed: number,
+): number {
+  const crc = symbols.binlane_crc32c_copy(target, target.byteLength, source, source.byteLength, seed);
+  if (crc === seed && source.byteLength !== 0) checkRefusal(symbols, "binlane_crc32c_copy");
+  return crc;
+}
+
+/**
+ * Copies `source` into the start of `target` and returns the CRC-32C of the
+ * bytes copied, continued from `seed`. Natively the copy rides along the
+ * checksum's loads, so `source` is read from memory once: for assembling
+ * frames that straddle chunks (bench/frame.bench.ts). Same threshold as
+ * {@linkcode crc32c}: the checksum is the work the call pays for.
+ * `E_LENGTH` when `target` is shorter, `E_INVALID_ARGUMENT` when the two
+ * overlap; nothing is written then.
+ *
+ * @example
+ * ```ts
+ * import { crc32cCopy } from "./crc.ts";
+ *
+ * const target = new Uint8Array(12);
+ * const crc = crc32cCopy(target, new TextEncoder().encode("123456789"), 0);
+ * console.log(crc.toString(16), target[8]); // "e3069283" 57
+ * ```
+ */
+export function crc32cCopy(target: Uint8Array, source: Uint8Array, seed: number): number {
+  checkSeed(seed);
+  if (source.byteLength > target.byteLength) {
+    throw new BinlaneError(
+      "E_LENGTH",
+      `a ${source.byteLength}-byte source does not fit a ${target.byteLength}-byte target`,
+    );
+  }
+  if (overlaps(source, target)) {
+    throw new BinlaneError("E_INVALID_ARGUMENT", "crc32cCopy's source and target overlap");
+  }
+  const symbols = source.byteLength >= nativeThresholds.crc32c ? kernelSymbols() : undefined;
+  if (symbols !== undefined && source.byteLength <= NATIVE_CHUNK) {
+    return nativeCrc32cCopy(symbols, target, source, seed);
+  }
+  if (symbols !== undefined) {
+    let crc = seed;
+    for (let at = 0; at < source.byteLength; at += NATIVE_CHUNK) {
+      crc = nativeCrc32cCopy(symbols, target.subarray(at), source.subarray(at, at + NATIVE_CHUNK), crc);
+    }
+    return crc;
+  }
+  target.set(source);
+  return ~crcUpdate(crc32cTables, ~seed, source) >>> 0;
 }
 
 /**

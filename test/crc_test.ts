@@ -12,7 +12,7 @@ import {
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { readEnv } from "../ffi/runtime.ts";
 import { nativeLibrary } from "../src/backend.ts";
-import { crc32cJs, crc32cNative, crc32cRange, crc32Js, crc32Native } from "../src/crc.ts";
+import { crc32cCopy, crc32cJs, crc32cNative, crc32cRange, crc32Js, crc32Native } from "../src/crc.ts";
 import { randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 /** The oracle for CRC-32C: bit at a time, straight from the definition. */
@@ -317,4 +317,78 @@ test("crc32cRange equals crc32c of the same subarray, for every range of a 40-by
       assert.equal(crc32cRange(bytes, start, end), crc32c(bytes.subarray(start, end)), `${start}..${end}`);
     }
   }
+});
+
+/** crc32cCopy into a fresh target at `to`: the CRC, and whether every byte landed where it should and only there. */
+function copyAndCheck(source: Uint8Array, to: number, seed: number, where: string): void {
+  const target = new Uint8Array(to + source.length + 40).fill(0xa5);
+  const crc = crc32cCopy(target.subarray(to), source, seed);
+  assert.equal(crc, bitwiseCrc32c(source, seed), `crc ${where}`);
+  for (let i = 0; i < target.length; i++) {
+    const expected = i >= to && i < to + source.length ? source[i - to] : 0xa5;
+    if (target[i] !== expected) assert.fail(`byte ${i} of the target ${where}`);
+  }
+}
+
+test("crc32cCopy copies exactly and checksums as crc32c: lengths 0..600 and long, random offsets, every level", () => {
+  const random = seededRandom(0xc0b1);
+  const pool = randomBytes(random, 3 * 65536 + 64);
+  const lengths = [...Array.from({ length: 601 }, (_, i) => i), 4095, 4096, 4097, 65535, 65536, 3 * 65536];
+  const body = (path: string) => {
+    for (const length of lengths) {
+      const from = (random() * 64) | 0;
+      const to = (random() * 64) | 0;
+      const seed = (random() * 2 ** 32) >>> 0;
+      copyAndCheck(
+        pool.subarray(from, from + length),
+        to,
+        seed,
+        `${path} length ${length} from ${from} to ${to}`,
+      );
+    }
+  };
+  body(backend().cpu);
+  eachLevel(body);
+});
+
+test("crc32cCopy refuses a short target and overlapping views, writing nothing", () => {
+  const source = randomBytes(seededRandom(5), 100);
+  for (const length of [10, 100]) {
+    const short = new Uint8Array(length - 1);
+    const error = throwsCode(() => crc32cCopy(short, source.subarray(0, length), 0), "E_LENGTH");
+    assert.match(error.message, new RegExp(`${length}-byte source does not fit a ${length - 1}-byte target`));
+    assert.ok(short.every((byte) => byte === 0));
+  }
+  const shared = new Uint8Array(200).fill(3);
+  throwsCode(() => crc32cCopy(shared.subarray(50), shared.subarray(0, 100), 0), "E_INVALID_ARGUMENT");
+  throwsCode(() => crc32cCopy(shared.subarray(0, 100), shared.subarray(99, 199), 0), "E_INVALID_ARGUMENT");
+  assert.ok(shared.every((byte) => byte === 3));
+  // Adjacent views share no byte.
+  assert.equal(
+    crc32cCopy(shared.subarray(100), shared.subarray(0, 100), 0),
+    crc32cJs(shared.subarray(0, 100), 0),
+  );
+  throwsCode(() => crc32cCopy(new Uint8Array(4), new Uint8Array(2), -1), "E_RANGE");
+});
+
+test("native boundary: binlane_crc32c_copy refuses NULLs with a length, a short target and overlap", () => {
+  if (!native) return;
+  const symbols = nativeCalls();
+  const source = new Uint8Array(64).fill(1);
+  const target = new Uint8Array(64);
+  const refused = (result: number, status: number, why: string) => {
+    assert.equal(result, 77, `${why}: the seed comes back`);
+    assert.equal(symbols.binlane_take_status(), status, why);
+    assert.ok(target.every((byte) => byte === 0), `${why}: nothing written`);
+  };
+  refused(symbols.binlane_crc32c_copy(target, 64, null, 8, 77), 1, "NULL source with a length");
+  refused(symbols.binlane_crc32c_copy(null, 8, source, 8, 77), 1, "NULL target with a length");
+  refused(symbols.binlane_crc32c_copy(target, 63, source, 64, 77), 2, "target shorter than source");
+  const shared = new Uint8Array(128);
+  assert.equal(symbols.binlane_crc32c_copy(shared.subarray(8), 64, shared, 64, 77), 77);
+  assert.equal(symbols.binlane_take_status(), 1, "overlap");
+  assert.equal(symbols.binlane_crc32c_copy(null, 0, null, 0, 77), 77, "(NULL, 0) twice is an empty copy");
+  assert.equal(symbols.binlane_take_status(), 0);
+  assert.equal(symbols.binlane_crc32c_copy(target, 64, source, 64, 0), crc32cJs(source, 0));
+  assert.deepEqual(target, source);
 });

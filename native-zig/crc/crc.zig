@@ -3,6 +3,7 @@
 //! kernels; compiled for a baseline CPU it gives the scalar reference.
 
 const std = @import("std");
+const assert = std.debug.assert;
 const fold = @import("fold.zig");
 const hw = @import("hw.zig");
 const scalar = @import("scalar.zig");
@@ -32,6 +33,46 @@ pub fn update(comptime poly: Poly, reg_in: u32, data: []const u8) u32 {
         rest = rest[folded.consumed..];
     }
     return updateSmall(poly, reg, rest);
+}
+
+/// Blocks small enough to stay in L1 between the copy and the checksum.
+const copy_block_len = 4096;
+
+/// Copies `src` to `dst` and continues a raw register over it. With 512-bit
+/// folding the copy rides along the fold's loads; otherwise each block is
+/// copied, then checksummed while it is still in L1. Either way the source
+/// is read from memory once.
+pub fn copyUpdate(comptime poly: Poly, reg_in: u32, dst: []u8, src: []const u8) u32 {
+    assert(dst.len == src.len);
+    assert(disjoint(dst, src));
+    var reg = reg_in;
+    var done: usize = 0;
+    if (fold.wide_available and src.len >= wide_fold_min) {
+        const folded = fold.foldWideCopy(poly, reg, src, dst);
+        reg = finishLane(poly, folded.lane);
+        done = folded.consumed;
+    }
+    const blocks = (src.len - done + copy_block_len - 1) / copy_block_len;
+    for (0..blocks) |_| {
+        const len = @min(copy_block_len, src.len - done);
+        const block = dst[done..][0..len];
+        @memcpy(block, src[done..][0..len]);
+        reg = update(poly, reg, block);
+        done += len;
+    }
+    assert(done == src.len);
+    return reg;
+}
+
+fn disjoint(a: []const u8, b: []const u8) bool {
+    const a_start = @intFromPtr(a.ptr);
+    const b_start = @intFromPtr(b.ptr);
+    return a.len == 0 or b.len == 0 or a_start + a.len <= b_start or b_start + b.len <= a_start;
+}
+
+/// `copyUpdate` with the public seed convention of `checksum`.
+pub fn copyChecksum(comptime poly: Poly, seed: u32, dst: []u8, src: []const u8) u32 {
+    return ~copyUpdate(poly, ~seed, dst, src);
 }
 
 fn updateSmall(comptime poly: Poly, reg: u32, data: []const u8) u32 {

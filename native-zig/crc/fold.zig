@@ -110,28 +110,46 @@ pub const wide_min_len = 64 * accumulators;
 /// register xored into its first four bytes.
 pub fn foldNarrow(comptime poly: Poly, reg: u32, data: []const u8) Folded {
     comptime assert(narrow_available);
-    return foldLanes(1, poly, reg, data);
+    return foldLanes(1, poly, reg, data, {});
 }
 
 /// Folds `data` (at least `wide_min_len` bytes) with 512-bit vectors of four
 /// lanes each, the register xored into its first four bytes.
 pub fn foldWide(comptime poly: Poly, reg: u32, data: []const u8) Folded {
     comptime assert(wide_available and narrow_available);
-    return foldLanes(4, poly, reg, data);
+    return foldLanes(4, poly, reg, data, {});
 }
 
-fn foldLanes(comptime lanes: comptime_int, comptime poly: Poly, reg: u32, data: []const u8) Folded {
+/// Folds `data` (at least `wide_min_len` bytes) as `foldWide` does, and
+/// copies each vector it loads to the same offset of `copy_to`: the bytes
+/// go through registers once for both.
+pub fn foldWideCopy(comptime poly: Poly, reg: u32, data: []const u8, copy_to: []u8) Folded {
+    comptime assert(wide_available and narrow_available);
+    assert(copy_to.len == data.len);
+    return foldLanes(4, poly, reg, data, copy_to);
+}
+
+/// Loads the vector at `offset` of `data`, and stores it at the same offset
+/// of `copy_to` when that is a slice (`{}` copies nothing).
+inline fn take(comptime lanes: comptime_int, data: []const u8, copy_to: anytype, offset: usize) Vector(lanes) {
+    const vector = load(lanes, data[offset..]);
+    if (@TypeOf(copy_to) == []u8) copy_to[offset..][0 .. 16 * lanes].* = @bitCast(vector);
+    return vector;
+}
+
+fn foldLanes(comptime lanes: comptime_int, comptime poly: Poly, reg: u32, data: []const u8, copy_to: anytype) Folded {
+    comptime assert(@TypeOf(copy_to) == void or @TypeOf(copy_to) == []u8);
     const vector_len = 16 * lanes;
     const block = vector_len * accumulators;
     assert(data.len >= block);
     var acc: [accumulators]Vector(lanes) = undefined;
-    inline for (0..accumulators) |a| acc[a] = load(lanes, data[vector_len * a ..]);
+    inline for (0..accumulators) |a| acc[a] = take(lanes, data, copy_to, vector_len * a);
     acc[0][0] ^= reg;
     var offset: usize = block;
     const k_block = constants(lanes, poly, 8 * block);
     while (offset + block <= data.len) : (offset += block) {
         inline for (0..accumulators) |a| {
-            acc[a] = fold(lanes, acc[a], k_block) ^ load(lanes, data[offset + vector_len * a ..]);
+            acc[a] = fold(lanes, acc[a], k_block) ^ take(lanes, data, copy_to, offset + vector_len * a);
         }
     }
     // Each accumulator folds straight onto the last: independent multiplies,
@@ -143,7 +161,7 @@ fn foldLanes(comptime lanes: comptime_int, comptime poly: Poly, reg: u32, data: 
     }
     const k_vector = constants(lanes, poly, 8 * vector_len);
     while (offset + vector_len <= data.len) : (offset += vector_len) {
-        vector = fold(lanes, vector, k_vector) ^ load(lanes, data[offset..]);
+        vector = fold(lanes, vector, k_vector) ^ take(lanes, data, copy_to, offset);
     }
     // Then one lane, the same way, then 16-byte steps.
     const parts: [lanes]V2 = @bitCast(vector);
@@ -151,7 +169,7 @@ fn foldLanes(comptime lanes: comptime_int, comptime poly: Poly, reg: u32, data: 
     inline for (0..lanes - 1) |part| lane ^= fold(1, parts[part], constants(1, poly, 128 * (lanes - 1 - part)));
     const k_lane = constants(1, poly, 128);
     while (offset + 16 <= data.len) : (offset += 16) {
-        lane = fold(1, lane, k_lane) ^ load(1, data[offset..]);
+        lane = fold(1, lane, k_lane) ^ take(1, data, copy_to, offset);
     }
     return .{ .lane = @bitCast(lane), .consumed = offset };
 }
