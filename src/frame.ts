@@ -353,6 +353,11 @@ function bufferView(bytes: Uint8Array): DataView {
   return view;
 }
 
+/** The little-endian u32 at `index` of `bytes`. */
+function u32At(bytes: Uint8Array, index: number): number {
+  return (bytes[index] | (bytes[index + 1] << 8) | (bytes[index + 2] << 16) | (bytes[index + 3] << 24)) >>> 0;
+}
+
 function checkStart(input: Uint8Array, start: number): void {
   if (!Number.isSafeInteger(start) || start < 0 || start > input.byteLength) {
     throw new BinlaneError("E_RANGE", `byteOffset ${String(start)} is outside 0..${input.byteLength}`);
@@ -444,7 +449,9 @@ export function readFrameHeader(
 /**
  * The rest of the frame whose checked `header` is at `start`: presence,
  * padding, trailer, payload CRC and fingerprint. For readers that checked
- * the header already (the stream decoder).
+ * the header already (the stream decoder). `payloadCrc`, when given, is the
+ * payload's CRC-32C as the caller computed it while copying the payload
+ * in, and is compared instead of reading the payload again.
  *
  * @example
  * ```ts
@@ -460,6 +467,7 @@ export function frameAfterHeader(
   start: number,
   header: FrameHeaderInfo,
   fingerprint: bigint | undefined,
+  payloadCrc?: number,
 ): Frame {
   if (input.byteLength - start < header.frameLength) {
     throw frameError(
@@ -474,13 +482,14 @@ export function frameAfterHeader(
   for (let i = payloadEnd; i < trailer; i++) {
     if (input[i] !== 0) throw frameError("E_FRAME_MALFORMED", "payload padding is not zero", i);
   }
-  const view = bufferView(input);
-  if (view.getUint32(input.byteOffset + trailer + 4, true) !== 0) {
+  // Byte reads rather than a DataView: a frame assembled from chunks sits in memory no view was made for yet.
+  if (u32At(input, trailer + 4) !== 0) {
     throw frameError("E_FRAME_MALFORMED", "the trailer's reserved word is not zero", trailer + 4);
   }
-  const payload = input.subarray(payloadStart, payloadEnd);
-  const stored = view.getUint32(input.byteOffset + trailer, true);
-  const computed = crc32c(payload);
+  // The constructor, not `subarray`, which looks up a species constructor.
+  const payload = new Uint8Array(input.buffer, input.byteOffset + payloadStart, header.payloadLength);
+  const stored = u32At(input, trailer);
+  const computed = payloadCrc ?? crc32c(payload);
   if (stored !== computed) {
     throw frameError(
       "E_FRAME_PAYLOAD_CRC",

@@ -20,6 +20,7 @@ import {
   type FrameOptions,
   readFrameHeader,
 } from "./frame.ts";
+import { crc32cCopy } from "./crc.ts";
 import { indexOfSubarray } from "./search.ts";
 
 /** One message for {@linkcode FrameEncoderStream}: a payload and what its frame says about it. */
@@ -216,6 +217,12 @@ class ChunkDecoder {
   #carry: Uint8Array = EMPTY;
   /** Bytes of `#carry` filled. */
   #filled = 0;
+  /** The checked header of the frame being carried, once the carry holds one. */
+  #header: FrameHeaderInfo | null = null;
+  /** CRC-32C of the carried frame's payload bytes so far. */
+  #payloadCrc = 0;
+  /** The good header #parse last stopped at, its frame incomplete. */
+  #incomplete: FrameHeaderInfo | null = null;
   /** With resync: inside a damaged stretch, which is counted once however long it is. */
   #scanning = false;
   /** Memory for straddling frames (see `#allocate`), and how much of it is handed out. */
@@ -247,19 +254,16 @@ class ChunkDecoder {
     let offset = 0;
     // First complete what is carried, taking from the chunk only what that needs.
     while (this.#filled > 0 && offset < chunk.length) {
-      const need = this.#needed();
-      const take = Math.min(need - this.#filled, chunk.length - offset);
-      this.#append(chunk.subarray(offset, offset + take), need);
+      const header = this.#header;
+      if (header === null) {
+        offset += this.#completeHeader(chunk, offset, emit);
+        continue;
+      }
+      const take = Math.min(header.frameLength - this.#filled, chunk.length - offset);
+      this.#appendFrame(chunk, offset, take);
       offset += take;
-      if (this.#filled < need) return; // the chunk is used up
-      const carried = this.#carry.subarray(0, this.#filled);
-      const used = this.#parse(carried, emit, true);
-      this.#base += used;
-      const rest = carried.subarray(used);
-      // A fresh buffer for what is left: frames already passed on are views of the old one.
-      this.#carry = rest.length > 0 ? rest.slice() : EMPTY;
-      this.#filled = rest.length;
-      if (this.#transient && used > 0) this.#handedOut = carried.buffer as ArrayBuffer;
+      if (this.#filled < header.frameLength) return; // the chunk is used up
+      this.#finishCarried(header, emit);
     }
     if (offset === chunk.length) return;
     // Nothing is carried: frames wholly inside the chunk go out as views of it.
@@ -270,11 +274,14 @@ class ChunkDecoder {
       const partial = rest.subarray(used);
       this.#carry = EMPTY;
       this.#filled = 0;
-      // With the header in hand, the buffer gets the frame's full size now: one allocation and one copy.
-      const capacity = partial.length >= FRAME_HEADER_SIZE
-        ? readFrameHeader(partial, { maxFrameSize: this.#maxFrameSize }).frameLength
-        : FRAME_HEADER_SIZE;
-      this.#append(partial, capacity);
+      if (partial.length < FRAME_HEADER_SIZE) {
+        this.#append(partial, FRAME_HEADER_SIZE);
+        return;
+      }
+      // #parse stops with a header's worth left only at a good header whose frame is incomplete.
+      const header = this.#incomplete!;
+      this.#startFrame(header);
+      this.#appendFrame(partial, 0, partial.length);
     }
   }
 
@@ -289,17 +296,98 @@ class ChunkDecoder {
     }
     this.#drop(this.#filled, !this.#scanning);
     this.#filled = 0;
+    this.#header = null;
   }
 
-  /** Bytes the carry must hold before parsing can move on: a header, then the frame it announces. */
-  #needed(): number {
-    if (this.#filled < FRAME_HEADER_SIZE) return FRAME_HEADER_SIZE;
-    // #parse left a carry of 32 bytes or more only when its header was good and the frame incomplete.
-    return readFrameHeader(this.#carry, { maxFrameSize: this.#maxFrameSize }).frameLength;
+  /**
+   * Carries bytes of `chunk` from `offset` until the carry holds a header,
+   * then checks it: a good one starts a frame, a bad one is skipped (with
+   * resync) or fails. Returns the bytes taken.
+   */
+  #completeHeader(chunk: Uint8Array, offset: number, emit: (frame: Frame) => void): number {
+    const take = Math.min(FRAME_HEADER_SIZE - this.#filled, chunk.length - offset);
+    this.#append(chunk.subarray(offset, offset + take), FRAME_HEADER_SIZE);
+    if (this.#filled < FRAME_HEADER_SIZE) return take;
+    const carried = this.#carry.subarray(0, this.#filled);
+    // A header alone is shorter than any frame: #parse emits nothing, and consumes only what it skips.
+    const used = this.#parse(carried, emit, true);
+    if (used === 0) {
+      this.#startFrame(this.#incomplete!);
+      return take;
+    }
+    this.#base += used;
+    const rest = carried.subarray(used);
+    // A fresh buffer for what is left, which may begin the next header.
+    this.#carry = rest.length > 0 ? rest.slice() : EMPTY;
+    this.#filled = rest.length;
+    return take;
+  }
+
+  /** The carry holds the first bytes of a frame with this checked header: make room for all of it. */
+  #startFrame(header: FrameHeaderInfo): void {
+    this.#header = header;
+    this.#payloadCrc = 0;
+    this.#reserve(header.frameLength);
+  }
+
+  /**
+   * Appends `count` bytes of `source` from `from` to the frame being
+   * carried; the payload's share is checksummed as it is copied, so that
+   * the frame is checked without reading it again.
+   */
+  #appendFrame(source: Uint8Array, from: number, count: number): void {
+    const carry = this.#carry;
+    const end = this.#filled + count;
+    let at = this.#filled;
+    let next = from;
+    const headerEnd = Math.min(end, FRAME_HEADER_SIZE);
+    if (at < headerEnd) {
+      carry.set(source.subarray(next, next + headerEnd - at), at);
+      next += headerEnd - at;
+      at = headerEnd;
+    }
+    const payloadEnd = Math.min(end, FRAME_HEADER_SIZE + this.#header!.payloadLength);
+    if (at < payloadEnd) {
+      const payload = source.subarray(next, next + payloadEnd - at);
+      this.#payloadCrc = crc32cCopy(carry.subarray(at), payload, this.#payloadCrc);
+      next += payloadEnd - at;
+      at = payloadEnd;
+    }
+    if (at < end) carry.set(source.subarray(next, next + end - at), at);
+    this.#filled = end;
+  }
+
+  /** The carried frame is whole: check it against the CRC taken while copying, and pass it on. */
+  #finishCarried(header: FrameHeaderInfo, emit: (frame: Frame) => void): void {
+    const carried = this.#carry.subarray(0, header.frameLength);
+    let frame: Frame | undefined;
+    try {
+      frame = frameAfterHeader(carried, 0, header, this.#fingerprint, this.#payloadCrc);
+    } catch (error) {
+      if (!this.#resync) throw atStreamOffset(error, this.#base);
+      // The header checked out, so its length is trusted: the whole frame goes.
+      this.#drop(header.frameLength, true);
+    }
+    this.#scanning = false;
+    this.#base += header.frameLength;
+    this.#carry = EMPTY;
+    this.#filled = 0;
+    this.#header = null;
+    if (frame === undefined) return;
+    this.stats.frames += 1;
+    this.stats.copied += 1;
+    if (this.#transient) this.#handedOut = carried.buffer as ArrayBuffer;
+    emit(frame);
   }
 
   #append(bytes: Uint8Array, capacity: number): void {
-    const needed = Math.max(capacity, this.#filled + bytes.length);
+    this.#reserve(Math.max(capacity, this.#filled + bytes.length));
+    this.#carry.set(bytes, this.#filled);
+    this.#filled += bytes.length;
+  }
+
+  /** Room for `needed` bytes in the carry, keeping what it holds. */
+  #reserve(needed: number): void {
     if (this.#carry.length < needed && this.#transient && this.#carry.buffer.byteLength >= needed) {
       // A header carried in reused memory: the frame it announces fits the same memory.
       this.#carry = new Uint8Array(this.#carry.buffer, 0, needed);
@@ -309,8 +397,6 @@ class ChunkDecoder {
       grown.set(this.#carry.subarray(0, this.#filled));
       this.#carry = grown;
     }
-    this.#carry.set(bytes, this.#filled);
-    this.#filled += bytes.length;
   }
 
   /**
@@ -373,7 +459,10 @@ class ChunkDecoder {
         at = this.#skip(bytes, at);
         continue;
       }
-      if (bytes.length - at < header.frameLength) break;
+      if (bytes.length - at < header.frameLength) {
+        this.#incomplete = header;
+        break;
+      }
       let frame: Frame;
       try {
         frame = frameAfterHeader(bytes, at, header, this.#fingerprint);
