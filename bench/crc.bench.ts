@@ -16,7 +16,7 @@ import { createCRC32 } from "hash-wasm";
 import { bench, do_not_optimize } from "mitata";
 import { backend, crc32, crc32c } from "../mod.ts";
 import { nativeLibrary } from "../src/backend.ts";
-import { crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
+import { crc32cCopy, crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
 import { benchSizes, describe, isolated, runAndReport, sizeLabel } from "./report.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -89,6 +89,36 @@ for (const size of sizes) {
       bench(key, isolated(fn, data));
     }
   }
+}
+
+// Copy and checksum, as the frame decoder does for each frame that straddles chunks: 64 KiB pieces of a
+// 16 MiB source, which is larger than L2, into one reused 64 KiB target.
+{
+  const source = new Uint8Array(16 << 20);
+  for (let i = 0; i < source.length; i++) source[i] = (i * 2654435761) >>> 24;
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < source.length; at += 65536) pieces.push(source.subarray(at, at + 65536));
+  const target = new Uint8Array(65536);
+  const group = "copy + CRC-32C, 64 KiB pieces";
+  const entry = (name: string) =>
+    describe({ group: `${group} ${sizeLabel(source.length)}`, name, bytes: source.length, peer: false });
+  bench(entry("binlane crc32cCopy (one pass)"), () => {
+    let crc = 0;
+    for (const piece of pieces) crc ^= crc32cCopy(target, piece, 0);
+    return do_not_optimize(crc);
+  });
+  bench(entry("TypedArray.set, then binlane crc32c"), () => {
+    let crc = 0;
+    for (const piece of pieces) {
+      target.set(piece);
+      crc ^= crc32c(target);
+    }
+    return do_not_optimize(crc);
+  });
+  bench(entry("TypedArray.set alone (no checksum)"), () => {
+    for (const piece of pieces) target.set(piece);
+    return do_not_optimize(target[0]);
+  });
 }
 
 const library = nativeLibrary();
