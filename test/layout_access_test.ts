@@ -223,3 +223,36 @@ test("layout access: records of a GiB or more keep cursorAt's throw, since no pa
   for (const bad of [1, -1, 0.5, NaN]) throwsCode(() => records.cursorAt(bad), "E_RANGE");
   assert.equal(records.length, 1);
 });
+
+test("layout access: views and runs over more than 2 GiB reach records past 2^31 exactly, and parked cursors still fail", () => {
+  const Inner = struct({ x: u16, y: u32 });
+  const Row = struct({ id: u32, inner: Inner, tag: array(u8, 4) });
+  assert.equal(Row.size, 16);
+  // Memory the engine zeroes lazily: only the pages touched here are ever committed.
+  const bytes = new Uint8Array(2 ** 31 + 2 * Row.size);
+  const records = Row.arrayView(bytes);
+  assert.equal(records.length, 2 ** 27 + 2);
+  const last = records.length - 1;
+  const beyond = records.cursorAt(last);
+  beyond.id = 0xdeadbeef;
+  beyond.inner.y = 7;
+  beyond.tag = new Uint8Array([1, 2, 3, 4]);
+  const at = last * Row.size;
+  assert.ok(at > 2 ** 31);
+  const plain = new DataView(bytes.buffer);
+  assert.equal(plain.getUint32(at, true), 0xdeadbeef, "written where the record is, not wrapped below 2^31");
+  assert.equal(plain.getUint32(at + 8, true), 7);
+  assert.deepEqual([...bytes.subarray(at + 12, at + 16)], [1, 2, 3, 4]);
+  assert.equal(records.cursorAt(last - 1).id, 0);
+  assert.equal(Row.view(bytes, at).id, 0xdeadbeef);
+  assert.equal(Row.view(bytes, at).inner.y, 7);
+  assert.equal(records.at(-1)?.id, 0xdeadbeef);
+  assert.equal(records.cursorAt(2 ** 27 - 1).id, 0, "the last record below 2^31 too");
+  const parked = records.cursorAt(records.length);
+  throwsCode(() => parked.id, "E_RANGE");
+  throwsCode(() => parked.inner.x, "E_RANGE");
+  // The narrow classes still serve short runs of the same schema.
+  const short = Row.arrayView(new Uint8Array(32));
+  short.cursorAt(1).id = 5;
+  assert.equal(short.cursorAt(1).id, 5);
+});

@@ -13,6 +13,7 @@ import {
   compileRecordWriter,
   compileRunClass,
   compileViewClass,
+  MAX_NARROW_VIEW,
   type Reader,
   type RunClass,
   type ViewClass,
@@ -23,6 +24,12 @@ import { type Abi, layoutRecord, type RecordOptions } from "./compute.ts";
 import { recordToC } from "./emit_c.ts";
 import { layoutFingerprint } from "./fingerprint.ts";
 import { recordToZig } from "./emit_zig.ts";
+
+/** A schema's view class and the run class over it, for one width of offset arithmetic. */
+interface CompiledViews {
+  view: ViewClass;
+  run: RunClass;
+}
 import type {
   ArrayType,
   BitsType,
@@ -153,8 +160,8 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   declare readonly fieldTypes: F;
   #reader?: Reader;
   #writer?: Writer;
-  #viewClass?: ViewClass;
-  #runClass?: RunClass;
+  #narrowViews?: CompiledViews;
+  #wideViews?: CompiledViews;
   #fingerprint?: bigint;
 
   /**
@@ -287,10 +294,8 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   view(bytes: BinaryInput, byteOffset = 0): RecordValue<F> {
     const view = dataViewOf(bytes);
     checkPlace(view, byteOffset, this.size, "view");
-    this.#viewClass ??= compileViewClass(this, this.kind);
-    return new this.#viewClass(view, byteOffset, bytes instanceof NativeBuffer ? bytes : null) as RecordValue<
-      F
-    >;
+    const Class = this.#views(view).view;
+    return new Class(view, byteOffset, bytes instanceof NativeBuffer ? bytes : null) as RecordValue<F>;
   }
 
   /**
@@ -316,12 +321,25 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
         { offset: length * this.size },
       );
     }
-    this.#viewClass ??= compileViewClass(this, this.kind);
-    this.#runClass ??= compileRunClass(this.#viewClass, this.size);
+    const Run = this.#views(view).run;
     const owner = bytes instanceof NativeBuffer ? bytes : null;
-    return new this.#runClass(view, owner, length) as RecordArray<unknown> as RecordArray<
-      RecordValue<F>
-    >;
+    return new Run(view, owner, length) as RecordArray<unknown> as RecordArray<RecordValue<F>>;
+  }
+
+  /**
+   * The view and run classes for `view`: compiled on first use, the wide
+   * pair only for DataViews longer than `MAX_NARROW_VIEW` (2 GiB), whose
+   * offsets the narrow pair's 32-bit arithmetic would wrap.
+   */
+  #views(view: DataView): CompiledViews {
+    const wide = view.byteLength > MAX_NARROW_VIEW;
+    const compiled = wide ? this.#wideViews : this.#narrowViews;
+    if (compiled !== undefined) return compiled;
+    const viewClass = compileViewClass(this, this.kind, { wide });
+    const made = { view: viewClass, run: compileRunClass(viewClass, this.size, { wide }) };
+    if (wide) this.#wideViews = made;
+    else this.#narrowViews = made;
+    return made;
   }
 
   /** The records in `bytes`: `count`, or every whole record. */
