@@ -1,8 +1,9 @@
 /**
  * Frames: a 1 KiB-payload message encoded and decoded with JSON, msgpackr
  * and structured clone against binlane frames (encoded fresh, and into a
- * reused buffer; decoded with both CRC-32C checks), and the stream decoder's
- * throughput over 64 KiB chunks of 4 KiB-payload frames; then, for the
+ * reused buffer; decoded with both CRC-32C checks), and the stream decoders'
+ * throughput over 64 KiB chunks of 4 KiB- and 64 KiB-payload frames, beside
+ * an identity TransformStream over the same chunks; then, for the
  * message, latency percentiles and bytes allocated per operation
  * (bench/latency.ts). Run:
  * `deno run -A bench/frame.bench.ts` or `bun run bench/frame.bench.ts`.
@@ -99,6 +100,16 @@ async function decodeStreamBatched(chunks: Uint8Array[], transient = false): Pro
   return frames;
 }
 
+/** The same chunks through a TransformStream that only passes them on: the stream machinery's own cost. */
+async function passThrough(chunks: Uint8Array[]): Promise<number> {
+  let seen = 0;
+  const identity = new TransformStream<Uint8Array, Uint8Array[]>({
+    transform: (chunk, controller) => controller.enqueue([chunk]),
+  });
+  for await (const batch of ReadableStream.from(chunks).pipeThrough(identity)) seen += batch.length;
+  return seen;
+}
+
 /** decodeFrame in a loop over one buffer: the decoder's ceiling without stream machinery. */
 function decodeLoop(bytes: Uint8Array): number {
   let frames = 0;
@@ -123,6 +134,9 @@ for (const payloadLength of [4096, 65536]) {
     await decodeStreamBatched(chunks, true);
   });
   bench(entry("decodeFrame loop over one buffer (no stream)"), () => decodeLoop(bytes));
+  bench(entry("an identity TransformStream (no decoding: the streams' own cost)"), async () => {
+    await passThrough(chunks);
+  });
 }
 
 const info = backend();
