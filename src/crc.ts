@@ -166,8 +166,8 @@ function nativeCrc32cCopy(
  * checksum's loads, so `source` is read from memory once: for assembling
  * frames that straddle chunks (bench/frame.bench.ts). Same threshold as
  * {@linkcode crc32c}: the checksum is the work the call pays for.
- * `E_LENGTH` when `target` is shorter, `E_INVALID_ARGUMENT` when the two
- * overlap; nothing is written then.
+ * `E_LENGTH` when `target` is shorter, `E_INVALID_ARGUMENT` when the bytes
+ * it would write overlap `source`; nothing is written then.
  *
  * @example
  * ```ts
@@ -186,7 +186,7 @@ export function crc32cCopy(target: Uint8Array, source: Uint8Array, seed: number)
       `a ${source.byteLength}-byte source does not fit a ${target.byteLength}-byte target`,
     );
   }
-  if (overlaps(source, target)) {
+  if (overlaps(target, source, source.byteLength)) {
     throw new BinlaneError("E_INVALID_ARGUMENT", "crc32cCopy's source and target overlap");
   }
   const symbols = source.byteLength >= nativeThresholds.crc32c ? kernelSymbols() : undefined;

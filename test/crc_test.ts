@@ -368,6 +368,20 @@ test("crc32cCopy refuses a short target and overlapping views, writing nothing",
     crc32cCopy(shared.subarray(100), shared.subarray(0, 100), 0),
     crc32cJs(shared.subarray(0, 100), 0),
   );
+  // Only the bytes written count: a longer target whose tail overlaps the source is allowed, on every path.
+  const original = randomBytes(seededRandom(6), 300);
+  for (const length of [10, 100]) {
+    const source = original.subarray(250 - length, 250);
+    const copyInto = () => {
+      const bytes = original.slice();
+      const crc = crc32cCopy(bytes.subarray(0, 200), bytes.subarray(250 - length, 250), 0);
+      assert.equal(crc, crc32cJs(source, 0));
+      assert.deepEqual(bytes.subarray(0, length), source);
+      assert.deepEqual(bytes.subarray(length), original.subarray(length));
+    };
+    copyInto();
+    eachLevel(copyInto);
+  }
   throwsCode(() => crc32cCopy(new Uint8Array(4), new Uint8Array(2), -1), "E_RANGE");
 });
 
