@@ -135,11 +135,15 @@ export fn binlane_crc32c_copy(dst: ?[*]u8, dst_len: u32, src: ?[*]const u8, src_
     const to = outBytes(dst, dst_len) orelse return refuse(.invalid_argument, seed);
     if (from.len > to.len) return refuse(.length, seed);
     const target = to[0..from.len];
-    const to_addr = @intFromPtr(target.ptr);
-    const from_addr = @intFromPtr(from.ptr);
-    const overlap = from.len != 0 and to_addr < from_addr + from.len and from_addr < to_addr + from.len;
-    if (overlap) return refuse(.invalid_argument, seed);
+    if (overlapping(target.ptr, from.ptr, from.len)) return refuse(.invalid_argument, seed);
     return cpu.active().crc32c_copy(seed, target.ptr, from.ptr, from.len);
+}
+
+/// Whether `len` bytes at `a` and `len` bytes at `b` share any byte.
+fn overlapping(a: [*]const u8, b: [*]const u8, len: usize) bool {
+    const a_addr = @intFromPtr(a);
+    const b_addr = @intFromPtr(b);
+    return len != 0 and a_addr < b_addr + len and b_addr < a_addr + len;
 }
 
 export fn binlane_index_of_byte(data: ?[*]const u8, len: u32, byte: u32) u32 {
@@ -236,10 +240,8 @@ export fn binlane_copy_swap(dst: ?[*]u8, src: ?[*]const u8, len: u32, size: u32)
         else => return code(.invalid_argument),
     };
     if (len % size != 0) return code(.length);
-    const to_addr = @intFromPtr(to_ptr);
-    const from_addr = @intFromPtr(from.ptr);
-    const overlap = to_addr != from_addr and to_addr < from_addr + len and from_addr < to_addr + len;
-    if (overlap) return code(.invalid_argument);
+    // In place is allowed; any other overlap is not.
+    if (to_ptr != from.ptr and overlapping(to_ptr, from.ptr, len)) return code(.invalid_argument);
     if (len != 0) swap(to_ptr, from.ptr, len);
     return code(.ok);
 }

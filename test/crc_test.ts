@@ -362,6 +362,7 @@ test("crc32cCopy refuses a short target and overlapping views, writing nothing",
   const shared = new Uint8Array(200).fill(3);
   throwsCode(() => crc32cCopy(shared.subarray(50), shared.subarray(0, 100), 0), "E_INVALID_ARGUMENT");
   throwsCode(() => crc32cCopy(shared.subarray(0, 100), shared.subarray(99, 199), 0), "E_INVALID_ARGUMENT");
+  throwsCode(() => crc32cCopy(shared.subarray(0, 100), shared.subarray(0, 100), 0), "E_INVALID_ARGUMENT");
   assert.ok(shared.every((byte) => byte === 3));
   // Adjacent views share no byte.
   assert.equal(
@@ -401,6 +402,8 @@ test("native boundary: binlane_crc32c_copy refuses NULLs with a length, a short 
   const shared = new Uint8Array(128);
   assert.equal(symbols.binlane_crc32c_copy(shared.subarray(8), 64, shared, 64, 77), 77);
   assert.equal(symbols.binlane_take_status(), 1, "overlap");
+  assert.equal(symbols.binlane_crc32c_copy(shared, 64, shared, 64, 77), 77);
+  assert.equal(symbols.binlane_take_status(), 1, "the same bytes");
   assert.equal(symbols.binlane_crc32c_copy(null, 0, null, 0, 77), 77, "(NULL, 0) twice is an empty copy");
   assert.equal(symbols.binlane_take_status(), 0);
   assert.equal(symbols.binlane_crc32c_copy(target, 64, source, 64, 0), crc32cJs(source, 0));
