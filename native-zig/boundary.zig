@@ -135,15 +135,8 @@ export fn binlane_crc32c_copy(dst: ?[*]u8, dst_len: u32, src: ?[*]const u8, src_
     const to = outBytes(dst, dst_len) orelse return refuse(.invalid_argument, seed);
     if (from.len > to.len) return refuse(.length, seed);
     const target = to[0..from.len];
-    if (overlapping(target.ptr, from.ptr, from.len)) return refuse(.invalid_argument, seed);
+    if (!apart(@intFromPtr(target.ptr), @intFromPtr(from.ptr), from.len)) return refuse(.invalid_argument, seed);
     return cpu.active().crc32c_copy(seed, target.ptr, from.ptr, from.len);
-}
-
-/// Whether `len` bytes at `a` and `len` bytes at `b` share any byte.
-fn overlapping(a: [*]const u8, b: [*]const u8, len: usize) bool {
-    const a_addr = @intFromPtr(a);
-    const b_addr = @intFromPtr(b);
-    return len != 0 and a_addr < b_addr + len and b_addr < a_addr + len;
 }
 
 export fn binlane_index_of_byte(data: ?[*]const u8, len: u32, byte: u32) u32 {
@@ -240,8 +233,7 @@ export fn binlane_copy_swap(dst: ?[*]u8, src: ?[*]const u8, len: u32, size: u32)
         else => return code(.invalid_argument),
     };
     if (len % size != 0) return code(.length);
-    // In place is allowed; any other overlap is not.
-    if (to_ptr != from.ptr and overlapping(to_ptr, from.ptr, len)) return code(.invalid_argument);
+    if (!exactOrApart(@intFromPtr(to_ptr), @intFromPtr(from.ptr), len)) return code(.invalid_argument);
     if (len != 0) swap(to_ptr, from.ptr, len);
     return code(.ok);
 }
@@ -446,9 +438,14 @@ fn outElements(comptime T: type, data: ?[*]u8, len: u32) ?[]T {
     return aligned[0 .. bytes.len / @sizeOf(T)];
 }
 
-/// Same memory, or none shared.
+/// Same memory, or none shared: in-place kernels take either.
 fn exactOrApart(a: usize, b: usize, len: usize) bool {
-    return a == b or a + len <= b or b + len <= a;
+    return a == b or apart(a, b, len);
+}
+
+/// `len` bytes at `a` and `len` bytes at `b` share none.
+fn apart(a: usize, b: usize, len: usize) bool {
+    return a + len <= b or b + len <= a;
 }
 
 /// Delta or zigzag coding (`op`, `intcode.Op`) of `width`-byte (4 or 8)
