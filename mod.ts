@@ -170,7 +170,9 @@ export {
   readFrameHeader,
 } from "./src/frame.ts";
 export {
+  decodeFrameBatches,
   FrameBatchDecoderStream,
+  type FrameBatches,
   type FrameDecoderOptions,
   type FrameDecoderStats,
   FrameDecoderStream,

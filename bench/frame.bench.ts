@@ -16,6 +16,7 @@ import {
   backend,
   BufferPool,
   decodeFrame,
+  decodeFrameBatches,
   encodeFrame,
   encodeFrameInto,
   FrameBatchDecoderStream,
@@ -100,6 +101,15 @@ async function decodeStreamBatched(chunks: Uint8Array[], transient = false): Pro
   return frames;
 }
 
+/** decodeFrameBatches over the same ReadableStream: the decoder without a TransformStream. */
+async function decodeIterated(chunks: Uint8Array[], transient = false): Promise<number> {
+  let frames = 0;
+  for await (const batch of decodeFrameBatches(ReadableStream.from(chunks), { transient })) {
+    frames += batch.length;
+  }
+  return frames;
+}
+
 /** The same chunks through a TransformStream that only passes them on: the stream machinery's own cost. */
 async function passThrough(chunks: Uint8Array[]): Promise<number> {
   let seen = 0;
@@ -132,6 +142,9 @@ for (const payloadLength of [4096, 65536]) {
   });
   bench(entry("FrameBatchDecoderStream, transient"), async () => {
     await decodeStreamBatched(chunks, true);
+  });
+  bench(entry("decodeFrameBatches over the ReadableStream, transient"), async () => {
+    await decodeIterated(chunks, true);
   });
   bench(entry("decodeFrame loop over one buffer (no stream)"), () => decodeLoop(bytes));
   bench(entry("an identity TransformStream (no decoding: the streams' own cost)"), async () => {

@@ -1,17 +1,19 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import {
+  decodeFrameBatches,
   encodeFrame,
   type Frame,
   FrameBatchDecoderStream,
   type FrameDecoderOptions,
+  type FrameDecoderStats,
   FrameDecoderStream,
   FrameEncoderStream,
   frameSize,
 } from "../mod.ts";
-import { backend, setCpuLevel, supportedCpuLevels } from "../mod.ts";
+import { backend, type BinaryInput, NativeBuffer, setCpuLevel, supportedCpuLevels } from "../mod.ts";
 import { frameScanThresholds } from "../src/frame.ts";
-import { collectGarbage, randomBytes, seededRandom, test } from "./harness.ts";
+import { collectGarbage, randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 /** `count` frames of random payloads (0..maxPayload bytes), type = index, and their concatenation. */
 function frameStream(random: () => number, count: number, maxPayload: number) {
@@ -43,16 +45,45 @@ function chunked(bytes: Uint8Array, size: () => number): Uint8Array[] {
   return chunks;
 }
 
-async function decodeAll(chunks: Uint8Array[], options?: FrameDecoderOptions) {
-  const decoder = new FrameDecoderStream(options);
+/** The three decoders over chunks: a stream of frames, a stream of batches, and batches from an iterator. */
+type Decoder = "frames" | "batches" | "iterator";
+const decoders: Decoder[] = ["frames", "batches", "iterator"];
+
+/** Everything `via` decodes from `chunks`, and the error that ended it; `pause` ms between frames read. */
+async function decodeAll(
+  chunks: Uint8Array[],
+  options?: FrameDecoderOptions,
+  { via = "frames", pause = 0 }: { via?: Decoder; pause?: number } = {},
+) {
   const frames: Frame[] = [];
+  const take = async (frame: Frame) => {
+    frames.push(frame);
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+  };
+  let stats: FrameDecoderStats;
   let error: unknown;
   try {
-    for await (const frame of ReadableStream.from(chunks).pipeThrough(decoder)) frames.push(frame);
+    if (via === "frames") {
+      const decoder = new FrameDecoderStream(options);
+      stats = decoder.stats;
+      for await (const frame of ReadableStream.from(chunks).pipeThrough(decoder)) await take(frame);
+    } else if (via === "batches") {
+      const decoder = new FrameBatchDecoderStream(options);
+      stats = decoder.stats;
+      for await (const batch of ReadableStream.from(chunks).pipeThrough(decoder)) {
+        for (const frame of batch) await take(frame);
+      }
+    } else {
+      const batches = decodeFrameBatches(ReadableStream.from(chunks), options);
+      stats = batches.stats;
+      for await (const batch of batches) {
+        for (const frame of batch) await take(frame);
+      }
+    }
   } catch (caught) {
     error = caught;
   }
-  return { frames, error: error as { code?: string; offset?: number } | undefined, stats: decoder.stats };
+  return { frames, error: error as { code?: string; offset?: number } | undefined, stats: stats! };
 }
 
 test("frame streams: frames split at any chunk boundaries come out whole, copied only when they straddle", async () => {
@@ -64,25 +95,28 @@ test("frame streams: frames split at any chunk boundaries come out whole, copied
     ["random chunks up to 4 KiB", () => 1 + Math.floor(random() * 4096)],
     ["one chunk", () => bytes.length],
   ];
-  for (const [name, size] of cuts) {
-    const chunks = chunked(bytes, size);
-    const { frames, error, stats } = await decodeAll(chunks);
-    assert.equal(error, undefined, name);
-    assert.equal(frames.length, payloads.length, name);
-    frames.forEach((frame, i) => {
-      assert.equal(frame.type, i, name);
-      assert.deepEqual(frame.payload, payloads[i], `${name}: frame ${i}`);
-    });
-    assert.equal(stats.frames, payloads.length);
-    assert.equal(stats.bytes, bytes.length);
-    if (name === "one chunk") {
-      assert.equal(stats.copied, 0);
-      assert.ok(frames.every((frame) => frame.payload.buffer === bytes.buffer), "zero-copy views");
-    }
-    if (name === "1-byte chunks") {
-      assert.equal(stats.copied, payloads.length);
-      // Assembled frames share slabs: each at its own 8-aligned place, none overlapping (checked above).
-      assert.ok(frames.every((frame) => frame.payload.byteOffset % 8 === 0), "8-aligned payloads");
+  for (const [cut, size] of cuts) {
+    for (const via of decoders) {
+      const chunks = chunked(bytes, size);
+      const name = `${cut}, ${via}`;
+      const { frames, error, stats } = await decodeAll(chunks, {}, { via });
+      assert.equal(error, undefined, name);
+      assert.equal(frames.length, payloads.length, name);
+      frames.forEach((frame, i) => {
+        assert.equal(frame.type, i, name);
+        assert.deepEqual(frame.payload, payloads[i], `${name}: frame ${i}`);
+      });
+      assert.equal(stats.frames, payloads.length);
+      assert.equal(stats.bytes, bytes.length);
+      if (cut === "one chunk") {
+        assert.equal(stats.copied, 0);
+        assert.ok(frames.every((frame) => frame.payload.buffer === bytes.buffer), "zero-copy views");
+      }
+      if (cut === "1-byte chunks") {
+        assert.equal(stats.copied, payloads.length);
+        // Assembled frames share slabs: each at its own 8-aligned place, none overlapping (checked above).
+        assert.ok(frames.every((frame) => frame.payload.byteOffset % 8 === 0), "8-aligned payloads");
+      }
     }
   }
 });
@@ -111,28 +145,36 @@ test("frame streams: the encoder stream writes what encodeFrame writes, and roun
   ]);
 });
 
-test("frame streams: strict mode fails at the exact stream offset; a truncated end is an error", async () => {
+test("frame streams: strict mode fails at the exact stream offset, after every frame before it; a truncated end is an error", async () => {
   const random = seededRandom(0xbad);
-  const { bytes, starts } = frameStream(random, 20, 100);
-  // A flipped payload byte in frame 7.
+  const { payloads, bytes, starts } = frameStream(random, 20, 100);
+  // A flipped payload byte in frame 7 and a flipped magic in frame 12, each cut small, large and not at all.
   const damaged = bytes.slice();
   damaged[starts[7] + 32] ^= 0x10;
-  const payloadDamage = await decodeAll(chunked(damaged, () => 17));
-  assert.equal(payloadDamage.frames.length, 7);
-  assert.equal(payloadDamage.error?.code, "E_FRAME_PAYLOAD_CRC");
-  assert.equal(payloadDamage.error?.offset, starts[7] + 32);
-  // A flipped magic in frame 12.
   const magic = bytes.slice();
   magic[starts[12] + 1] ^= 1;
-  const magicDamage = await decodeAll(chunked(magic, () => 1000));
-  assert.equal(magicDamage.error?.code, "E_FRAME_MAGIC");
-  assert.equal(magicDamage.error?.offset, starts[12]);
+  const cases: [string, Uint8Array, number, string, number][] = [
+    ["payload", damaged, 7, "E_FRAME_PAYLOAD_CRC", starts[7] + 32],
+    ["magic", magic, 12, "E_FRAME_MAGIC", starts[12]],
+  ];
   // The stream ends inside frame 19, wherever that cut falls.
   for (const cut of [starts[19] + 1, starts[19] + 31, starts[19] + 32, bytes.length - 1]) {
-    const truncated = await decodeAll(chunked(bytes.subarray(0, cut), () => 50));
-    assert.equal(truncated.frames.length, 19);
-    assert.equal(truncated.error?.code, "E_FRAME_TRUNCATED", `cut at ${cut}`);
-    assert.equal(truncated.error?.offset, starts[19]);
+    cases.push([`cut at ${cut}`, bytes.subarray(0, cut), 19, "E_FRAME_TRUNCATED", starts[19]]);
+  }
+  for (const [name, stream, intact, code, offset] of cases) {
+    for (const size of [17, 50, 1000, stream.length]) {
+      for (const via of decoders) {
+        // A consumer slower than the decoder too: frames queued ahead of the failure must still reach it.
+        for (const pause of via === "iterator" || size < 1000 ? [0] : [0, 2]) {
+          const label = `${name}, ${size}-byte chunks, ${via}, pause ${pause}`;
+          const outcome = await decodeAll(chunked(stream, () => size), {}, { via, pause });
+          assert.equal(outcome.frames.length, intact, label);
+          outcome.frames.forEach((frame, i) => assert.deepEqual(frame.payload, payloads[i], label));
+          assert.equal(outcome.error?.code, code, label);
+          assert.equal(outcome.error?.offset, offset, label);
+        }
+      }
+    }
   }
   // An oversized header is refused from its 32 bytes: nothing waits for the payload.
   const big = encodeFrame(new Uint8Array(5000), { type: 1 });
@@ -174,9 +216,14 @@ test("frame streams: resync recovers exactly the intact frames of a 10,000-frame
     stream.set(piece, offset);
     offset += piece.length;
   }
-  const { frames, error, stats } = await decodeAll(chunked(stream, () => 1 + Math.floor(random() * 9000)), {
-    resync: true,
-  });
+  const chunks = chunked(stream, () => 1 + Math.floor(random() * 9000));
+  const [{ frames, error, stats }, ...others] = await Promise.all(
+    decoders.map((via) => decodeAll(chunks, { resync: true }, { via })),
+  );
+  for (const other of others) {
+    assert.deepEqual(other.stats, stats);
+    assert.deepEqual(other.frames.map((frame) => frame.type), frames.map((frame) => frame.type));
+  }
   assert.equal(error, undefined);
   const expected = payloads.map((_, i) => i).filter((i) => !damagedFrames.has(i));
   assert.deepEqual(frames.map((frame) => frame.type), expected);
@@ -263,9 +310,9 @@ test("frame streams: transient frames are exact when read, and later exact or de
     ],
     ["64 KiB chunks", large.payloads, chunked(large.bytes, () => 65536)],
   ];
-  for (const batched of [false, true]) {
+  for (const via of decoders) {
     for (const [name, payloads, chunks] of cases) {
-      const label = `${batched ? "batches" : "frames"}, ${name}`;
+      const label = `${via}, ${name}`;
       const kept: Frame[] = [];
       const check = (frame: Frame) => {
         const i = kept.length;
@@ -275,10 +322,14 @@ test("frame streams: transient frames are exact when read, and later exact or de
       };
       const readable = ReadableStream.from(chunks);
       let copied: number;
-      if (batched) {
+      if (via === "batches") {
         const decoder = new FrameBatchDecoderStream({ transient: true });
         for await (const batch of readable.pipeThrough(decoder)) batch.forEach(check);
         copied = decoder.stats.copied;
+      } else if (via === "iterator") {
+        const batches = decodeFrameBatches(readable, { transient: true });
+        for await (const batch of batches) batch.forEach(check);
+        copied = batches.stats.copied;
       } else {
         const decoder = new FrameDecoderStream({ transient: true });
         for await (const frame of readable.pipeThrough(decoder)) check(frame);
@@ -297,6 +348,105 @@ test("frame streams: transient frames are exact when read, and later exact or de
   // Without the option, kept frames stay whole.
   const { frames } = await decodeAll(chunked(large.bytes, () => 65536));
   frames.forEach((frame, i) => assert.deepEqual(frame.payload, large.payloads[i]));
+});
+
+test("decodeFrameBatches: reads any iterable of any binary chunks, one chunk per batch asked for", async () => {
+  const random = seededRandom(0x17e4);
+  const { payloads, bytes } = frameStream(random, 50, 500);
+  const chunks = chunked(bytes, () => 1 + Math.floor(random() * 700));
+  const natives: NativeBuffer[] = [];
+  const native = (chunk: Uint8Array) => {
+    const buffer = NativeBuffer.alloc(chunk.length);
+    buffer.bytes.set(chunk);
+    natives.push(buffer);
+    return buffer;
+  };
+  const asTypes: BinaryInput[] = chunks.map((chunk, i) => {
+    if (i % 4 === 0) return chunk;
+    if (i % 4 === 1) return new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (i % 4 === 2) return chunk.slice().buffer;
+    return native(chunk);
+  });
+  async function* generated() {
+    yield* asTypes;
+  }
+  const sources: [string, () => AsyncIterable<BinaryInput> | Iterable<BinaryInput>][] = [
+    ["an array", () => asTypes],
+    ["a Set", () => new Set(asTypes)],
+    ["an async generator", generated],
+    ["a ReadableStream", () => ReadableStream.from(asTypes)],
+  ];
+  for (const [name, source] of sources) {
+    const batches = decodeFrameBatches(source());
+    const types: number[] = [];
+    for await (const batch of batches) {
+      assert.ok(batch.length > 0, `${name}: no empty batches`);
+      for (const frame of batch) {
+        assert.deepEqual(frame.payload, payloads[frame.type], name);
+        types.push(frame.type);
+      }
+    }
+    assert.deepEqual(types, payloads.map((_, i) => i), name);
+    assert.equal(batches.stats.frames, payloads.length, name);
+    assert.equal(batches.stats.bytes, bytes.length, name);
+  }
+  natives.forEach((buffer) => buffer.dispose());
+  // Pull-based: a chunk is read only when the consumer asks for the next batch.
+  const oneFramePerChunk = frameStream(random, 10, 100);
+  let pulled = 0;
+  async function* counted() {
+    for (let i = 0; i < oneFramePerChunk.frames.length; i++) {
+      pulled += 1;
+      yield oneFramePerChunk.frames[i];
+    }
+  }
+  const reader = decodeFrameBatches(counted());
+  for (let i = 0; i < 3; i++) {
+    const { value } = await reader.next();
+    assert.equal(value?.[0].type, i);
+    assert.equal(pulled, i + 1);
+  }
+  // Leaving early ends the source: an async generator's `finally` runs, a ReadableStream is cancelled.
+  let finished = false;
+  async function* endless() {
+    try {
+      for (;;) yield oneFramePerChunk.frames[0];
+    } finally {
+      finished = true;
+    }
+  }
+  for await (const _ of decodeFrameBatches(endless())) break;
+  assert.ok(finished, "the source's iteration was ended");
+  let cancelled: unknown;
+  const stream = new ReadableStream<Uint8Array>({
+    pull: (controller) => controller.enqueue(oneFramePerChunk.frames[0]),
+    cancel: (reason) => {
+      cancelled = reason ?? "cancelled";
+    },
+  });
+  for await (const _ of decodeFrameBatches(stream)) break;
+  assert.ok(cancelled !== undefined, "the ReadableStream was cancelled");
+});
+
+test("decodeFrameBatches: bad sources, options and chunks are refused with typed errors", async () => {
+  for (const source of [null, undefined, 5, "frames", {}, new Uint8Array(40)]) {
+    throwsCode(() => decodeFrameBatches(source as unknown as Iterable<Uint8Array>), "E_TYPE");
+  }
+  throwsCode(() => decodeFrameBatches([], null as unknown as FrameDecoderOptions), "E_TYPE");
+  throwsCode(() => decodeFrameBatches([], { maxFrameSize: -1 }), "E_RANGE");
+  // A chunk that is not bytes fails the loop after the frames before it.
+  const frame = encodeFrame(new Uint8Array([1]), { type: 3 });
+  const types: number[] = [];
+  let error: unknown;
+  try {
+    for await (const batch of decodeFrameBatches([frame, "text" as unknown as Uint8Array, frame])) {
+      types.push(...batch.map((f) => f.type));
+    }
+  } catch (caught) {
+    error = caught;
+  }
+  assert.deepEqual(types, [3]);
+  assert.equal((error as { code?: string }).code, "E_TYPE");
 });
 
 test("frame streams: a slow consumer holds the producer back; nothing is read ahead without limit", async () => {
