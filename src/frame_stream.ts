@@ -121,26 +121,32 @@ function atStreamOffset(error: unknown, base: number): unknown {
   return new BinlaneError(error.code, `${message} (stream byte offset ${offset})`, { offset, cause: error });
 }
 
+/** How long {@linkcode failAfterQueued} waits for a consumer that reads none of the queued frames. */
+const QUEUED_PATIENCE_MS = 2000;
+
 /**
  * Fails the stream with `error` once the consumer has read what is queued:
  * erroring a stream empties its queue, which would lose the intact frames
  * passed on before the failure. Throws at once when nothing is queued; else
- * polls, since a transformer hears nothing of reads, until the queue is read
- * or the readable is cancelled. Only a consumer that neither reads nor
- * cancels keeps it polling, at most every 100 ms.
+ * polls `desiredSize`, since a transformer hears nothing of reads, until the
+ * queue is read or the readable is cancelled. A consumer that reads none of
+ * it for QUEUED_PATIENCE_MS gets the error then instead, so that a reader
+ * left unread neither keeps the process alive nor hides the failure.
  */
-function failAfterQueued(
+async function failAfterQueued(
   controller: TransformStreamDefaultController<unknown>,
   error: unknown,
 ): Promise<never> {
-  const queued = () => (controller.desiredSize ?? 0) < 0;
-  if (!queued()) return Promise.reject(error);
-  return (async () => {
-    for (let wait = 1; queued(); wait = Math.min(2 * wait, 100)) {
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-    throw error;
-  })();
+  const queued = () => Math.max(0, -(controller.desiredSize ?? 0));
+  let left = queued();
+  let idle = 0;
+  for (let wait = 1; left > 0 && idle < QUEUED_PATIENCE_MS; wait = Math.min(2 * wait, 50)) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    const now = queued();
+    idle = now < left ? 0 : idle + wait;
+    left = now;
+  }
+  throw error;
 }
 
 /**

@@ -183,6 +183,30 @@ test("frame streams: strict mode fails at the exact stream offset, after every f
   assert.equal(refused.error?.offset, 24);
 });
 
+test("frame streams: frames queued before a failure wait for their reader, but not for one who left", async () => {
+  const { bytes, starts } = frameStream(seededRandom(0x1eff), 6, 50);
+  const damaged = bytes.slice();
+  damaged[starts[5]] ^= 1; // frame 5's magic: five good frames, then a failure, all in one chunk
+  const decoders: [string, () => TransformStream<Uint8Array, unknown>][] = [
+    ["FrameDecoderStream", () => new FrameDecoderStream()],
+    ["FrameBatchDecoderStream", () => new FrameBatchDecoderStream()],
+  ];
+  for (const [name, decoder] of decoders) {
+    // A reader that takes one read and cancels: the stream ends at once, with nothing left waiting.
+    const cancelling = ReadableStream.from([damaged]).pipeThrough(decoder()).getReader();
+    assert.equal((await cancelling.read()).done, false);
+    await cancelling.cancel("enough");
+    assert.equal((await cancelling.read()).done, true);
+    // A reader that takes one read and walks away: the stream still fails, once its patience runs out.
+    const leaving = ReadableStream.from([damaged]).pipeThrough(decoder()).getReader();
+    assert.equal((await leaving.read()).done, false);
+    const started = performance.now();
+    const failure = await leaving.closed.then(() => undefined, (error) => error);
+    assert.equal(failure?.code, "E_FRAME_MAGIC", name);
+    assert.ok(performance.now() - started < 10_000, "the failure came within its patience");
+  }
+});
+
 test("frame streams: resync recovers exactly the intact frames of a 10,000-frame stream with random damage and garbage", async () => {
   const random = seededRandom(0x10000);
   const count = 10_000;
