@@ -120,6 +120,16 @@ async function passThrough(chunks: Uint8Array[]): Promise<number> {
   return seen;
 }
 
+/** The same chunks through an async generator that only passes them on: decodeFrameBatches' own cost. */
+async function passThroughGenerator(chunks: Uint8Array[]): Promise<number> {
+  async function* identity(source: AsyncIterable<Uint8Array>) {
+    for await (const chunk of source) yield [chunk];
+  }
+  let seen = 0;
+  for await (const batch of identity(ReadableStream.from(chunks))) seen += batch.length;
+  return seen;
+}
+
 /** decodeFrame in a loop over one buffer: the decoder's ceiling without stream machinery. */
 function decodeLoop(bytes: Uint8Array): number {
   let frames = 0;
@@ -149,6 +159,9 @@ for (const payloadLength of [4096, 65536]) {
   bench(entry("decodeFrame loop over one buffer (no stream)"), () => decodeLoop(bytes));
   bench(entry("an identity TransformStream (no decoding: the streams' own cost)"), async () => {
     await passThrough(chunks);
+  });
+  bench(entry("an identity async generator over the ReadableStream (the streams' own cost)"), async () => {
+    await passThroughGenerator(chunks);
   });
 }
 
