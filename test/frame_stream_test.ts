@@ -506,49 +506,60 @@ test(
     ring.set(big, base.length);
     const framesPerRing = payloads.length + 1;
     const passes = Math.ceil(2 ** 30 / ring.length);
-    let position = 0;
-    let pass = 0;
-    const source = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (pass === passes) return controller.close();
-        const size = 1 + Math.floor(random() * 200_000);
-        const end = Math.min(ring.length, position + size);
-        controller.enqueue(ring.subarray(position, end));
-        position = end;
-        if (position === ring.length) {
-          position = 0;
-          pass += 1;
-        }
-      },
-    }, { highWaterMark: 0 });
-    const decoder = new FrameDecoderStream();
     // Live memory after a full collection: what the decoder holds on to, not what the collector has yet to free.
     const live = () => {
       collectGarbage();
       const usage = process.memoryUsage();
       return usage.heapUsed + usage.external;
     };
-    const before = live();
-    let peak = before;
-    let frames = 0;
-    let samples = 0;
-    let payloadBytes = 0;
-    for await (const frame of source.pipeThrough(decoder)) {
-      frames += 1;
-      payloadBytes += frame.payload.length;
-      if (frames % 200_000 === 0) {
-        peak = Math.max(peak, live());
-        samples += 1;
+    for (const via of ["frames", "iterator"] as const) {
+      let position = 0;
+      let pass = 0;
+      const source = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pass === passes) return controller.close();
+          const size = 1 + Math.floor(random() * 200_000);
+          const end = Math.min(ring.length, position + size);
+          controller.enqueue(ring.subarray(position, end));
+          position = end;
+          if (position === ring.length) {
+            position = 0;
+            pass += 1;
+          }
+        },
+      }, { highWaterMark: 0 });
+      const before = live();
+      let peak = before;
+      let frames = 0;
+      let samples = 0;
+      let payloadBytes = 0;
+      const take = (frame: Frame) => {
+        frames += 1;
+        payloadBytes += frame.payload.length;
+        if (frames % 200_000 === 0) {
+          peak = Math.max(peak, live());
+          samples += 1;
+        }
+      };
+      let stats: FrameDecoderStats;
+      if (via === "frames") {
+        const decoder = new FrameDecoderStream();
+        stats = decoder.stats;
+        for await (const frame of source.pipeThrough(decoder)) take(frame);
+      } else {
+        const batches = decodeFrameBatches(source);
+        stats = batches.stats;
+        for await (const batch of batches) batch.forEach(take);
       }
+      assert.equal(frames, passes * framesPerRing, via);
+      assert.equal(stats.bytes, passes * ring.length, via);
+      assert.ok(stats.bytes >= 2 ** 30, via);
+      assert.equal(payloadBytes, passes * (payloads.reduce((sum, p) => sum + p.length, 0) + 20_000), via);
+      // Holding the stream would show as 1 GiB; a frame, a chunk and the pipe's queues are well under 64 MiB.
+      const grown = peak - before;
+      assert.ok(samples >= 5, `${via}: memory sampled ${samples} times`);
+      assert.ok(grown < 64 * 1024 * 1024, `${via}: live memory grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
     }
-    assert.equal(frames, passes * framesPerRing);
-    assert.equal(decoder.stats.bytes, passes * ring.length);
-    assert.ok(decoder.stats.bytes >= 2 ** 30);
-    assert.equal(payloadBytes, passes * (payloads.reduce((sum, p) => sum + p.length, 0) + 20_000));
-    // Holding the stream would show as 1 GiB; a frame, a chunk and the pipe's queues are well under 64 MiB.
-    const grown = peak - before;
-    assert.ok(samples >= 5, `memory sampled ${samples} times`);
-    assert.ok(grown < 64 * 1024 * 1024, `live memory grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
   },
   300_000,
 );
