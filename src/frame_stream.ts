@@ -574,12 +574,10 @@ class ChunkDecoder {
       emit(frame);
     };
     while (bytes.length - at >= FRAME_HEADER_SIZE) {
-      // Whole, well-formed frames in bulk; the JS reading below names whatever stops the scan.
-      const checked = emitWellFormedFrames(bytes, at, this.#maxFrameSize, this.#fingerprint, emitChecked);
-      if (checked > at) {
-        at = checked;
-        continue;
-      }
+      // Whole, well-formed frames in bulk. It returns at the end or at a frame it will not vouch for, which
+      // the JS reading below names: scanning that frame again would only find it so a second time.
+      at = emitWellFormedFrames(bytes, at, this.#maxFrameSize, this.#fingerprint, emitChecked);
+      if (bytes.length - at < FRAME_HEADER_SIZE) break;
       let header: FrameHeaderInfo;
       try {
         header = readFrameHeader(bytes, { byteOffset: at, maxFrameSize: this.#maxFrameSize });
