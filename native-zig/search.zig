@@ -100,16 +100,25 @@ pub fn Vectorized(comptime width: usize) type {
             return @bitCast(block == splat);
         }
 
+        /// The first set bit of `unroll` consecutive blocks' masks, as an offset from the first block,
+        /// or null: one test covers them all, since most blocks of a long scan have none.
+        inline fn firstHit(masks: [unroll]Mask) ?usize {
+            var any: Mask = 0;
+            inline for (masks) |mask| any |= mask;
+            if (any == 0) return null;
+            inline for (masks, 0..) |mask, u| {
+                if (mask != 0) return u * width + @ctz(mask);
+            }
+            unreachable;
+        }
+
         pub fn indexOfByte(data: []const u8, byte: u8) ?usize {
             const splat: Block = @splat(byte);
             var index: usize = 0;
             while (index + unroll * width <= data.len) : (index += unroll * width) {
                 var masks: [unroll]Mask = undefined;
                 inline for (0..unroll) |u| masks[u] = equalMask(load(data, index + u * width), splat);
-                if (masks[0] | masks[1] | masks[2] | masks[3] == 0) continue;
-                inline for (0..unroll) |u| {
-                    if (masks[u] != 0) return index + u * width + @ctz(masks[u]);
-                }
+                if (firstHit(masks)) |at| return index + at;
             }
             while (index + width <= data.len) : (index += width) {
                 const mask = equalMask(load(data, index), splat);
@@ -176,10 +185,7 @@ pub fn Vectorized(comptime width: usize) type {
                 }
                 var hits: [unroll]Mask = undefined;
                 inline for (0..unroll) |u| hits[u] = if (member) masks[u] else ~masks[u];
-                if (hits[0] | hits[1] | hits[2] | hits[3] == 0) continue;
-                inline for (0..unroll) |u| {
-                    if (hits[u] != 0) return index + u * width + @ctz(hits[u]);
-                }
+                if (firstHit(hits)) |at| return index + at;
             }
             while (index + width <= data.len) : (index += width) {
                 const block = load(data, index);
@@ -258,10 +264,7 @@ pub fn Vectorized(comptime width: usize) type {
                 inline for (0..unroll) |u| {
                     masks[u] = @bitCast(load(a, index + u * width) != load(b, index + u * width));
                 }
-                if (masks[0] | masks[1] | masks[2] | masks[3] == 0) continue;
-                inline for (0..unroll) |u| {
-                    if (masks[u] != 0) return index + u * width + @ctz(masks[u]);
-                }
+                if (firstHit(masks)) |at| return index + at;
             }
             while (index + width <= a.len) : (index += width) {
                 const mask: Mask = @bitCast(load(a, index) != load(b, index));
