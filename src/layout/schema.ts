@@ -24,12 +24,6 @@ import { type Abi, layoutRecord, type RecordOptions } from "./compute.ts";
 import { recordToC } from "./emit_c.ts";
 import { layoutFingerprint } from "./fingerprint.ts";
 import { recordToZig } from "./emit_zig.ts";
-
-/** A schema's view class and the run class over it, for one width of offset arithmetic. */
-interface CompiledViews {
-  view: ViewClass;
-  run: RunClass;
-}
 import type {
   ArrayType,
   BitsType,
@@ -113,6 +107,12 @@ export interface RecordArray<V> extends Iterable<V> {
    * (bench/layout.bench.ts, "16 B field read"): use the loop on hot paths.
    */
   forEach(callback: (view: V, index: number) => void): void;
+}
+
+/** A schema's view class and the run class over it, for one width of offset arithmetic. */
+interface CompiledViews {
+  view: ViewClass;
+  run: RunClass;
 }
 
 let lastInput: unknown;
