@@ -503,9 +503,15 @@ class ChunkDecoder {
     this.#filled = 0;
     this.#header = null;
     if (frame === undefined) return;
-    this.stats.frames += 1;
-    this.stats.copied += 1;
     if (this.#transient) this.#handedOut = carried.buffer as ArrayBuffer;
+    this.#passOn(frame, true, emit);
+  }
+
+  /** A checked frame goes out: it ends any damaged stretch, and is counted. */
+  #passOn(frame: Frame, copied: boolean, emit: (frame: Frame) => void): void {
+    this.#scanning = false;
+    this.stats.frames += 1;
+    if (copied) this.stats.copied += 1;
     emit(frame);
   }
 
@@ -567,12 +573,7 @@ class ChunkDecoder {
   /** Frames from the start of `bytes` (at stream offset `#base`); returns the bytes consumed. */
   #parse(bytes: Uint8Array, emit: (frame: Frame) => void, copied: boolean): number {
     let at = 0;
-    const emitChecked = (frame: Frame) => {
-      this.#scanning = false;
-      this.stats.frames += 1;
-      if (copied) this.stats.copied += 1;
-      emit(frame);
-    };
+    const emitChecked = (frame: Frame) => this.#passOn(frame, copied, emit);
     while (bytes.length - at >= FRAME_HEADER_SIZE) {
       // Whole, well-formed frames in bulk. It returns at the end or at a frame it will not vouch for, which
       // the JS reading below names: scanning that frame again would only find it so a second time.
@@ -601,10 +602,7 @@ class ChunkDecoder {
         at += header.frameLength;
         continue;
       }
-      this.#scanning = false;
-      this.stats.frames += 1;
-      if (copied) this.stats.copied += 1;
-      emit(frame);
+      this.#passOn(frame, copied, emit);
       at += frame.byteLength;
     }
     return at;
