@@ -587,6 +587,8 @@ export function emitWellFormedFrames(
   const symbols = kernelSymbols();
   if (symbols === undefined || input.byteLength - start < frameScanThresholds.bytes) return start;
   const view = bufferView(input);
+  // Read once: Bun's `buffer` getter is a native call (about 5 ns a frame in a CPU profile).
+  const memory = input.buffer;
   let position = start;
   scanning: while (input.byteLength - position >= FRAME_HEADER_SIZE) {
     const rest = position === 0 ? input : input.subarray(position);
@@ -606,7 +608,7 @@ export function emitWellFormedFrames(
         timestamp: view.getBigUint64(base + at.timestamp, true),
         fingerprint: frameFingerprint,
         // The constructor, not `subarray`, which looks up a species constructor for every frame.
-        payload: new Uint8Array(input.buffer, base + FRAME_HEADER_SIZE, payloadLength),
+        payload: new Uint8Array(memory, base + FRAME_HEADER_SIZE, payloadLength),
         byteLength,
       });
       next = frameStart + byteLength;

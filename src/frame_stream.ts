@@ -331,8 +331,17 @@ const EMPTY = new Uint8Array(0);
  * by the byte (bench/frame.bench.ts, 2026-11-22).
  */
 const SLAB_SIZE = 1 << 20;
-/** With `transient`, memory for straddling frames comes at least this large, so that one serves many sizes. */
-const TRANSIENT_MIN_SIZE = 64 << 10;
+/** With `transient`, memory for straddling frames comes at least this large, so that one serves small frames. */
+const TRANSIENT_MIN_SIZE = 4 << 10;
+/**
+ * Transient memory is kept for frames at least half its size, or for any
+ * frame while it is at most this large: Bun's `transfer()` copies, about
+ * 0.25 us plus 16 us a MiB, so memory far larger than the frames makes
+ * every straddling frame pay for the largest one (64 KiB of memory for 4
+ * KiB frames cost Bun 1.5 us a chunk, a quarter of the time; Deno moves
+ * memory of any size in 0.25 us). bench/frame.bench.ts, 2026-11-22.
+ */
+const TRANSIENT_KEEP_SIZE = 16 << 10;
 
 /** The decoder's state between chunks: the stream offset, and a partial frame when one straddles. */
 class ChunkDecoder {
@@ -523,13 +532,9 @@ class ChunkDecoder {
 
   /** Room for `needed` bytes in the carry, keeping what it holds. */
   #reserve(needed: number): void {
-    if (this.#carry.length < needed && this.#transient && this.#carry.buffer.byteLength >= needed) {
-      // A header carried in reused memory: the frame it announces fits the same memory.
-      this.#carry = new Uint8Array(this.#carry.buffer, 0, needed);
-    }
     if (this.#carry.length < needed) {
       const grown = this.#allocate(needed);
-      grown.set(this.#carry.subarray(0, this.#filled));
+      if (this.#filled > 0) grown.set(this.#carry.subarray(0, this.#filled));
       this.#carry = grown;
     }
   }
@@ -541,7 +546,10 @@ class ChunkDecoder {
    * keeps its buffer: `slice()` payloads kept for long.
    */
   #allocate(size: number): Uint8Array {
-    if (this.#transient) return this.#reuse(size);
+    if (this.#transient) {
+      // A header's first bytes get memory of their own: too few to choose by the frame they announce.
+      return size > FRAME_HEADER_SIZE ? this.#reuse(size) : new Uint8Array(size);
+    }
     if (size > SLAB_SIZE / 16) return new Uint8Array(size);
     const start = this.#slabUsed;
     if (start + size > this.#slab.length) {
@@ -558,16 +566,21 @@ class ChunkDecoder {
    * With `transient`: `size` bytes of memory a frame passed on with an
    * earlier chunk used, moved out by `transfer()` so that every view of it,
    * that frame's payload included, is detached rather than overwritten; new
-   * memory when there is none or it is too small. Its contents are not
-   * zeroed: only the bytes `#append` has filled are ever read.
+   * memory when there is none, or it is too small or far too large (that is
+   * detached all the same). Its contents are not zeroed: only the bytes
+   * `#append` has filled are ever read.
    */
   #reuse(size: number): Uint8Array {
     const previous = this.#reusable;
     this.#reusable = null;
-    const memory = previous !== null && previous.byteLength >= size
-      ? previous.transfer()
-      : new ArrayBuffer(Math.max(size, TRANSIENT_MIN_SIZE));
-    return new Uint8Array(memory, 0, size);
+    if (previous !== null) {
+      const kept = previous.byteLength;
+      if (kept >= size && kept <= Math.max(2 * size, TRANSIENT_KEEP_SIZE)) {
+        return new Uint8Array(previous.transfer(), 0, size);
+      }
+      previous.transfer(0);
+    }
+    return new Uint8Array(new ArrayBuffer(Math.max(size, TRANSIENT_MIN_SIZE)), 0, size);
   }
 
   /** Frames from the start of `bytes` (at stream offset `#base`); returns the bytes consumed. */
