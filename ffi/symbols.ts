@@ -136,6 +136,10 @@ export const symbols = {
   binlane_crc32: bytesCall,
   binlane_crc32c: bytesCall,
   binlane_crc32c_copy: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
+  binlane_crc32c_copy_at: {
+    parameters: ["buffer", "u32", "u32", "buffer", "u32", "u32", "u32", "u32", "u32", "u32"],
+    result: "u32",
+  },
   binlane_noop: bytesCall,
   binlane_index_of_byte: bytesCall,
   binlane_last_index_of_byte: bytesCall,

@@ -139,6 +139,44 @@ export fn binlane_crc32c_copy(dst: ?[*]u8, dst_len: u32, src: ?[*]const u8, src_
     return cpu.active().crc32c_copy(seed, target.ptr, from.ptr, from.len);
 }
 
+/// Copies `count` bytes from `src` at `src_at` to `dst` at `dst_at`, and
+/// returns the CRC-32C, continued from `seed`, of the copied bytes that land
+/// in `dst[crc_from..crc_to]`: a frame assembled from chunks, its payload
+/// checksummed as it is copied, with one call and no views made in JS for
+/// the header and trailer around it. A range past either buffer, a window
+/// that ends before it starts, a NULL with a length, or overlapping bytes
+/// are refused: nothing is written and `seed` comes back, the status left.
+export fn binlane_crc32c_copy_at(
+    dst: ?[*]u8,
+    dst_len: u32,
+    dst_at: u32,
+    src: ?[*]const u8,
+    src_len: u32,
+    src_at: u32,
+    count: u32,
+    crc_from: u32,
+    crc_to: u32,
+    seed: u32,
+) u32 {
+    const from = bytesOrNull(src, src_len) orelse return refuse(.invalid_argument, seed);
+    const to = outBytes(dst, dst_len) orelse return refuse(.invalid_argument, seed);
+    if (src_at > from.len or count > from.len - src_at) return refuse(.length, seed);
+    if (dst_at > to.len or count > to.len - dst_at) return refuse(.length, seed);
+    if (crc_from > crc_to) return refuse(.invalid_argument, seed);
+    const source = from[src_at..][0..count];
+    const target = to[dst_at..][0..count];
+    if (!apart(@intFromPtr(target.ptr), @intFromPtr(source.ptr), count)) return refuse(.invalid_argument, seed);
+    // The window in offsets from dst_at, clipped to the bytes copied.
+    const window_start: usize = @min(count, @as(usize, @max(crc_from, dst_at)) - dst_at);
+    const window_end: usize = @min(count, @as(usize, @max(crc_to, dst_at)) - dst_at);
+    assert(window_start <= window_end and window_end <= count);
+    @memcpy(target[0..window_start], source[0..window_start]);
+    @memcpy(target[window_end..], source[window_end..]);
+    if (window_start == window_end) return seed;
+    const window_len = window_end - window_start;
+    return cpu.active().crc32c_copy(seed, target[window_start..].ptr, source[window_start..].ptr, window_len);
+}
+
 export fn binlane_index_of_byte(data: ?[*]const u8, len: u32, byte: u32) u32 {
     const bytes = searchBytes(data, len) orelse return refuseSearch(.invalid_argument);
     if (byte > 0xFF) return refuseSearch(.invalid_argument);

@@ -20,7 +20,7 @@ import {
   type FrameOptions,
   readFrameHeader,
 } from "./frame.ts";
-import { crc32cCopy } from "./crc.ts";
+import { type CopySpan, crc32cCopyAt } from "./crc.ts";
 import { indexOfSubarray } from "./search.ts";
 
 /** One message for {@linkcode FrameEncoderStream}: a payload and what its frame says about it. */
@@ -359,6 +359,15 @@ class ChunkDecoder {
   #header: FrameHeaderInfo | null = null;
   /** CRC-32C of the carried frame's payload bytes so far. */
   #payloadCrc = 0;
+  /** Where #appendFrame copies: one object, refilled for every call. */
+  readonly #span: CopySpan = {
+    targetAt: 0,
+    sourceAt: 0,
+    count: 0,
+    crcFrom: FRAME_HEADER_SIZE,
+    crcTo: 0,
+    seed: 0,
+  };
   /** The good header #parse last stopped at, its frame incomplete. */
   #incomplete: FrameHeaderInfo | null = null;
   /** With resync: inside a damaged stretch, which is counted once however long it is. */
@@ -409,17 +418,16 @@ class ChunkDecoder {
     const used = this.#parse(rest, emit, false);
     this.#base += used;
     if (used < rest.length) {
-      const partial = rest.subarray(used);
       this.#carry = EMPTY;
       this.#filled = 0;
-      if (partial.length < FRAME_HEADER_SIZE) {
-        this.#append(partial, FRAME_HEADER_SIZE);
+      if (rest.length - used < FRAME_HEADER_SIZE) {
+        this.#append(rest.subarray(used), FRAME_HEADER_SIZE);
         return;
       }
       // #parse stops with a header's worth left only at a good header whose frame is incomplete.
       const header = this.#incomplete!;
       this.#startFrame(header);
-      this.#appendFrame(partial, 0, partial.length);
+      this.#appendFrame(rest, used, rest.length - used);
     }
   }
 
@@ -474,30 +482,20 @@ class ChunkDecoder {
    * the frame is checked without reading it again.
    */
   #appendFrame(source: Uint8Array, from: number, count: number): void {
-    const carry = this.#carry;
-    const end = this.#filled + count;
-    let at = this.#filled;
-    let next = from;
-    const headerEnd = Math.min(end, FRAME_HEADER_SIZE);
-    if (at < headerEnd) {
-      carry.set(source.subarray(next, next + headerEnd - at), at);
-      next += headerEnd - at;
-      at = headerEnd;
-    }
-    const payloadEnd = Math.min(end, FRAME_HEADER_SIZE + this.#header!.payloadLength);
-    if (at < payloadEnd) {
-      const payload = source.subarray(next, next + payloadEnd - at);
-      this.#payloadCrc = crc32cCopy(carry.subarray(at), payload, this.#payloadCrc);
-      next += payloadEnd - at;
-      at = payloadEnd;
-    }
-    if (at < end) carry.set(source.subarray(next, next + end - at), at);
-    this.#filled = end;
+    const span = this.#span;
+    span.targetAt = this.#filled;
+    span.sourceAt = from;
+    span.count = count;
+    span.crcTo = FRAME_HEADER_SIZE + this.#header!.payloadLength;
+    span.seed = this.#payloadCrc;
+    this.#payloadCrc = crc32cCopyAt(this.#carry, source, span);
+    this.#filled += count;
   }
 
   /** The carried frame is whole: check it against the CRC taken while copying, and pass it on. */
   #finishCarried(header: FrameHeaderInfo, emit: (frame: Frame) => void): void {
-    const carried = this.#carry.subarray(0, header.frameLength);
+    const carry = this.#carry;
+    const carried = carry.length === header.frameLength ? carry : carry.subarray(0, header.frameLength);
     let frame: Frame | undefined;
     try {
       frame = frameAfterHeader(carried, 0, header, this.#fingerprint, this.#payloadCrc);

@@ -12,7 +12,16 @@ import {
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { readEnv } from "../ffi/runtime.ts";
 import { nativeLibrary } from "../src/backend.ts";
-import { crc32cCopy, crc32cJs, crc32cNative, crc32cRange, crc32Js, crc32Native } from "../src/crc.ts";
+import {
+  type CopySpan,
+  crc32cCopy,
+  crc32cCopyAt,
+  crc32cJs,
+  crc32cNative,
+  crc32cRange,
+  crc32Js,
+  crc32Native,
+} from "../src/crc.ts";
 import { randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 /** The oracle for CRC-32C: bit at a time, straight from the definition. */
@@ -384,6 +393,157 @@ test("crc32cCopy refuses a short target and overlapping views, writing nothing",
     eachLevel(copyInto);
   }
   throwsCode(() => crc32cCopy(new Uint8Array(4), new Uint8Array(2), -1), "E_RANGE");
+});
+
+/** The oracle for crc32cCopyAt: the window's bytes, clipped to those copied, checksummed bit by bit. */
+function expectedCopyAt(source: Uint8Array, span: CopySpan): number {
+  const start = Math.min(Math.max(span.crcFrom, span.targetAt), span.targetAt + span.count);
+  const end = Math.min(Math.max(span.crcTo, span.targetAt), span.targetAt + span.count);
+  const from = span.sourceAt - span.targetAt;
+  return bitwiseCrc32c(source.subarray(from + start, from + end), span.seed);
+}
+
+test("crc32cCopyAt copies exactly and checksums only its window: random spans and windows, every level", () => {
+  const random = seededRandom(0xc0a7);
+  const source = randomBytes(random, 5000);
+  const pick = (limit: number) => Math.floor(random() * (limit + 1));
+  const spans: CopySpan[] = [];
+  for (let i = 0; i < 400; i++) {
+    const count = i < 100 ? i : pick(i < 380 ? 600 : 4500);
+    const targetAt = pick(64);
+    // Windows before, across the start, inside, across the end, after and around the bytes copied, and empty.
+    const a = pick(targetAt + count + 64);
+    const b = pick(targetAt + count + 64);
+    spans.push({
+      targetAt,
+      sourceAt: pick(source.length - count),
+      count,
+      crcFrom: Math.min(a, b),
+      crcTo: i % 17 === 0 ? Math.min(a, b) : Math.max(a, b),
+      seed: (random() * 2 ** 32) >>> 0,
+    });
+  }
+  // A frame assembled in three pieces equals the frame, and the pieces' CRC that of its payload.
+  const body = (where: string) => {
+    for (const span of spans) {
+      const target = new Uint8Array(span.targetAt + span.count + 40).fill(0xa5);
+      const label = `${where}: ${JSON.stringify(span)}`;
+      assert.equal(crc32cCopyAt(target, source, span), expectedCopyAt(source, span), label);
+      for (let i = 0; i < target.length; i++) {
+        const inside = i >= span.targetAt && i < span.targetAt + span.count;
+        const expected = inside ? source[span.sourceAt + i - span.targetAt] : 0xa5;
+        if (target[i] !== expected) assert.fail(`byte ${i} of the target, ${label}`);
+      }
+    }
+    const frame = new Uint8Array(1000);
+    let crc = 0;
+    for (const [at, count] of [[0, 123], [123, 700], [823, 177]]) {
+      crc = crc32cCopyAt(frame, source.subarray(at), {
+        targetAt: at,
+        sourceAt: 0,
+        count,
+        crcFrom: 40,
+        crcTo: 992,
+        seed: crc,
+      });
+    }
+    assert.deepEqual(frame, source.subarray(0, 1000), where);
+    assert.equal(crc, bitwiseCrc32c(source.subarray(40, 992)), where);
+  };
+  body(backend().cpu);
+  eachLevel(body);
+});
+
+test("crc32cCopyAt refuses spans past either buffer, overlap and bad offsets, writing nothing", () => {
+  const source = randomBytes(seededRandom(7), 100);
+  const target = new Uint8Array(100);
+  const span = (change: Partial<CopySpan>): CopySpan => ({
+    targetAt: 0,
+    sourceAt: 0,
+    count: 100,
+    crcFrom: 0,
+    crcTo: 100,
+    seed: 0,
+    ...change,
+  });
+  throwsCode(() => crc32cCopyAt(target, source, span({ targetAt: 1 })), "E_LENGTH");
+  throwsCode(() => crc32cCopyAt(target, source, span({ sourceAt: 1 })), "E_LENGTH");
+  throwsCode(() => crc32cCopyAt(target, source, span({ count: 101 })), "E_LENGTH");
+  throwsCode(() => crc32cCopyAt(target, source, span({ targetAt: 2 ** 32 - 1, count: 1 })), "E_LENGTH");
+  throwsCode(() => crc32cCopyAt(target, source, span({ crcFrom: 50, crcTo: 49 })), "E_RANGE");
+  throwsCode(() => crc32cCopyAt(target, source, span({ count: -1 })), "E_RANGE");
+  throwsCode(() => crc32cCopyAt(target, source, span({ sourceAt: 0.5 })), "E_RANGE");
+  throwsCode(() => crc32cCopyAt(target, source, span({ crcTo: 2 ** 32 })), "E_RANGE");
+  throwsCode(() => crc32cCopyAt(target, source, span({ seed: -1 })), "E_RANGE");
+  assert.ok(target.every((byte) => byte === 0));
+  const shared = new Uint8Array(200).fill(3);
+  throwsCode(() => crc32cCopyAt(shared, shared, span({ targetAt: 50 })), "E_INVALID_ARGUMENT");
+  throwsCode(() => crc32cCopyAt(shared, shared, span({ sourceAt: 99 })), "E_INVALID_ARGUMENT");
+  assert.ok(shared.every((byte) => byte === 3));
+  // Adjacent ranges of one buffer share no byte.
+  const adjacent = span({ targetAt: 100, crcFrom: 100, crcTo: 200 });
+  assert.equal(crc32cCopyAt(shared, shared, adjacent), crc32cJs(shared.subarray(0, 100), 0));
+  // A detached target with nothing to copy is an empty copy; with something to copy, a refusal.
+  const detached = new Uint8Array(16);
+  detached.buffer.transfer(0);
+  assert.equal(crc32cCopyAt(detached, source, span({ count: 0, seed: 9 })), 9);
+  throwsCode(() => crc32cCopyAt(detached, source, span({ count: 1 })), "E_LENGTH");
+});
+
+test("native boundary: binlane_crc32c_copy_at refuses NULLs with a length, ranges that wrap or run past, overlap", () => {
+  if (!native) return;
+  const symbols = nativeCalls();
+  const source = new Uint8Array(64).fill(1);
+  const target = new Uint8Array(64);
+  const copyAt = (
+    dst: Uint8Array | null,
+    dstLen: number,
+    dstAt: number,
+    src: Uint8Array | null,
+    count: number,
+  ) =>
+    symbols.binlane_crc32c_copy_at(
+      dst,
+      dstLen,
+      dstAt,
+      src,
+      src === null ? 8 : src.length,
+      0,
+      count,
+      0,
+      64,
+      77,
+    );
+  const refused = (result: number, status: number, why: string) => {
+    assert.equal(result, 77, `${why}: the seed comes back`);
+    assert.equal(symbols.binlane_take_status(), status, why);
+    assert.ok(target.every((byte) => byte === 0), `${why}: nothing written`);
+  };
+  refused(copyAt(target, 64, 0, null, 8), 1, "NULL source with a length");
+  refused(copyAt(null, 8, 0, source, 8), 1, "NULL target with a length");
+  refused(copyAt(target, 64, 1, source, 64), 2, "past the target's end");
+  refused(copyAt(target, 64, 0xffff_ffff, source, 2), 2, "a target offset whose end wraps past 2^32");
+  refused(
+    symbols.binlane_crc32c_copy_at(target, 64, 0, source, 64, 0xffff_fff0, 32, 0, 64, 77),
+    2,
+    "source wraps",
+  );
+  refused(
+    symbols.binlane_crc32c_copy_at(target, 64, 0, source, 64, 0, 8, 9, 8, 77),
+    1,
+    "a window ending first",
+  );
+  const shared = new Uint8Array(128);
+  assert.equal(symbols.binlane_crc32c_copy_at(shared, 128, 8, shared, 128, 0, 64, 0, 128, 77), 77);
+  assert.equal(symbols.binlane_take_status(), 1, "overlap");
+  assert.equal(
+    symbols.binlane_crc32c_copy_at(null, 0, 0, null, 0, 0, 0, 0, 0, 77),
+    77,
+    "(NULL, 0) twice copies nothing",
+  );
+  assert.equal(symbols.binlane_take_status(), 0);
+  assert.equal(copyAt(target, 64, 0, source, 64), crc32cJs(source, 77));
+  assert.deepEqual(target, source);
 });
 
 test("native boundary: binlane_crc32c_copy refuses NULLs with a length, a short target and overlap", () => {
