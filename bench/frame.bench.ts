@@ -110,6 +110,13 @@ async function decodeIterated(chunks: Uint8Array[], transient = false): Promise<
   return frames;
 }
 
+/** decodeFrameBatches over the chunks themselves: the decoder without a stream source's cost per chunk. */
+async function decodeIteratedArray(chunks: Uint8Array[]): Promise<number> {
+  let frames = 0;
+  for await (const batch of decodeFrameBatches(chunks, { transient: true })) frames += batch.length;
+  return frames;
+}
+
 /** The same chunks through a TransformStream that only passes them on: the stream machinery's own cost. */
 async function passThrough(chunks: Uint8Array[]): Promise<number> {
   let seen = 0;
@@ -155,6 +162,9 @@ for (const payloadLength of [4096, 65536]) {
   });
   bench(entry("decodeFrameBatches over the ReadableStream, transient"), async () => {
     await decodeIterated(chunks, true);
+  });
+  bench(entry("decodeFrameBatches over the array of chunks, transient (no stream source)"), async () => {
+    await decodeIteratedArray(chunks);
   });
   bench(entry("decodeFrame loop over one buffer (no stream)"), () => decodeLoop(bytes));
   bench(entry("an identity TransformStream (no decoding: the streams' own cost)"), async () => {
