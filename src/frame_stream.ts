@@ -335,11 +335,14 @@ const SLAB_SIZE = 1 << 20;
 const TRANSIENT_MIN_SIZE = 4 << 10;
 /**
  * Transient memory is kept for frames at least half its size, or for any
- * frame while it is at most this large: Bun's `transfer()` copies, about
+ * frame while it is at most this large. Bun's `transfer()` copies, about
  * 0.25 us plus 16 us a MiB, so memory far larger than the frames makes
- * every straddling frame pay for the largest one (64 KiB of memory for 4
- * KiB frames cost Bun 1.5 us a chunk, a quarter of the time; Deno moves
- * memory of any size in 0.25 us). bench/frame.bench.ts, 2026-11-22.
+ * every straddling frame pay for the largest one: 64 KiB of memory for 4
+ * KiB frames cost Bun 1.5 us a chunk, a quarter of its time (Deno moves
+ * memory of any size in 0.2-0.35 us). The bound follows from that cost
+ * rather than from a sweep; sizing by it took Bun from 6.9-7.4 to 9.7-11.5
+ * GB/s on 4 KiB frames (old and new alternating over bench/frame.bench.ts'
+ * stream; docs/PERFORMANCE.md, session 10).
  */
 const TRANSIENT_KEEP_SIZE = 16 << 10;
 
