@@ -220,19 +220,29 @@ export interface CopySpan {
   seed: number;
 }
 
+function isOffset(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
 function checkSpan(span: CopySpan): void {
   const { targetAt, sourceAt, count, crcFrom, crcTo } = span;
-  // One comparison each rejects fractions, negatives, NaN, non-numbers and 2^32 up.
   if (
-    (targetAt >>> 0) !== targetAt || (sourceAt >>> 0) !== sourceAt || (count >>> 0) !== count ||
-    (crcFrom >>> 0) !== crcFrom || (crcTo >>> 0) !== crcTo || crcFrom > crcTo
+    !isOffset(targetAt) || !isOffset(sourceAt) || !isOffset(count) || !isOffset(crcFrom) ||
+    !isOffset(crcTo) ||
+    crcFrom > crcTo
   ) {
     throw new BinlaneError(
       "E_RANGE",
-      `a copy span takes offsets from 0 to 2^32-1 and crcFrom <= crcTo, got ${JSON.stringify(span)}`,
+      `a copy span takes non-negative safe integers and crcFrom <= crcTo, got ${JSON.stringify(span)}`,
     );
   }
   checkSeed(span.seed);
+}
+
+/** Whether every length and offset of the call fits the native export's u32s (`crcFrom` is at most `crcTo`). */
+function fitsU32(target: Uint8Array, source: Uint8Array, span: CopySpan): boolean {
+  return target.byteLength <= 0xffff_ffff && source.byteLength <= 0xffff_ffff && span.crcTo <= 0xffff_ffff &&
+    span.targetAt <= 0xffff_ffff && span.sourceAt <= 0xffff_ffff && span.count <= 0xffff_ffff;
 }
 
 /**
@@ -241,7 +251,9 @@ function checkSpan(span: CopySpan): void {
  * of the bytes copied into `[span.crcFrom, span.crcTo)` of `target`: a
  * frame assembled from chunks, its payload checksummed as it is copied
  * along with the header and trailer around it. Natively whatever the size:
- * one call in place of the views and copies the parts would need.
+ * one call in place of the views and copies the parts would need (a
+ * buffer, offset or window past 2^32-1, which the call's u32s cannot carry,
+ * goes through views instead).
  * `E_LENGTH` when a range runs past its buffer, `E_INVALID_ARGUMENT` when
  * the bytes written overlap those read, `E_RANGE` for a bad offset or
  * seed; nothing is written then.
@@ -260,7 +272,8 @@ function checkSpan(span: CopySpan): void {
 export function crc32cCopyAt(target: Uint8Array, source: Uint8Array, span: CopySpan): number {
   checkSpan(span);
   const symbols = kernelSymbols();
-  if (symbols !== undefined) {
+  // Buffers over 4 GiB (Deno allows them) go through views, which crc32cCopy takes at any size.
+  if (symbols !== undefined && fitsU32(target, source, span)) {
     const { seed } = span;
     const crc = symbols.binlane_crc32c_copy_at(
       target,

@@ -555,6 +555,8 @@ export const frameScanThresholds: { bytes: number } = { bytes: 256 };
 
 /** Frame starts a native scan call reports at most: 4 KiB of them, reused. */
 const scanStarts = new Uint32Array(1024);
+/** The most bytes one `binlane_frame_scan` call takes (its lengths are u32): more than any frame. */
+const SCAN_WINDOW = 0xffff_ffff;
 const scanStartBytes = new Uint8Array(scanStarts.buffer);
 /** Bumped by every scan: an `emit` that decodes other frames reuses `scanStarts`, and the outer scan must see it. */
 let scanGeneration = 0;
@@ -591,8 +593,11 @@ export function emitWellFormedFrames(
   const memory = input.buffer;
   let position = start;
   scanning: while (input.byteLength - position >= FRAME_HEADER_SIZE) {
-    const rest = position === 0 ? input : input.subarray(position);
-    const count = symbols.binlane_frame_scan(rest, rest.byteLength, maxFrameSize, scanStartBytes, 4096);
+    // Native lengths are u32; every frame fits that window, so a longer input is scanned a window at a time.
+    const length = Math.min(input.byteLength - position, SCAN_WINDOW);
+    const clipped = length < input.byteLength - position;
+    const rest = position === 0 && !clipped ? input : input.subarray(position, position + length);
+    const count = symbols.binlane_frame_scan(rest, length, maxFrameSize, scanStartBytes, 4096);
     if (count >= REFUSED) throw errorFromStatus(symbols.binlane_take_status(), "binlane_frame_scan");
     const generation = ++scanGeneration;
     let next = position;
@@ -619,8 +624,9 @@ export function emitWellFormedFrames(
       }
     }
     position = next;
-    // Fewer than a full table means the scan met a frame it would not vouch for.
-    if (count < scanStarts.length) return position;
+    // Fewer than a full table means the scan met a frame it would not vouch for, or, with frames before it, the
+    // end of a window: the frame there is scanned again from its start.
+    if (count < scanStarts.length && (!clipped || count === 0)) return position;
   }
   return position;
 }

@@ -4,6 +4,7 @@ import {
   decodeFrameBatches,
   encodeFrame,
   type Frame,
+  FRAME_HEADER_SIZE,
   FrameBatchDecoderStream,
   type FrameDecoderOptions,
   type FrameDecoderStats,
@@ -500,6 +501,47 @@ test("frame streams: a slow consumer holds the producer back; nothing is read ah
   // Five frames were consumed; the pipe may hold a few more in its queues, never thousands.
   assert.ok(pulled <= 5 + 4, `${pulled} chunks pulled for 5 frames read`);
   await reader.cancel();
+});
+
+test("frame streams: a chunk over 4 GiB, past the native calls' u32 lengths, decodes like any other", async () => {
+  let chunk: Uint8Array;
+  try {
+    // Untouched pages cost no memory. Bun's typed arrays stop short of 4 GiB, so only Deno can make this input.
+    chunk = new Uint8Array(2 ** 32 + 8192);
+  } catch (error) {
+    assert.ok(error instanceof RangeError && process.versions.bun !== undefined, String(error));
+    return;
+  }
+  const payloads = [0, 1, 2].map((i) => randomBytes(seededRandom(0xb16 + i), 1000 + i * 8));
+  const frames = payloads.map((payload, i) => encodeFrame(payload, { type: i }));
+  // One at the start, one across 2^32, one cut by the chunk's end and finished by a second chunk.
+  const across = 2 ** 32 - 504;
+  chunk.set(frames[0], 0);
+  chunk.set(frames[1], across);
+  chunk.set(frames[2].subarray(0, 600), chunk.length - 600);
+  for (const via of decoders) {
+    for (const transient of [false, true]) {
+      const label = `${via}, transient ${transient}`;
+      const { frames: got, stats, error } = await decodeAll(
+        [chunk, frames[2].subarray(600)],
+        { resync: true, transient },
+        { via },
+      );
+      assert.equal(error, undefined, label);
+      assert.deepEqual(got.map((frame) => frame.type), [0, 1, 2], label);
+      got.forEach((frame, i) => assert.deepEqual(frame.payload, payloads[i], `${label}: frame ${i}`));
+      assert.equal(got[1].payload.byteOffset, across + FRAME_HEADER_SIZE, label);
+      assert.deepEqual(
+        { droppedFrames: stats.droppedFrames, droppedBytes: stats.droppedBytes, copied: stats.copied },
+        {
+          droppedFrames: 2,
+          droppedBytes: across - frames[0].length + (chunk.length - 600) - (across + frames[1].length),
+          copied: 1,
+        },
+        label,
+      );
+    }
+  }
 });
 
 test(
