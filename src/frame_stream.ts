@@ -149,6 +149,18 @@ async function failAfterQueued(
   throw error;
 }
 
+/** Runs `step`; if it throws, fails the stream as {@linkcode failAfterQueued} does, after what it queued. */
+function failingAfterQueued(
+  controller: TransformStreamDefaultController<unknown>,
+  step: () => void,
+): Promise<never> | undefined {
+  try {
+    step();
+  } catch (error) {
+    return failAfterQueued(controller, error);
+  }
+}
+
 /**
  * Bytes in chunks of any size, frames out. A frame inside one chunk comes
  * out as a zero-copy view of it; only a frame that straddles chunks is
@@ -177,20 +189,12 @@ export class FrameDecoderStream extends TransformStream<BinaryInput, Frame> {
   constructor(options: FrameDecoderOptions = {}) {
     const decoder = new ChunkDecoder(options);
     super({
-      transform: (chunk, controller) => {
-        try {
-          decoder.push(asBytes(chunk), (frame) => controller.enqueue(frame));
-        } catch (error) {
-          return failAfterQueued(controller, error);
-        }
-      },
-      flush: (controller) => {
-        try {
-          decoder.end();
-        } catch (error) {
-          return failAfterQueued(controller, error);
-        }
-      },
+      transform: (chunk, controller) =>
+        failingAfterQueued(
+          controller,
+          () => decoder.push(asBytes(chunk), (frame) => controller.enqueue(frame)),
+        ),
+      flush: (controller) => failingAfterQueued(controller, () => decoder.end()),
     });
     this.stats = decoder.stats;
   }
@@ -235,13 +239,7 @@ export class FrameBatchDecoderStream extends TransformStream<BinaryInput, Frame[
         if (batch.length > 0) controller.enqueue(batch);
         if (failure !== undefined) return failAfterQueued(controller, failure.error);
       },
-      flush: (controller) => {
-        try {
-          decoder.end();
-        } catch (error) {
-          return failAfterQueued(controller, error);
-        }
-      },
+      flush: (controller) => failingAfterQueued(controller, () => decoder.end()),
     });
     this.stats = decoder.stats;
   }
