@@ -16,7 +16,7 @@ import { createCRC32 } from "hash-wasm";
 import { bench, do_not_optimize } from "mitata";
 import { backend, crc32, crc32c } from "../mod.ts";
 import { nativeLibrary } from "../src/backend.ts";
-import { crc32cCopy, crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
+import { crc32cCopy, crc32cCopyAt, crc32cJs, crc32cNative, crc32Js, crc32Native } from "../src/crc.ts";
 import { benchSizes, describe, isolated, runAndReport, sizeLabel } from "./report.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -118,6 +118,34 @@ for (const size of sizes) {
   bench(entry("TypedArray.set alone (no checksum)"), () => {
     for (const piece of pieces) target.set(piece);
     return do_not_optimize(target[0]);
+  });
+}
+
+// One piece of a frame that straddles chunks, as the decoder copies it: a 32-byte header, 2 KiB of payload
+// checksummed, an 8-byte trailer. One native call against the views and copies its parts need without it.
+{
+  const header = 32;
+  const payload = 2048;
+  const count = header + payload + 8;
+  const source = new Uint8Array(8192).fill(7);
+  const target = new Uint8Array(count);
+  const span = { targetAt: 0, sourceAt: 100, count, crcFrom: header, crcTo: header + payload, seed: 0 };
+  const group = `a frame piece copied, its ${payload}-byte payload checksummed ${sizeLabel(count)}`;
+  const entry = (name: string) => describe({ group, name, bytes: count, peer: false });
+  bench(
+    entry("binlane crc32cCopyAt (one native call)"),
+    () => do_not_optimize(crc32cCopyAt(target, source, span)),
+  );
+  bench(entry("subarray + set, subarrays + crc32cCopy, subarray + set (the parts in JS)"), () => {
+    const from = span.sourceAt;
+    target.set(source.subarray(from, from + header), 0);
+    const crc = crc32cCopy(
+      target.subarray(header),
+      source.subarray(from + header, from + header + payload),
+      0,
+    );
+    target.set(source.subarray(from + header + payload, from + count), header + payload);
+    return do_not_optimize(crc);
   });
 }
 
