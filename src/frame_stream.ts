@@ -228,14 +228,7 @@ export class FrameBatchDecoderStream extends TransformStream<BinaryInput, Frame[
     const decoder = new ChunkDecoder(options);
     super({
       transform: (chunk, controller) => {
-        const batch: Frame[] = [];
-        let failure: { error: unknown } | undefined;
-        try {
-          decoder.push(asBytes(chunk), (frame) => batch.push(frame));
-        } catch (error) {
-          failure = { error };
-        }
-        // The frames before a failure in the chunk go out first.
+        const { batch, failure } = decoder.pushBatch(chunk);
         if (batch.length > 0) controller.enqueue(batch);
         if (failure !== undefined) return failAfterQueued(controller, failure.error);
       },
@@ -301,21 +294,9 @@ async function* batchesOf(
   source: AsyncIterable<BinaryInput> | Iterable<BinaryInput>,
   decoder: ChunkDecoder,
 ): AsyncGenerator<Frame[], void, undefined> {
-  let batch: Frame[] = [];
-  const collect = (frame: Frame) => batch.push(frame);
   for await (const chunk of source) {
-    let failure: { error: unknown } | undefined;
-    try {
-      decoder.push(asBytes(chunk), collect);
-    } catch (error) {
-      failure = { error };
-    }
-    // The frames before a failure in the chunk go out first.
-    if (batch.length > 0) {
-      const full = batch;
-      batch = [];
-      yield full;
-    }
+    const { batch, failure } = decoder.pushBatch(chunk);
+    if (batch.length > 0) yield batch;
     if (failure !== undefined) throw failure.error;
   }
   decoder.end();
@@ -382,6 +363,11 @@ class ChunkDecoder {
   #reusable: ArrayBuffer | null = null;
   /** With `transient`: memory whose frames went out with this chunk; reusable from the next. */
   #handedOut: ArrayBuffer | null = null;
+  /** The array `pushBatch` fills, and the one emitter that fills it. */
+  #batch: Frame[] = [];
+  readonly #collect = (frame: Frame): void => {
+    this.#batch.push(frame);
+  };
 
   constructor(options: FrameDecoderOptions) {
     if (options === null || typeof options !== "object") {
@@ -391,6 +377,22 @@ class ChunkDecoder {
     this.#fingerprint = options.fingerprint;
     this.#resync = options.resync === true;
     this.#transient = options.transient === true;
+  }
+
+  /**
+   * `push` for the batch decoders: the chunk's frames in one array, and what
+   * stopped the chunk, if anything, so that the frames before a failure go
+   * out before it.
+   */
+  pushBatch(chunk: BinaryInput): { batch: Frame[]; failure: { error: unknown } | undefined } {
+    const batch: Frame[] = [];
+    this.#batch = batch;
+    try {
+      this.push(asBytes(chunk), this.#collect);
+      return { batch, failure: undefined };
+    } catch (error) {
+      return { batch, failure: { error } };
+    }
   }
 
   push(chunk: Uint8Array, emit: (frame: Frame) => void): void {
