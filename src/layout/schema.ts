@@ -145,6 +145,74 @@ function checkPlace(view: DataView, byteOffset: number, size: number, name: stri
   }
 }
 
+/** A schema's own `read`, `write` and `view`, with call sites no other schema's calls pass through. */
+interface EntryPoints {
+  read(bytes: BinaryInput, byteOffset?: number): Record<string, unknown>;
+  write(bytes: BinaryInput, value: Record<string, unknown>, byteOffset?: number): void;
+  view(bytes: BinaryInput, byteOffset?: number): unknown;
+}
+
+const entryPointsSource = `return {
+  read(bytes, byteOffset = 0) {
+    const view = dataViewOf(bytes);
+    checkPlace(view, byteOffset, size, "read");
+    return reader(view, byteOffset);
+  },
+  write(bytes, value, byteOffset = 0) {
+    const view = dataViewOf(bytes);
+    checkPlace(view, byteOffset, size, "write");
+    writer(view, byteOffset, value);
+  },
+  view(bytes, byteOffset = 0) {
+    const view = dataViewOf(bytes);
+    checkPlace(view, byteOffset, size, "view");
+    const Class = view.byteLength > maxNarrow ? viewClassFor(view) : Narrow;
+    return new Class(view, byteOffset, bytes instanceof NativeBuffer ? bytes : null);
+  },
+};`;
+
+/**
+ * `read`, `write` and `view` for one schema, compiled with `new Function`
+ * so that their call sites are their own. As methods shared by every
+ * schema, their one call into the compiled reader saw every schema's
+ * reader once a second schema had been read anywhere in the process, and
+ * V8 stopped inlining it: 1,000,000 16-byte records to objects took Deno
+ * 177 ms, and take 77 compiled per schema, against 71-82 for hand-written
+ * DataView code (mitata, 2026-11-22, docs/PERFORMANCE.md, session 12).
+ * `cursorAt` is compiled per schema for the same reason.
+ */
+function compileEntryPoints(
+  size: number,
+  reader: Reader,
+  writer: Writer,
+  viewClassFor: (view: DataView) => ViewClass,
+): EntryPoints {
+  const make = new Function(
+    "size",
+    "reader",
+    "writer",
+    "viewClassFor",
+    "Narrow",
+    "maxNarrow",
+    "dataViewOf",
+    "checkPlace",
+    "NativeBuffer",
+    entryPointsSource,
+  );
+  const narrow = viewClassFor(new DataView(new ArrayBuffer(0)));
+  return make(
+    size,
+    reader,
+    writer,
+    viewClassFor,
+    narrow,
+    MAX_NARROW_VIEW,
+    dataViewOf,
+    checkPlace,
+    NativeBuffer,
+  );
+}
+
 /** A struct or union schema. */
 export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   /** "struct" or "union". */
@@ -163,6 +231,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   declare readonly fieldTypes: F;
   #reader?: Reader;
   #writer?: Writer;
+  #entries?: EntryPoints;
   #narrowViews?: CompiledViews;
   #wideViews?: CompiledViews;
   #fingerprint?: bigint;
@@ -252,10 +321,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   read(bytes: BinaryInput, byteOffset = 0): RecordValue<F> {
-    const view = dataViewOf(bytes);
-    checkPlace(view, byteOffset, this.size, "read");
-    this.#reader ??= compileRecordReader(this, this.kind);
-    return this.#reader(view, byteOffset) as RecordValue<F>;
+    return this.#ownEntries().read(bytes, byteOffset) as RecordValue<F>;
   }
 
   /**
@@ -273,10 +339,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   write(bytes: BinaryInput, value: RecordValue<F>, byteOffset = 0): void {
-    const view = dataViewOf(bytes);
-    checkPlace(view, byteOffset, this.size, "write");
-    this.#writer ??= compileRecordWriter(this, this.kind);
-    this.#writer(view, byteOffset, value as Record<string, unknown>);
+    this.#ownEntries().write(bytes, value as Record<string, unknown>, byteOffset);
   }
 
   /**
@@ -295,10 +358,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   view(bytes: BinaryInput, byteOffset = 0): RecordValue<F> {
-    const view = dataViewOf(bytes);
-    checkPlace(view, byteOffset, this.size, "view");
-    const Class = this.#views(view).view;
-    return new Class(view, byteOffset, bytes instanceof NativeBuffer ? bytes : null) as RecordValue<F>;
+    return this.#ownEntries().view(bytes, byteOffset) as RecordValue<F>;
   }
 
   /**
@@ -327,6 +387,30 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
     const Run = this.#views(view).run;
     const owner = bytes instanceof NativeBuffer ? bytes : null;
     return new Run(view, owner, length) as RecordArray<unknown> as RecordArray<RecordValue<F>>;
+  }
+
+  /**
+   * This schema's own `read`, `write` and `view`, compiled on first use and
+   * installed on the schema itself, so that later calls go straight to them.
+   * A frozen schema keeps calling through these methods.
+   */
+  #ownEntries(): EntryPoints {
+    if (this.#entries !== undefined) return this.#entries;
+    this.#reader ??= compileRecordReader(this, this.kind);
+    this.#writer ??= compileRecordWriter(this, this.kind);
+    const entries = compileEntryPoints(
+      this.size,
+      this.#reader,
+      this.#writer,
+      (view) => this.#views(view).view,
+    );
+    this.#entries = entries;
+    if (Object.isExtensible(this)) {
+      for (const name of ["read", "write", "view"] as const) {
+        Object.defineProperty(this, name, { value: entries[name], writable: true, configurable: true });
+      }
+    }
+    return entries;
   }
 
   /**
