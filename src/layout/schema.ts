@@ -185,6 +185,7 @@ function compileEntryPoints(
   size: number,
   reader: Reader,
   writer: Writer,
+  narrow: ViewClass,
   viewClassFor: (view: DataView) => ViewClass,
 ): EntryPoints {
   const make = new Function(
@@ -199,7 +200,6 @@ function compileEntryPoints(
     "NativeBuffer",
     entryPointsSource,
   );
-  const narrow = viewClassFor(new DataView(new ArrayBuffer(0)));
   return make(
     size,
     reader,
@@ -229,8 +229,6 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   readonly options: RecordOptions;
   /** Phantom: the field map, for type inference. */
   declare readonly fieldTypes: F;
-  #reader?: Reader;
-  #writer?: Writer;
   #entries?: EntryPoints;
   #narrowViews?: CompiledViews;
   #wideViews?: CompiledViews;
@@ -396,12 +394,11 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    */
   #ownEntries(): EntryPoints {
     if (this.#entries !== undefined) return this.#entries;
-    this.#reader ??= compileRecordReader(this, this.kind);
-    this.#writer ??= compileRecordWriter(this, this.kind);
     const entries = compileEntryPoints(
       this.size,
-      this.#reader,
-      this.#writer,
+      compileRecordReader(this, this.kind),
+      compileRecordWriter(this, this.kind),
+      this.#viewsOf(false).view,
       (view) => this.#views(view).view,
     );
     this.#entries = entries;
@@ -419,7 +416,11 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * offsets the narrow pair's 32-bit arithmetic would wrap.
    */
   #views(view: DataView): CompiledViews {
-    const wide = view.byteLength > MAX_NARROW_VIEW;
+    return this.#viewsOf(view.byteLength > MAX_NARROW_VIEW);
+  }
+
+  /** The narrow or the wide pair of `#views`. */
+  #viewsOf(wide: boolean): CompiledViews {
     const compiled = wide ? this.#wideViews : this.#narrowViews;
     if (compiled !== undefined) return compiled;
     const viewClass = compileViewClass(this, this.kind, { wide });
