@@ -16,6 +16,7 @@ import process from "node:process";
 import { Parser } from "binary-parser";
 import * as bufferLayoutModule from "buffer-layout";
 import { Struct as TypedStruct } from "typed-struct";
+import { do_not_optimize } from "mitata";
 import { pack, unpack } from "msgpackr";
 import * as r from "restructure";
 import { array, backend, bool8, enumOf, type RecordArray, struct, u32, u64, u8 } from "../mod.ts";
@@ -39,6 +40,12 @@ function filled(size: number): Uint8Array {
 
 const headerRows = filled(16);
 const marketRows = filled(32);
+// An application has more than one schema: another one is read, written and viewed before anything is timed.
+// Shared by all schemas, read/write/view went polymorphic from here on (docs/PERFORMANCE.md, session 12).
+for (let i = 0; i < 100; i++) {
+  MarketData.write(marketRows, MarketData.read(marketRows, i * 32), i * 32);
+  do_not_optimize(MarketData.view(marketRows, i * 32).quantity);
+}
 
 /** Hand-written DataView decoding: the baseline every target is set against. */
 function headersByHand(rows: Uint8Array) {
@@ -65,6 +72,20 @@ function lenByHand(rows: Uint8Array): number {
   const view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
   let total = 0;
   for (let i = 0; i < count; i++) total += view.getUint32(i * 16 + 4, true);
+  return total;
+}
+
+/** A view made per record, as `S.view(bytes, offset)` reads naturally. */
+function lenByView(rows: Uint8Array): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) total += MessageHeader.view(rows, i * 16).len;
+  return total;
+}
+
+/** A record read to an object per record, its field taken and the object dropped. */
+function lenByRead(rows: Uint8Array): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) total += MessageHeader.read(rows, i * 16).len;
   return total;
 }
 
@@ -206,6 +227,22 @@ addBench("16 B records to objects", "msgpackr unpack", bytes16, true, unpack, pa
 addBench("16 B records to objects", "JSON.parse", bytes16, true, JSON.parse, json);
 addBench("16 B field read (len)", "binlane cursorAt", bytes16, false, lenByCursor, headerRows);
 addBench("16 B field read (len)", "binlane forEach", bytes16, false, lenByForEach, headerRows);
+addBench(
+  "16 B field read (len)",
+  "binlane view(bytes, i * 16) per record",
+  bytes16,
+  false,
+  lenByView,
+  headerRows,
+);
+addBench(
+  "16 B field read (len)",
+  "binlane read(bytes, i * 16) per record",
+  bytes16,
+  false,
+  lenByRead,
+  headerRows,
+);
 addBench("16 B field read (len)", "hand-written DataView", bytes16, true, lenByHand, headerRows);
 addBench(
   "16 B field read (len)",

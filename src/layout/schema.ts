@@ -176,9 +176,10 @@ const entryPointsSource = `return {
  * so that their call sites are their own. As methods shared by every
  * schema, their one call into the compiled reader saw every schema's
  * reader once a second schema had been read anywhere in the process, and
- * V8 stopped inlining it: 1,000,000 16-byte records to objects took Deno
- * 177 ms, and take 77 compiled per schema, against 71-82 for hand-written
- * DataView code (mitata, 2026-11-22, docs/PERFORMANCE.md, session 12).
+ * V8 stopped inlining it: `read(bytes, i * 16).len` over 1,000,000
+ * records took Deno 32.8-36.3 ms and takes 8.4-9.3 compiled per schema,
+ * `view` 38.5-40.6 and 8.5-14.2 (bench/layout.bench.ts, "16 B field read",
+ * with another schema used first; docs/PERFORMANCE.md, session 12).
  * `cursorAt` is compiled per schema for the same reason.
  */
 function compileEntryPoints(
