@@ -10,7 +10,7 @@
 import { runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput } from "./bytes.ts";
+import { asBytes, type BinaryInput, checkAttached } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 import type { Endian } from "./layout/types.ts";
 
@@ -229,6 +229,7 @@ function checkNumericArray(array: NumericArray, name: string): void {
   if (!ArrayBuffer.isView(array) || array instanceof DataView) {
     throw new BinlaneError("E_TYPE", `${name} must be a numeric typed array`);
   }
+  checkAttached(array, name);
 }
 
 function checkRoom(dst: Uint8Array, needed: number): void {

@@ -12,7 +12,7 @@ import { runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { decodeError, nativeDecoded } from "./ascii.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput } from "./bytes.ts";
+import { asBytes, type BinaryInput, checkAttached } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 import { resultBytes } from "./result_pool.ts";
 
@@ -79,6 +79,7 @@ function checkArray(
     const names = allowed.map((Type) => Type.name).join(", ");
     throw new BinlaneError("E_TYPE", `${name} must be one of ${names}`);
   }
+  checkAttached(array as IntegerArray, name);
 }
 
 function outputFor<T extends IntegerArray>(
@@ -88,6 +89,7 @@ function outputFor<T extends IntegerArray>(
 ): T {
   if (target === undefined) return new Type(input.length);
   if (!(target instanceof Type)) throw new BinlaneError("E_TYPE", `target must be a ${Type.name}`);
+  checkAttached(target, "target");
   if (target.length !== input.length) {
     throw new BinlaneError("E_LENGTH", `target holds ${target.length} elements, ${input.length} needed`);
   }

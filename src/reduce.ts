@@ -18,6 +18,7 @@
 
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
+import { checkAttached } from "./bytes.ts";
 import type { NumericArray } from "./endian.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
@@ -191,6 +192,7 @@ export function minMax(
   array: NumberElementArray | BigInt64Array | BigUint64Array,
 ): MinMax<number | bigint> | undefined {
   elementType(array);
+  checkAttached(array, "array");
   if (array.length === 0) return undefined;
   const symbols = symbolsFor(array);
   return symbols ? nativeMinMax(symbols, array) : jsMinMax(array);
@@ -267,6 +269,7 @@ export function sum(array: NumberSumArray): number;
 export function sum(array: BigIntSumArray): bigint;
 export function sum(array: NumberSumArray | BigIntSumArray): number | bigint {
   const type = elementType(array);
+  checkAttached(array, "array");
   if (array.length === 0) return type >= 4 && type < 8 ? 0n : 0;
   const symbols = symbolsFor(array);
   return symbols ? nativeSum(symbols, array) : jsSum(array);

@@ -167,6 +167,80 @@ test("layout access: each schema gets read, write and view of its own at first u
   throwsCode(() => Frozen.read(bytes, A.size + 1), "E_LENGTH");
 });
 
+test("layout access: an input read, written or viewed before takes the same checks and gives the same records", () => {
+  const Row = struct({ id: u32, tag: u16, big: u64 });
+  const random = seededRandom(0x5eed);
+  const served = new Uint8Array(Row.size * 64 + 5);
+  for (let i = 0; i < served.length; i++) served[i] = Math.floor(random() * 256);
+  const last = served.length - Row.size;
+  // Every offset, aligned or not: `served` goes the cached way after its first call, a fresh copy each time the other.
+  for (let at = 0; at <= last; at++) {
+    const fresh = served.slice();
+    assert.deepEqual(Row.read(served, at), Row.read(fresh, at), `read at ${at}`);
+    assert.equal(Row.view(served, at).big, Row.view(fresh.slice(), at).big, `view at ${at}`);
+  }
+  const value = { id: 0xfeedf00d, tag: 7, big: 2n ** 63n + 5n };
+  Row.write(served, value, last);
+  const fresh = served.slice();
+  Row.write(fresh, value, 3);
+  assert.deepEqual(Row.read(served, last), value);
+  assert.deepEqual(Row.read(fresh, 3), value);
+  for (
+    const bad of [last + 1, served.length, -1, -Row.size, 1.5, Number.NaN, Infinity, 2 ** 31, 2 ** 53, "8"]
+  ) {
+    const at = bad as number;
+    Row.read(served, 0); // served last: the cached way first
+    throwsCode(() => Row.read(served, at), "E_LENGTH");
+    throwsCode(() => Row.write(served, value, at), "E_LENGTH");
+    throwsCode(() => Row.view(served, at), "E_LENGTH");
+  }
+  assert.deepEqual(Row.read(served, -0), Row.read(served.slice(), 0), "-0 is offset 0");
+});
+
+test("layout access: memory detached or shrunk under an input, before or after it was served, is a typed error", () => {
+  const Row = struct({ id: u32, b: u32 });
+  const served = new Uint8Array(16);
+  Row.write(served, { id: 1, b: 2 }, 8);
+  const early = Row.view(served, 8);
+  assert.equal(Row.read(served, 8).id, 1);
+  served.buffer.transfer();
+  throwsCode(() => Row.read(served, 8), "E_DISPOSED");
+  throwsCode(() => Row.write(served, { id: 3, b: 4 }, 8), "E_DISPOSED");
+  throwsCode(() => Row.read(served, 9), "E_DISPOSED");
+  throwsCode(() => Row.view(served, 8).id, "E_DISPOSED");
+  throwsCode(() => early.b, "E_DISPOSED");
+  throwsCode(() => Row.arrayView(served), "E_DISPOSED");
+  throwsCode(() => Row.toColumns(served), "E_DISPOSED");
+  const never = new DataView(new ArrayBuffer(8));
+  never.buffer.transfer();
+  throwsCode(() => Row.view(never), "E_DISPOSED");
+  throwsCode(() => Row.read(never), "E_DISPOSED");
+
+  // A length-tracking input over a resizable buffer is measured at each call, never cached.
+  const memory = new ArrayBuffer(8, { maxByteLength: 64 });
+  const tracking = new Uint8Array(memory);
+  const fixed = new Uint8Array(memory, 0, 8);
+  const tail = new DataView(memory, 0, 8);
+  Row.write(tracking, { id: 5, b: 6 });
+  assert.equal(Row.view(fixed).b, 6);
+  const before = Row.view(fixed);
+  memory.resize(16);
+  Row.write(tracking, { id: 7, b: 8 }, 8);
+  assert.deepEqual(Row.read(tracking, 8), { id: 7, b: 8 }, "grown: the new bytes are there");
+  assert.equal(Row.arrayView(tracking).length, 2);
+  memory.resize(4);
+  throwsCode(() => Row.read(tracking), "E_LENGTH");
+  throwsCode(() => Row.read(fixed), "E_LENGTH");
+  throwsCode(() => Row.write(fixed, { id: 0, b: 0 }), "E_LENGTH");
+  throwsCode(() => before.id, "E_LENGTH");
+  throwsCode(() => Row.read(tail), "E_LENGTH");
+  throwsCode(() => Row.view(tail), "E_LENGTH");
+  // Out of bounds, a fixed-length array reads as empty (the engine has it so, and cannot tell it from empty).
+  assert.equal(Row.arrayView(fixed).length, 0);
+  memory.resize(8);
+  assert.equal(before.id, 5, "grown back: the view reads again");
+});
+
 test("layout access: views of a NativeBuffer throw E_DISPOSED after it is disposed; arrayView walks records", () => {
   const Pair = struct({ a: u32, b: u32 });
   const buffer = NativeBuffer.alloc(Pair.size * 4);

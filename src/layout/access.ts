@@ -8,6 +8,7 @@
  * @module
  */
 
+import { detachedError, isDetached, isOutOfBounds } from "../bytes.ts";
 import { BinlaneError } from "../errors.ts";
 import type { NativeBuffer } from "../native_buffer.ts";
 import { resultBytes } from "../result_pool.ts";
@@ -157,12 +158,6 @@ const helpers = {
     return out;
   },
   /**
-   * A view's access threw. A disposed NativeBuffer detaches its memory first,
-   * so a view of it fails in the engine's own bounds checks and never reads
-   * freed memory; this names that failure (or that of a detached ArrayBuffer)
-   * E_DISPOSED, and passes every other error on.
-   */
-  /**
    * An access through a cursor that `cursorAt` parked below the records. A
    * cursor's `$x` is its run's length; other views' is undefined.
    */
@@ -179,6 +174,13 @@ const helpers = {
   outside(index: number, length: number): never {
     throw new BinlaneError("E_RANGE", `record index ${String(index)} is outside 0..${length - 1}`);
   },
+  /**
+   * A view's access threw. A disposed NativeBuffer detaches its memory first,
+   * so a view of it fails in the engine's own bounds checks and never reads
+   * freed memory; this names that failure (or that of a detached ArrayBuffer)
+   * E_DISPOSED, a resizable buffer shrunk below the view E_LENGTH, and passes
+   * every other error on.
+   */
   failed(view: { $v: DataView; $b: number; $o: NativeBuffer | null; $x: unknown }, error: unknown): never {
     if (error instanceof BinlaneError) throw error;
     if (view.$b < 0) return helpers.misplaced(view);
@@ -187,8 +189,9 @@ const helpers = {
         cause: error,
       });
     }
-    if ((view.$v.buffer as ArrayBuffer & { detached: boolean }).detached) {
-      throw new BinlaneError("E_DISPOSED", "the ArrayBuffer under this view has been detached", {
+    if (isDetached(view.$v.buffer)) throw detachedError("this view", error);
+    if (isOutOfBounds(view.$v)) {
+      throw new BinlaneError("E_LENGTH", "the resizable ArrayBuffer under this view has shrunk below it", {
         cause: error,
       });
     }

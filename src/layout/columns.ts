@@ -5,7 +5,7 @@
  * @module
  */
 
-import { overlaps } from "../bytes.ts";
+import { checkAttached, overlaps } from "../bytes.ts";
 import { BinlaneError } from "../errors.ts";
 import { minMax } from "../reduce.ts";
 import { indexOfOther, MAX_SET_BYTES } from "../search.ts";
@@ -176,6 +176,7 @@ function callerColumn(into: Record<string, unknown>, leaf: Leaf, count: number, 
       `into.${leaf.path} must be a ${Type.name}, got ${describeColumn(column)}`,
     );
   }
+  checkAttached(column, `into.${leaf.path}`);
   const needed = columnLengthFor(leaf, count);
   if (column.length < needed) {
     throw new BinlaneError("E_LENGTH", `into.${leaf.path} holds ${column.length} values, ${needed} needed`);
@@ -296,6 +297,8 @@ export function columnsToRecords(
   const leaves = leavesOf(record, (union, path) => givenMember(union, path, columns));
   for (const leaf of leaves) {
     if (!(leaf.path in columns)) throw new BinlaneError("E_INVALID_ARGUMENT", `no column for ${leaf.path}`);
+    const column = columns[leaf.path];
+    if (ArrayBuffer.isView(column)) checkAttached(column, `column ${leaf.path}`);
   }
   if (leaves.length === 0 && count === undefined) {
     throw new BinlaneError("E_INVALID_ARGUMENT", "a record of padding alone needs the count given");

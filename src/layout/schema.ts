@@ -5,7 +5,7 @@
  * @module
  */
 
-import { asBytes, type BinaryInput } from "../bytes.ts";
+import { asBytes, type BinaryInput, detachedError, isDetached } from "../bytes.ts";
 import { BinlaneError } from "../errors.ts";
 import { NativeBuffer } from "../native_buffer.ts";
 import {
@@ -115,31 +115,75 @@ interface CompiledViews {
   run: RunClass;
 }
 
-let lastInput: unknown;
-let lastView: DataView | undefined;
+/**
+ * The input `dataViewOf` served last, its DataView, and that DataView's
+ * length when made: `view` compares its input with it first, so that a loop
+ * making views over one buffer pays a comparison and a bounds test per
+ * call. The length cannot go stale but by detachment, which fails the
+ * view's accesses. Never an input that can change length (a buffer that can
+ * resize), that can be disposed (a NativeBuffer: its views must know it),
+ * or longer than `MAX_NARROW_VIEW` (`view` then makes the narrow class).
+ */
+const recent: { input: unknown; view: DataView; length: number } = {
+  input: undefined,
+  view: new DataView(new ArrayBuffer(0)),
+  length: -1,
+};
 const views = new WeakMap<object, DataView>();
 
-/** A DataView over exactly the bytes of `bytes`, cached: creating one costs Deno ~150 ns. */
+/**
+ * A DataView over exactly the bytes of `bytes`, cached: creating one costs
+ * Deno ~150 ns. Not over a buffer that can resize, where a view made once
+ * would keep its length while the input's changed.
+ */
 function dataViewOf(bytes: BinaryInput): DataView {
-  if (bytes === lastInput && lastView !== undefined) return lastView;
-  if (bytes instanceof DataView) return bytes;
-  const key = bytes as object;
-  let view = bytes instanceof NativeBuffer ? undefined : views.get(key);
+  if (bytes === recent.input) return recent.view;
+  const raw = asBytes(bytes);
+  // The input's own buffer: asBytes gives a DataView past the end of a shrunk one an empty array of its own.
+  const fixed = !(bytes instanceof NativeBuffer) &&
+    !canResize(ArrayBuffer.isView(bytes) ? bytes.buffer : raw.buffer);
+  let view = bytes instanceof DataView ? bytes : fixed ? views.get(bytes as object) : undefined;
   if (view === undefined) {
-    const raw = asBytes(bytes);
     view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (!(bytes instanceof NativeBuffer)) views.set(key, view);
+    if (fixed) views.set(bytes as object, view);
   }
-  lastInput = bytes instanceof NativeBuffer ? undefined : bytes;
-  lastView = view;
+  if (fixed && view.byteLength <= MAX_NARROW_VIEW) {
+    recent.input = bytes;
+    recent.view = view;
+    recent.length = view.byteLength;
+  }
   return view;
 }
 
+function canResize(buffer: ArrayBufferLike): boolean {
+  const flags = buffer as { resizable?: boolean; growable?: boolean };
+  return flags.resizable === true || flags.growable === true;
+}
+
+/**
+ * `view.byteLength`, or `E_DISPOSED` if its memory was detached since; 0 if
+ * its buffer shrank below it, which makes a typed array read as empty too.
+ */
+function lengthOf(view: DataView): number {
+  try {
+    return view.byteLength;
+  } catch {
+    if (isDetached(view.buffer)) throw detachedError();
+    return 0;
+  }
+}
+
+/** Whether `view` needs the wide view and run classes: it is longer than `MAX_NARROW_VIEW`. */
+function isWide(view: DataView): boolean {
+  return lengthOf(view) > MAX_NARROW_VIEW;
+}
+
 function checkPlace(view: DataView, byteOffset: number, size: number, name: string): void {
-  if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset + size > view.byteLength) {
+  const length = lengthOf(view);
+  if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset + size > length) {
     throw new BinlaneError(
       "E_LENGTH",
-      `${name} needs ${size} bytes at offset ${String(byteOffset)}, the input has ${view.byteLength}`,
+      `${name} needs ${size} bytes at offset ${String(byteOffset)}, the input has ${length}`,
       { offset: Number.isSafeInteger(byteOffset) ? byteOffset : undefined },
     );
   }
@@ -152,7 +196,13 @@ interface EntryPoints {
   view(bytes: BinaryInput, byteOffset?: number): unknown;
 }
 
-const entryPointsSource = `return {
+const entryPointsSource = `
+function placed(bytes, byteOffset, name) {
+  const view = dataViewOf(bytes);
+  checkPlace(view, byteOffset, size, name);
+  return view;
+}
+return {
   read(bytes, byteOffset = 0) {
     const view = dataViewOf(bytes);
     checkPlace(view, byteOffset, size, "read");
@@ -164,10 +214,13 @@ const entryPointsSource = `return {
     writer(view, byteOffset, value);
   },
   view(bytes, byteOffset = 0) {
-    const view = dataViewOf(bytes);
-    checkPlace(view, byteOffset, size, "view");
-    const Class = view.byteLength > maxNarrow ? viewClassFor(view) : Narrow;
-    return new Class(view, byteOffset, bytes instanceof NativeBuffer ? bytes : null);
+    const last = recent;
+    const hit = bytes === last.input && byteOffset >= 0 && byteOffset <= last.length - size &&
+      (byteOffset | 0) === byteOffset;
+    const view = hit ? last.view : placed(bytes, byteOffset, "view");
+    const owner = hit || !(bytes instanceof NativeBuffer) ? null : bytes;
+    if (!hit && isWide(view)) return new (viewClassFor(view))(view, byteOffset, owner);
+    return new Narrow(view, byteOffset, owner);
   },
 };`;
 
@@ -181,6 +234,18 @@ const entryPointsSource = `return {
  * `view` 38.5-40.6 and 8.5-14.2 (bench/layout.bench.ts, "16 B field read",
  * with another schema used first; docs/PERFORMANCE.md, session 12).
  * `cursorAt` is compiled per schema for the same reason.
+ *
+ * `view` first compares its input with `recent`, the one served last: a
+ * loop over one buffer then pays a comparison and a bounds test per call,
+ * not `dataViewOf` and `checkPlace`. It makes its narrow view at one `new
+ * Narrow` whatever the path: with the class chosen by `hit ? Narrow : ...`,
+ * V8 stopped inlining the constructor, and a loop of `view(bytes, i *
+ * 16).len` went from 3.3-5.4 ms to 17-30 per 1,000,000 records. So made,
+ * that loop takes Bun 1.6-2.3 ms against 3.7-4.1, 0.84-0.88x of hand-written
+ * DataView code (bench/layout.bench.ts, "16 B field read"), and Deno 3.3-4.0
+ * against 3.7-5.5 (a focused A/B after a long warm-up; in the bench, 8.9-10.6
+ * against 10.2-17.9); docs/PERFORMANCE.md, session 13.
+ * `read` and `write` gained nothing measurable from the same test.
  */
 function compileEntryPoints(
   size: number,
@@ -195,7 +260,8 @@ function compileEntryPoints(
     "writer",
     "viewClassFor",
     "Narrow",
-    "maxNarrow",
+    "isWide",
+    "recent",
     "dataViewOf",
     "checkPlace",
     "NativeBuffer",
@@ -207,7 +273,8 @@ function compileEntryPoints(
     writer,
     viewClassFor,
     narrow,
-    MAX_NARROW_VIEW,
+    isWide,
+    recent,
     dataViewOf,
     checkPlace,
     NativeBuffer,
@@ -344,7 +411,11 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   /**
    * A zero-copy view of the record at `byteOffset`: a getter and setter per
    * field, straight on the bytes (byte arrays are `Uint8Array` views). A view
-   * of a `NativeBuffer` throws `E_DISPOSED` once the buffer is disposed.
+   * of a `NativeBuffer` throws `E_DISPOSED` once the buffer is disposed, and
+   * a view of detached memory (`ArrayBuffer.prototype.transfer`) throws it
+   * too, whether the memory was detached before `view` or after (`view`
+   * itself throws it when it sees the detachment first). A view of a
+   * resizable buffer shrunk below it throws `E_LENGTH`.
    *
    * @example
    * ```ts
@@ -375,11 +446,12 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    */
   arrayView(bytes: BinaryInput): RecordArray<RecordValue<F>> {
     const view = dataViewOf(bytes);
-    const length = Math.floor(view.byteLength / this.size);
-    if (length * this.size !== view.byteLength) {
+    const byteLength = lengthOf(view);
+    const length = Math.floor(byteLength / this.size);
+    if (length * this.size !== byteLength) {
       throw new BinlaneError(
         "E_LENGTH",
-        `${view.byteLength} bytes are not a whole number of ${this.size}-byte records`,
+        `${byteLength} bytes are not a whole number of ${this.size}-byte records`,
         { offset: length * this.size },
       );
     }
@@ -417,7 +489,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * offsets the narrow pair's 32-bit arithmetic would wrap.
    */
   #views(view: DataView): CompiledViews {
-    return this.#viewsOf(view.byteLength > MAX_NARROW_VIEW);
+    return this.#viewsOf(isWide(view));
   }
 
   /** The narrow or the wide pair of `#views`. */
