@@ -20,7 +20,18 @@ import { Struct as TypedStruct } from "typed-struct";
 import { do_not_optimize } from "mitata";
 import { pack, unpack } from "msgpackr";
 import * as r from "restructure";
-import { array, backend, bool8, enumOf, type RecordArray, struct, u32, u64, u8 } from "../mod.ts";
+import {
+  array,
+  backend,
+  bool8,
+  enumOf,
+  NativeBuffer,
+  type RecordArray,
+  struct,
+  u32,
+  u64,
+  u8,
+} from "../mod.ts";
 import { addBench, runAndReport } from "./report.ts";
 
 const args = process.argv.slice(2);
@@ -105,6 +116,30 @@ function lenOfGivenRun(records: RecordArray<{ len: number }>): number {
 }
 
 function lenOfGivenView(view: DataView): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) total += view.getUint32(i * 16 + 4, true);
+  return total;
+}
+
+/** The records in native memory, as a NativeBuffer hands them out. */
+const nativeRows = NativeBuffer.alloc(headerRows.byteLength);
+nativeRows.bytes.set(headerRows);
+
+function lenByViewOfNative(records: NativeBuffer): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) total += MessageHeader.view(records, i * 16).len;
+  return total;
+}
+
+function lenByReadOfNative(records: NativeBuffer): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) total += MessageHeader.read(records, i * 16).len;
+  return total;
+}
+
+function lenOfNativeByHand(records: NativeBuffer): number {
+  const bytes = records.bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let total = 0;
   for (let i = 0; i < count; i++) total += view.getUint32(i * 16 + 4, true);
   return total;
@@ -289,6 +324,30 @@ addBench(
   true,
   lenOfGivenView,
   new DataView(headerRows.buffer, headerRows.byteOffset, headerRows.byteLength),
+);
+addBench(
+  "16 B field read (len), records in a NativeBuffer",
+  "binlane view(buffer, i * 16) per record",
+  bytes16,
+  false,
+  lenByViewOfNative,
+  nativeRows,
+);
+addBench(
+  "16 B field read (len), records in a NativeBuffer",
+  "binlane read(buffer, i * 16) per record",
+  bytes16,
+  false,
+  lenByReadOfNative,
+  nativeRows,
+);
+addBench(
+  "16 B field read (len), records in a NativeBuffer",
+  "hand-written DataView over its bytes",
+  bytes16,
+  true,
+  lenOfNativeByHand,
+  nativeRows,
 );
 addBench("16 B records from objects", "binlane write", bytes16, false, headersByWrite, headerRows.slice());
 addBench(

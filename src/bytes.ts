@@ -40,7 +40,16 @@ export function asBytes(data: BinaryInput): Uint8Array {
     if (data instanceof DataView && isOutOfBounds(data)) return new Uint8Array(0);
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
-  if (data instanceof NativeBuffer || data instanceof MappedFile) return data.bytes;
+  if (data instanceof NativeBuffer || data instanceof MappedFile) {
+    const bytes = data.bytes; // E_DISPOSED once disposed
+    if (bytes.byteLength === 0 && isDetached(bytes.buffer)) {
+      throw new BinlaneError(
+        "E_TRANSFERRED",
+        `the memory of this ${data.constructor.name} was transferred away from it; it no longer holds its bytes`,
+      );
+    }
+    return bytes;
+  }
   if (data instanceof ArrayBuffer) {
     if (isDetached(data)) throw detachedError();
     return new Uint8Array(data);

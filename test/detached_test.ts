@@ -66,7 +66,7 @@ import {
   zigzagDecode,
   zigzagEncode,
 } from "../mod.ts";
-import { test } from "./harness.ts";
+import { test, throwsCode } from "./harness.ts";
 
 const Pair = struct({ a: u32, b: u32 });
 const Small = struct({ id: u16 });
@@ -300,4 +300,30 @@ test("detached memory: views past the end of a shrunk resizable buffer read as e
     assert.equal(isUtf8(tail), true);
     assert.equal(Pair.arrayView(tail).length, 0);
   }
+});
+
+test("detached memory: a NativeBuffer whose memory was transferred away is E_TRANSFERRED, renewed ones read on", () => {
+  const buffer = NativeBuffer.alloc(16);
+  Pair.write(buffer, { a: 1, b: 2 }, 8);
+  assert.deepEqual(Pair.read(buffer, 8), { a: 1, b: 2 }, "served once, its DataView is kept");
+  const next = buffer.renew();
+  // Disposed, it says so itself, not that some memory is gone.
+  assert.match(
+    throwsCode(() => Pair.read(buffer, 8), "E_DISPOSED").message,
+    /NativeBuffer has been disposed/,
+  );
+  assert.match(
+    throwsCode(() => Pair.view(buffer, 8), "E_DISPOSED").message,
+    /NativeBuffer has been disposed/,
+  );
+  assert.deepEqual(Pair.read(next, 8), { a: 1, b: 2 }, "the renewed buffer has the bytes");
+  assert.equal(Pair.view(next, 8).b, 2);
+  const moved = next.bytes.buffer.transfer();
+  for (
+    const call of [() => crc32(next), () => Pair.read(next, 8), () => Pair.view(next), () => isUtf8(next)]
+  ) {
+    throwsCode(call, "E_TRANSFERRED");
+  }
+  assert.equal(new Uint8Array(moved)[8], 1, "the bytes went with the transfer");
+  throwsCode(() => next.dispose(), "E_TRANSFERRED");
 });

@@ -129,6 +129,20 @@ const recent: { input: unknown; view: DataView; length: number } = {
   view: new DataView(new ArrayBuffer(0)),
   length: -1,
 };
+/**
+ * The NativeBuffer `dataViewOf` served last, its bytes and their DataView:
+ * a loop over one buffer's records then pays two comparisons, not asBytes
+ * (a getter and a chain of `instanceof`) and a WeakMap. Never kept before,
+ * a NativeBuffer's DataView was made at every call: `read(buffer, i *
+ * 16).len` over 200,000 records took Deno 29.2-37.0 ms and takes 0.95-1.06,
+ * Bun 17.1-18.6 and 1.9-2.9 (bench/layout.bench.ts, "records in a
+ * NativeBuffer"; docs/PERFORMANCE.md, session 13).
+ */
+const recentOwned: { owner: unknown; bytes: Uint8Array; view: DataView } = {
+  owner: undefined,
+  bytes: new Uint8Array(0),
+  view: new DataView(new ArrayBuffer(0)),
+};
 const views = new WeakMap<object, DataView>();
 
 /**
@@ -138,16 +152,26 @@ const views = new WeakMap<object, DataView>();
  */
 function dataViewOf(bytes: BinaryInput): DataView {
   if (bytes === recent.input) return recent.view;
+  const last = recentOwned;
+  // Disposal and transfer both detach a NativeBuffer's bytes, which then read as empty: asBytes names which.
+  if (bytes === last.owner && last.bytes.byteLength !== 0) {
+    return last.view;
+  }
   const raw = asBytes(bytes);
+  // A NativeBuffer's bytes are its own for its life (`renew` makes another), and asBytes refuses it disposed.
+  const owned = bytes instanceof NativeBuffer;
   // The input's own buffer: asBytes gives a DataView past the end of a shrunk one an empty array of its own.
-  const fixed = !(bytes instanceof NativeBuffer) &&
-    !canResize(ArrayBuffer.isView(bytes) ? bytes.buffer : raw.buffer);
+  const fixed = owned || !canResize(ArrayBuffer.isView(bytes) ? bytes.buffer : raw.buffer);
   let view = bytes instanceof DataView ? bytes : fixed ? views.get(bytes as object) : undefined;
   if (view === undefined) {
     view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     if (fixed) views.set(bytes as object, view);
   }
-  if (fixed && view.byteLength <= MAX_NARROW_VIEW) {
+  if (owned) {
+    last.owner = bytes;
+    last.bytes = raw;
+    last.view = view;
+  } else if (fixed && view.byteLength <= MAX_NARROW_VIEW) {
     recent.input = bytes;
     recent.view = view;
     recent.length = view.byteLength;
