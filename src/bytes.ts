@@ -4,6 +4,7 @@
  * @module
  */
 
+import { detachedError, isDetached, isOutOfBounds } from "./detached.ts";
 import { BinlaneError } from "./errors.ts";
 import { MappedFile } from "./mapped_file.ts";
 import { NativeBuffer } from "./native_buffer.ts";
@@ -60,89 +61,6 @@ export function asBytes(data: BinaryInput): Uint8Array {
   throw new BinlaneError(
     "E_TYPE",
     `expected an ArrayBufferView, ArrayBuffer, NativeBuffer or MappedFile, got ${describe(data)}`,
-  );
-}
-
-/**
- * Whether `buffer` has been detached (transferred, or freed under a
- * NativeBuffer). A SharedArrayBuffer never is.
- *
- * @example
- * ```ts
- * import { isDetached } from "./bytes.ts";
- *
- * const buffer = new ArrayBuffer(8);
- * buffer.transfer();
- * console.log(isDetached(buffer)); // true
- * ```
- */
-export function isDetached(buffer: ArrayBufferLike): boolean {
-  return (buffer as ArrayBufferLike & { detached?: boolean }).detached === true;
-}
-
-/**
- * Throws `E_DISPOSED` when the memory under `array` has been detached: read
- * as no elements, it would pass for an empty input, and a sum of nothing for
- * a sum of it. Only an empty typed array (or a DataView) pays for the test.
- *
- * @example
- * ```ts
- * import { checkAttached } from "./bytes.ts";
- *
- * const values = new Uint32Array(4);
- * checkAttached(values, "values"); // live: nothing happens
- * values.buffer.transfer();
- * try {
- *   checkAttached(values, "values");
- * } catch (error) {
- *   console.log((error as { code: string }).code); // "E_DISPOSED"
- * }
- * ```
- */
-export function checkAttached(array: ArrayBufferView, name: string): void {
-  // A DataView's byteLength throws once detached; a typed array's reads 0.
-  if (!(array instanceof DataView) && array.byteLength !== 0) return;
-  if (isDetached(array.buffer)) throw detachedError(name);
-}
-
-/**
- * Whether `view` lies past the end of its resizable buffer, which shrank
- * (or is detached): its byteOffset and byteLength then throw, where a typed
- * array's read 0. Kernels read it as empty, as they read such a typed array.
- *
- * @example
- * ```ts
- * import { isOutOfBounds } from "./bytes.ts";
- *
- * const memory = new ArrayBuffer(8, { maxByteLength: 8 });
- * const tail = new DataView(memory, 4, 4);
- * memory.resize(2);
- * console.log(isOutOfBounds(tail)); // true
- * ```
- */
-export function isOutOfBounds(view: DataView): boolean {
-  try {
-    return view.byteOffset < 0;
-  } catch {
-    return true;
-  }
-}
-
-/**
- * What every entry throws for memory detached under an argument (`what`).
- *
- * @example
- * ```ts
- * import { detachedError } from "./bytes.ts";
- *
- * console.log(detachedError("target").code); // "E_DISPOSED"
- * ```
- */
-export function detachedError(what = "this input", cause?: unknown): BinlaneError {
-  return new BinlaneError(
-    "E_DISPOSED",
-    `the ArrayBuffer under ${what} has been detached (transferred or freed): it no longer holds its bytes`,
-    cause === undefined ? undefined : { cause },
   );
 }
 

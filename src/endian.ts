@@ -10,7 +10,8 @@
 import { runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput, checkAttached } from "./bytes.ts";
+import { asBytes, type BinaryInput } from "./bytes.ts";
+import { checkAttached } from "./detached.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 import type { Endian } from "./layout/types.ts";
 

@@ -12,7 +12,8 @@ import { runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { decodeError, nativeDecoded } from "./ascii.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput, checkAttached } from "./bytes.ts";
+import { asBytes, type BinaryInput } from "./bytes.ts";
+import { checkAttached } from "./detached.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 import { resultBytes } from "./result_pool.ts";
 

@@ -37,6 +37,7 @@ import { MAP_WHOLE_FILE, MapFlag, type NativeSymbols } from "../ffi/symbols.ts";
 import type { NativeLibrary } from "../ffi/library.ts";
 import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, wordIndex } from "./crossing.ts";
+import { isDetached } from "./detached.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
 
 /** How a file is mapped. */
@@ -119,10 +120,6 @@ function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
   } catch { /* already closed */ }
-}
-
-function isDetached(buffer: ArrayBuffer): boolean {
-  return (buffer as ArrayBuffer & { detached: boolean }).detached;
 }
 
 function truncatedError(path: string, size: number): BinlaneError {

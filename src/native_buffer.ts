@@ -20,6 +20,7 @@ import type { NativeLibrary } from "../ffi/library.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, NativeStatsStruct, wordIndex } from "./crossing.ts";
+import { isDetached } from "./detached.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
 /** Options for {@linkcode NativeBuffer.alloc}. */
@@ -109,10 +110,6 @@ function checkAlign(align: number): void {
 
 /** Whether `transfer()` of an external buffer keeps its memory (checked at the first `renew`). */
 let transferKeepsMemory: boolean | undefined;
-
-function isDetached(buffer: ArrayBuffer): boolean {
-  return (buffer as ArrayBuffer & { detached: boolean }).detached;
-}
 
 /**
  * Memory allocated by binlane's native library, reached only through this

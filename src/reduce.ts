@@ -18,7 +18,7 @@
 
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { checkAttached } from "./bytes.ts";
+import { checkAttached } from "./detached.ts";
 import type { NumericArray } from "./endian.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 

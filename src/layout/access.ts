@@ -8,7 +8,7 @@
  * @module
  */
 
-import { detachedError, isDetached, isOutOfBounds } from "../bytes.ts";
+import { detachedError, isDetached, isOutOfBounds } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
 import type { NativeBuffer } from "../native_buffer.ts";
 import { resultBytes } from "../result_pool.ts";

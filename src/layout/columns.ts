@@ -5,7 +5,8 @@
  * @module
  */
 
-import { checkAttached, overlaps } from "../bytes.ts";
+import { overlaps } from "../bytes.ts";
+import { checkAttached } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
 import { minMax } from "../reduce.ts";
 import { indexOfOther, MAX_SET_BYTES } from "../search.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { asBytes, type BinaryInput, detachedError, isDetached } from "../bytes.ts";
+import { asBytes, type BinaryInput } from "../bytes.ts";
+import { detachedError, isDetached } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
 import { NativeBuffer } from "../native_buffer.ts";
 import {
