@@ -197,6 +197,7 @@ test("a mapping whose buffer was transferred away is never unmapped under it", (
     writeFileSync(path, "keep me");
     const file = mapFile(path);
     const moved = file.bytes.buffer.transfer();
+    throwsCode(() => crc32(file), "E_TRANSFERRED"); // not the checksum of nothing
     throwsCode(() => file.dispose(), "E_TRANSFERRED");
     assert.equal(new TextDecoder().decode(new Uint8Array(moved)), "keep me");
   });
