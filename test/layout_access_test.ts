@@ -197,6 +197,21 @@ test("layout access: an input read, written or viewed before takes the same chec
   assert.deepEqual(Row.read(served, -0), Row.read(served.slice(), 0), "-0 is offset 0");
 });
 
+test("layout access: a bad argument is E_TYPE from the first call on, before any input was served", async () => {
+  // A module instance of its own, whose record of the input served last has never been filled.
+  const fresh = new URL("../src/layout/schema.ts?first-use", import.meta.url).href;
+  const { struct: freshStruct } = (await import(fresh)) as { struct: typeof struct };
+  const Row = freshStruct({ id: u32 });
+  for (const bad of [undefined, null, 7, "bytes"]) {
+    const input = bad as unknown as Uint8Array;
+    throwsCode(() => Row.read(input), "E_TYPE");
+    throwsCode(() => Row.view(input), "E_TYPE");
+    throwsCode(() => Row.write(input, { id: 1 }), "E_TYPE");
+    throwsCode(() => Row.arrayView(input), "E_TYPE");
+  }
+  assert.equal(Row.read(new Uint8Array([5, 0, 0, 0])).id, 5);
+});
+
 test("layout access: memory detached or shrunk under an input, before or after it was served, is a typed error", () => {
   const Row = struct({ id: u32, b: u32 });
   const served = new Uint8Array(16);

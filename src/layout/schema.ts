@@ -126,7 +126,7 @@ interface CompiledViews {
  * or longer than `MAX_NARROW_VIEW` (`view` then makes the narrow class).
  */
 const recent: { input: unknown; view: DataView; length: number } = {
-  input: undefined,
+  input: {}, // no argument is this object: undefined here was served the empty view before any other input
   view: new DataView(new ArrayBuffer(0)),
   length: -1,
 };
