@@ -197,6 +197,61 @@ test("layout access: an input read, written or viewed before takes the same chec
   assert.deepEqual(Row.read(served, -0), Row.read(served.slice(), 0), "-0 is offset 0");
 });
 
+test("layout access: two inputs in turn, and two schemas over two buffers, each read their own records", () => {
+  // Each schema keeps the two inputs it served last: these loops hit both, and the checks below run with an
+  // input in the second place. DataView getters on the same bytes are the oracle.
+  const Header = struct({ id: u32, len: u16 });
+  const Body = struct({ price: u64, qty: u32 });
+  const random = seededRandom(0x7a11);
+  const filled = (length: number) => Uint8Array.from({ length }, () => Math.floor(random() * 256));
+  const a = filled(Header.size * 32), b = filled(Header.size * 32 + 3), bodies = filled(Body.size * 32);
+  const of = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < 32; i++) {
+    const at = i * Header.size, atBody = i * Body.size;
+    for (const bytes of [a, b]) {
+      assert.deepEqual(Header.read(bytes, at), {
+        id: of(bytes).getUint32(at, true),
+        len: of(bytes).getUint16(at + 4, true),
+      });
+      assert.equal(Header.view(bytes, at).len, of(bytes).getUint16(at + 4, true), `view at ${at}`);
+      assert.equal(Body.view(bodies, atBody).qty, of(bodies).getUint32(atBody + 8, true));
+      assert.equal(Body.read(bodies, atBody).price, of(bodies).getBigUint64(atBody, true));
+    }
+    Header.write(b, { id: i, len: 0x100 + i }, at + 3);
+    Header.write(a, { id: i + 1, len: i }, at);
+    assert.deepEqual([of(b).getUint32(at + 3, true), of(b).getUint16(at + 7, true)], [i, 0x100 + i]);
+    assert.equal(Header.view(a, at).id, i + 1);
+  }
+  // `a` second, `c` first: every bad offset is still E_LENGTH, and a third input is read right.
+  const c = filled(Header.size), d = filled(Header.size);
+  const last = a.length - Header.size;
+  for (const bad of [last + 1, a.length, -1, 1.5, Number.NaN, 2 ** 31, "8"]) {
+    const at = bad as number;
+    for (
+      const call of [
+        () => Header.read(a, at),
+        () => Header.write(a, { id: 0, len: 0 }, at),
+        () => Header.view(a, at),
+      ]
+    ) {
+      Header.read(a, 0);
+      Header.read(c, 0);
+      throwsCode(call, "E_LENGTH");
+    }
+  }
+  for (const bytes of [a, c, d, a, b, c]) {
+    assert.equal(Header.view(bytes, 0).id, of(bytes).getUint32(0, true));
+  }
+  // `b` second, then its memory moved away: a typed error from read, write and view, while `c` reads on.
+  Header.read(b, 0);
+  Header.read(c, 0);
+  b.buffer.transfer();
+  throwsCode(() => Header.read(b, 0), "E_DISPOSED");
+  throwsCode(() => Header.view(b, 8).id, "E_DISPOSED");
+  throwsCode(() => Header.write(b, { id: 1, len: 1 }, 0), "E_DISPOSED");
+  assert.equal(Header.read(c, 0).len, of(c).getUint16(4, true));
+});
+
 test("layout access: a bad argument is E_TYPE from the first call on, before any input was served", async () => {
   // A module instance of its own, whose record of the input served last has never been filled.
   const fresh = new URL("../src/layout/schema.ts?first-use", import.meta.url).href;

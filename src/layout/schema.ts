@@ -117,47 +117,75 @@ interface CompiledViews {
 }
 
 /**
- * The input `dataViewOf` served last, its DataView, and that DataView's
- * length when made: `view` compares its input with it first, so that a loop
- * making views over one buffer pays a comparison and a bounds test per
- * call. The length cannot go stale but by detachment, which fails the
- * view's accesses. Never an input that can change length (a buffer that can
- * resize), that can be disposed (a NativeBuffer: its views must know it),
- * or longer than `MAX_NARROW_VIEW` (`view` then makes the narrow class).
+ * The inputs one schema's `read`, `write`, `view` and `arrayView` served
+ * last, and their DataViews: they compare an input with these first, so
+ * that a loop over one buffer, or over two in turn, pays a comparison or
+ * two per call and not `asBytes`, a WeakMap and `checkPlace`'s measurement.
+ * Each schema has its own: a loop reading a header from one buffer and a
+ * body from another through two schemas, or one schema over two buffers,
+ * shared one record of the input served last, and every call missed it: a
+ * view of a header and one of a body a record took Deno 111-155 ms per
+ * 1,000,000 records, and takes 10.1-13.0; Bun 78-109, and 4.0-4.7
+ * (bench/layout.bench.ts, "two buffers in turn"; docs/PERFORMANCE.md,
+ * session 14).
  */
-const recent: { input: unknown; view: DataView; length: number } = {
-  input: {}, // no argument is this object: undefined here was served the empty view before any other input
-  view: new DataView(new ArrayBuffer(0)),
-  length: -1,
-};
+interface ServedInputs {
+  /** The input served last and its DataView, with that DataView's length when made. */
+  input: unknown;
+  view: DataView;
+  length: number;
+  /** The one served before it, a second way that two inputs in turn both hit. */
+  input2: unknown;
+  view2: DataView;
+  length2: number;
+  /** The NativeBuffer served last, its bytes and their DataView. */
+  owner: unknown;
+  ownerBytes: Uint8Array;
+  ownerView: DataView;
+}
+
 /**
- * The NativeBuffer `dataViewOf` served last, its bytes and their DataView:
- * a loop over one buffer's records then pays two comparisons, not asBytes
- * (a getter and a chain of `instanceof`) and a WeakMap. Never kept before,
- * a NativeBuffer's DataView was made at every call: `read(buffer, i *
- * 16).len` over 200,000 records took Deno 29.2-37.0 ms and takes 0.95-1.06,
- * Bun 17.1-18.6 and 1.9-2.9 (bench/layout.bench.ts, "records in a
- * NativeBuffer"; docs/PERFORMANCE.md, session 13).
+ * A schema's empty record of served inputs. The two ways never hold an input
+ * that can change length (a buffer that can resize), that can be disposed (a
+ * NativeBuffer: its views must know it; it has the owner way), or longer than
+ * `MAX_NARROW_VIEW` (`view` then makes the wide class). Their lengths cannot
+ * go stale but by detachment, which fails the view's accesses.
  */
-const recentOwned: { owner: unknown; bytes: Uint8Array; view: DataView } = {
-  owner: undefined,
-  bytes: new Uint8Array(0),
-  view: new DataView(new ArrayBuffer(0)),
-};
+function noInputsServed(): ServedInputs {
+  const empty = new DataView(new ArrayBuffer(0));
+  // No argument is this object: undefined here was served the empty view before any other input.
+  const none = {};
+  return {
+    input: none,
+    view: empty,
+    length: -1,
+    input2: none,
+    view2: empty,
+    length2: -1,
+    owner: none,
+    ownerBytes: new Uint8Array(0),
+    ownerView: empty,
+  };
+}
 const views = new WeakMap<object, DataView>();
 
 /**
  * A DataView over exactly the bytes of `bytes`, cached: creating one costs
  * Deno ~150 ns. Not over a buffer that can resize, where a view made once
  * would keep its length while the input's changed.
+ *
+ * A NativeBuffer in the owner way costs two comparisons, not asBytes (a
+ * getter and a chain of `instanceof`) and a WeakMap. Never kept before, a
+ * NativeBuffer's DataView was made at every call: `read(buffer, i *
+ * 16).len` over 200,000 records took Deno 29.2-37.0 ms and takes 0.95-1.06,
+ * Bun 17.1-18.6 and 1.9-2.9 (bench/layout.bench.ts, "records in a
+ * NativeBuffer"; docs/PERFORMANCE.md, session 13).
  */
-function dataViewOf(bytes: BinaryInput): DataView {
-  if (bytes === recent.input) return recent.view;
-  const last = recentOwned;
+function dataViewOf(bytes: BinaryInput, served: ServedInputs): DataView {
+  if (bytes === served.input) return served.view;
+  if (bytes === served.input2) return served.view2;
   // Disposal and transfer both detach a NativeBuffer's bytes, which then read as empty: asBytes names which.
-  if (bytes === last.owner && last.bytes.byteLength !== 0) {
-    return last.view;
-  }
+  if (bytes === served.owner && served.ownerBytes.byteLength !== 0) return served.ownerView;
   const raw = asBytes(bytes);
   // A NativeBuffer's bytes are its own for its life (`renew` makes another), and asBytes refuses it disposed.
   const owned = bytes instanceof NativeBuffer;
@@ -169,13 +197,16 @@ function dataViewOf(bytes: BinaryInput): DataView {
     if (fixed) views.set(bytes as object, view);
   }
   if (owned) {
-    last.owner = bytes;
-    last.bytes = raw;
-    last.view = view;
+    served.owner = bytes;
+    served.ownerBytes = raw;
+    served.ownerView = view;
   } else if (fixed && view.byteLength <= MAX_NARROW_VIEW) {
-    recent.input = bytes;
-    recent.view = view;
-    recent.length = view.byteLength;
+    served.input2 = served.input;
+    served.view2 = served.view;
+    served.length2 = served.length;
+    served.input = bytes;
+    served.view = view;
+    served.length = view.byteLength;
   }
   return view;
 }
@@ -223,28 +254,30 @@ interface EntryPoints {
 
 const entryPointsSource = `
 function placed(bytes, byteOffset, name) {
-  const view = dataViewOf(bytes);
+  const view = dataViewOf(bytes, served);
   checkPlace(view, byteOffset, size, name);
   return view;
 }
 return {
   read(bytes, byteOffset = 0) {
-    const view = dataViewOf(bytes);
+    const view = dataViewOf(bytes, served);
     checkPlace(view, byteOffset, size, "read");
     return reader(view, byteOffset);
   },
   write(bytes, value, byteOffset = 0) {
-    const view = dataViewOf(bytes);
+    const view = dataViewOf(bytes, served);
     checkPlace(view, byteOffset, size, "write");
     writer(view, byteOffset, value);
   },
   view(bytes, byteOffset = 0) {
-    const last = recent;
+    const last = served;
     const hit = bytes === last.input && byteOffset >= 0 && byteOffset <= last.length - size &&
       (byteOffset | 0) === byteOffset;
-    const view = hit ? last.view : placed(bytes, byteOffset, "view");
-    const owner = hit || !(bytes instanceof NativeBuffer) ? null : bytes;
-    if (!hit && isWide(view)) return new (viewClassFor(view))(view, byteOffset, owner);
+    const near = hit || bytes === last.input2 && byteOffset >= 0 && byteOffset <= last.length2 - size &&
+        (byteOffset | 0) === byteOffset;
+    const view = hit ? last.view : near ? last.view2 : placed(bytes, byteOffset, "view");
+    const owner = near || !(bytes instanceof NativeBuffer) ? null : bytes;
+    if (!near && isWide(view)) return new (viewClassFor(view))(view, byteOffset, owner);
     return new Narrow(view, byteOffset, owner);
   },
 };`;
@@ -260,17 +293,21 @@ return {
  * with another schema used first; docs/PERFORMANCE.md, session 12).
  * `cursorAt` is compiled per schema for the same reason.
  *
- * `view` first compares its input with `recent`, the one served last: a
- * loop over one buffer then pays a comparison and a bounds test per call,
- * not `dataViewOf` and `checkPlace`. It makes its narrow view at one `new
- * Narrow` whatever the path: with the class chosen by `hit ? Narrow : ...`,
- * V8 stopped inlining the constructor, and a loop of `view(bytes, i *
- * 16).len` went from 3.3-5.4 ms to 17-30 per 1,000,000 records. So made,
- * that loop takes Bun 1.6-2.3 ms against 3.7-4.1, 0.84-0.88x of hand-written
- * DataView code (bench/layout.bench.ts, "16 B field read"), and Deno 3.3-4.0
- * against 3.7-5.5 (a focused A/B after a long warm-up; in the bench, 8.9-10.6
- * against 10.2-17.9); docs/PERFORMANCE.md, session 13.
- * `read` and `write` gained nothing measurable from the same test.
+ * `view` first compares its input with the two its schema served last: a
+ * loop over one buffer or two then pays a comparison or two and a bounds
+ * test per call, not `dataViewOf` and `checkPlace`. It makes its narrow view
+ * at one `new Narrow` whatever the path: with the class chosen by `hit ?
+ * Narrow : ...`, V8 stopped inlining the constructor, and a loop of
+ * `view(bytes, i * 16).len` went from 3.3-5.4 ms to 17-30 per 1,000,000
+ * records. So made, that loop takes Bun 1.6-2.3 ms against 3.7-4.1,
+ * 0.84-0.88x of hand-written DataView code (bench/layout.bench.ts, "16 B
+ * field read"), and Deno 3.3-4.0 against 3.7-5.5 (a focused A/B after a long
+ * warm-up; in the bench, 8.9-10.6 against 10.2-17.9); docs/PERFORMANCE.md,
+ * session 13. Testing the second input here too cost nothing measurable on
+ * one buffer; one schema over two buffers in turn takes Deno 12 ms and Bun
+ * 6.8, against 20-28 and 31-33 with the second input found by `dataViewOf`
+ * (bench/layout.bench.ts, "two buffers in turn"; session 14). `read` and
+ * `write` gained nothing measurable from a test of their own.
  */
 function compileEntryPoints(
   size: number,
@@ -278,6 +315,7 @@ function compileEntryPoints(
   writer: Writer,
   narrow: ViewClass,
   viewClassFor: (view: DataView) => ViewClass,
+  served: ServedInputs,
 ): EntryPoints {
   const make = new Function(
     "size",
@@ -286,7 +324,7 @@ function compileEntryPoints(
     "viewClassFor",
     "Narrow",
     "isWide",
-    "recent",
+    "served",
     "dataViewOf",
     "checkPlace",
     "NativeBuffer",
@@ -299,7 +337,7 @@ function compileEntryPoints(
     viewClassFor,
     narrow,
     isWide,
-    recent,
+    served,
     dataViewOf,
     checkPlace,
     NativeBuffer,
@@ -323,6 +361,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   /** Phantom: the field map, for type inference. */
   declare readonly fieldTypes: F;
   #entries?: EntryPoints;
+  #served: ServedInputs = noInputsServed();
   #narrowViews?: CompiledViews;
   #wideViews?: CompiledViews;
   #fingerprint?: bigint;
@@ -470,7 +509,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   arrayView(bytes: BinaryInput): RecordArray<RecordValue<F>> {
-    const view = dataViewOf(bytes);
+    const view = dataViewOf(bytes, this.#served);
     const byteLength = lengthOf(view);
     const length = Math.floor(byteLength / this.size);
     if (length * this.size !== byteLength) {
@@ -498,6 +537,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
       compileRecordWriter(this, this.kind),
       this.#viewsOf(false).view,
       (view) => this.#views(view).view,
+      this.#served,
     );
     this.#entries = entries;
     if (Object.isExtensible(this)) {
