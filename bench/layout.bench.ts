@@ -149,6 +149,65 @@ function lenOfNativeByHand(records: NativeBuffer): number {
   return total;
 }
 
+/**
+ * Two buffers read in turn: a header from one and a body from another through
+ * two schemas, or one schema over two buffers, as a loop joining two files
+ * would. Each schema keeps the two inputs it served last.
+ */
+const headerRowsAgain = headerRows.slice();
+
+function headerAndBodyByView(rows: Uint8Array): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    total += MessageHeader.view(rows, i * 16).len + MarketData.view(marketRows, i * 32).quantity;
+  }
+  return total;
+}
+
+function headerAndBodyByRead(rows: Uint8Array): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    total += MessageHeader.read(rows, i * 16).len + MarketData.read(marketRows, i * 32).quantity;
+  }
+  return total;
+}
+
+function headerAndBodyByHand(rows: Uint8Array): number {
+  const headers = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  const bodies = new DataView(marketRows.buffer, marketRows.byteOffset, marketRows.byteLength);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    total += headers.getUint32(i * 16 + 4, true) + bodies.getUint32(i * 32 + 16, true);
+  }
+  return total;
+}
+
+function twoBuffersByView(rows: Uint8Array): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    total += MessageHeader.view(rows, i * 16).len + MessageHeader.view(headerRowsAgain, i * 16).len;
+  }
+  return total;
+}
+
+function twoBuffersByRead(rows: Uint8Array): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    total += MessageHeader.read(rows, i * 16).len + MessageHeader.read(headerRowsAgain, i * 16).len;
+  }
+  return total;
+}
+
+function twoBuffersByHand(rows: Uint8Array): number {
+  const first = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  const second = new DataView(headerRowsAgain.buffer, headerRowsAgain.byteOffset, headerRowsAgain.byteLength);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    total += first.getUint32(i * 16 + 4, true) + second.getUint32(i * 16 + 4, true);
+  }
+  return total;
+}
+
 const headerObjects = headersByHand(headerRows);
 
 /** Every record written from an object with its checks: `write(bytes, value, i * 16)`. */
@@ -353,6 +412,14 @@ addBench(
   lenOfNativeByHand,
   nativeRows,
 );
+const turnGroup = "16 B headers and 32 B bodies, two buffers in turn (len + quantity)";
+addBench(turnGroup, "binlane view per record", count * 48, false, headerAndBodyByView, headerRows);
+addBench(turnGroup, "binlane read per record", count * 48, false, headerAndBodyByRead, headerRows);
+addBench(turnGroup, "hand-written DataView", count * 48, true, headerAndBodyByHand, headerRows);
+const twoGroup = "16 B records, two buffers in turn through one schema (len + len)";
+addBench(twoGroup, "binlane view per record", count * 32, false, twoBuffersByView, headerRows);
+addBench(twoGroup, "binlane read per record", count * 32, false, twoBuffersByRead, headerRows);
+addBench(twoGroup, "hand-written DataView", count * 32, true, twoBuffersByHand, headerRows);
 addBench("16 B records from objects", "binlane write", bytes16, false, headersByWrite, headerRows.slice());
 addBench(
   "16 B records from objects",
