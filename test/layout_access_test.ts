@@ -17,7 +17,7 @@ import {
   u8,
 } from "../mod.ts";
 import { compileRunClass, compileViewClass } from "../src/layout/access.ts";
-import { seededRandom, test, throwsCode } from "./harness.ts";
+import { collectGarbage, seededRandom, test, throwsCode } from "./harness.ts";
 import { classic, randomSchema, randomValue } from "./layout_schemas.ts";
 
 /** The value read back from a written record: struct fields all; a union member as written, or the others. */
@@ -250,6 +250,33 @@ test("layout access: two inputs in turn, and two schemas over two buffers, each 
   throwsCode(() => Header.view(b, 8).id, "E_DISPOSED");
   throwsCode(() => Header.write(b, { id: 1, len: 1 }, 0), "E_DISPOSED");
   assert.equal(Header.read(c, 0).len, of(c).getUint16(4, true));
+});
+
+/** Serves `Row` a megabyte it drops at once, and gives back a weak reference to its memory. */
+function servedAndDropped(Row: Schema<{ id: typeof u32 }>): WeakRef<ArrayBuffer> {
+  const input = new Uint8Array(1 << 20);
+  Row.read(input, 0);
+  assert.equal(Row.view(input, 4).id, 0);
+  return new WeakRef(input.buffer);
+}
+
+test("layout access: a schema keeps an input reachable only until it has served two others", async () => {
+  const Row = struct({ id: u32 });
+  const memory = servedAndDropped(Row);
+  // A reference read keeps its target until the job ends: every collection here comes after a turn.
+  const collected = async () => {
+    for (let round = 0; round < 20; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      collectGarbage();
+      if (memory.deref() === undefined) return true;
+    }
+    return false;
+  };
+  assert.equal(await collected(), false, "served last: still held");
+  Row.read(new Uint8Array(4), 0);
+  assert.equal(await collected(), false, "served second to last: still held");
+  Row.view(new Uint8Array(4), 0);
+  assert.equal(await collected(), true, "two others served since: let go");
 });
 
 test("layout access: a bad argument is E_TYPE from the first call on, before any input was served", async () => {

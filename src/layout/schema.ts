@@ -127,7 +127,8 @@ interface CompiledViews {
  * view of a header and one of a body a record took Deno 111-155 ms per
  * 1,000,000 records, and takes 10.1-13.0; Bun 78-109, and 4.0-4.7
  * (bench/layout.bench.ts, "two buffers in turn"; docs/PERFORMANCE.md,
- * session 14).
+ * session 14). The price: a schema keeps these inputs reachable until it
+ * serves others, two buffers and one NativeBuffer handle at most.
  */
 interface ServedInputs {
   /** The input served last and its DataView, with that DataView's length when made. */
