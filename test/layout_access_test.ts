@@ -198,7 +198,7 @@ test("layout access: an input read, written or viewed before takes the same chec
 });
 
 test("layout access: two inputs in turn, and two schemas over two buffers, each read their own records", () => {
-  // Each schema keeps the two inputs it served last: these loops hit both, and the checks below run with an
+  // Each schema keeps the last two inputs it had to look up: these loops hit both, and the checks below run with an
   // input in the second place. DataView getters on the same bytes are the oracle.
   const Header = struct({ id: u32, len: u16 });
   const Body = struct({ price: u64, qty: u32 });

@@ -117,8 +117,10 @@ interface CompiledViews {
 }
 
 /**
- * The inputs one schema's `read`, `write`, `view` and `arrayView` served
- * last, and their DataViews: they compare an input with these first, so
+ * The last two inputs one schema's `read`, `write`, `view` and `arrayView`
+ * had to look up, newest first (a hit in either place moves nothing, so an
+ * input found in the second place can be the next one dropped), and their
+ * DataViews: they compare an input with these first, so
  * that a loop over one buffer, or over two in turn, pays a comparison or
  * two per call and not `asBytes`, a WeakMap and `checkPlace`'s measurement.
  * Each schema has its own: a loop reading a header from one buffer and a
@@ -131,11 +133,11 @@ interface CompiledViews {
  * serves others, two buffers and one NativeBuffer handle at most.
  */
 interface ServedInputs {
-  /** The input served last and its DataView, with that DataView's length when made. */
+  /** The input looked up last and its DataView, with that DataView's length when made. */
   input: unknown;
   view: DataView;
   length: number;
-  /** The one served before it, a second way that two inputs in turn both hit. */
+  /** The one looked up before it, a second way that two inputs in turn both hit. */
   input2: unknown;
   view2: DataView;
   length2: number;
@@ -294,7 +296,7 @@ return {
  * with another schema used first; docs/PERFORMANCE.md, session 12).
  * `cursorAt` is compiled per schema for the same reason.
  *
- * `view` first compares its input with the two its schema served last: a
+ * `view` first compares its input with the two its schema looked up last: a
  * loop over one buffer or two then pays a comparison or two and a bounds
  * test per call, not `dataViewOf` and `checkPlace`. It makes its narrow view
  * at one `new Narrow` whatever the path: with the class chosen by `hit ?
