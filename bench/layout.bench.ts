@@ -7,7 +7,9 @@
  * msgpackr and JSON.parse of the same records; and validation's cost on
  * records with enums and a bool8. GB/s counts record bytes. Run: `deno run
  * -A bench/layout.bench.ts` or `bun run bench/layout.bench.ts` (`--records
- * N` sets the count).
+ * N` sets the count). Each benchmark runs in a process of its own;
+ * `--group TEXT` runs the groups containing TEXT, and `--one-process` all of
+ * them, in this process.
  *
  * @module
  */
@@ -32,7 +34,7 @@ import {
   u64,
   u8,
 } from "../mod.ts";
-import { addBench, runAndReport } from "./report.ts";
+import { addBench, runEachApart } from "./report.ts";
 
 const args = process.argv.slice(2);
 const count = args.includes("--records") ? Number(args[args.indexOf("--records") + 1]) : 1_000_000;
@@ -558,6 +560,6 @@ const orderVariants: [string, (b: Uint8Array) => unknown][] = [
 for (const [name, decode] of orderVariants) addBench(orderGroup, name, orderBytes, false, decode, orderRows);
 
 const info = backend();
-await runAndReport(
+await runEachApart(
   `Layout benchmarks (${count} records): ${info.runtime}, ${info.path} path, CPU level ${info.cpu}`,
 );

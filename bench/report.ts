@@ -5,6 +5,7 @@
  * @module
  */
 
+import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { bench, do_not_optimize, run } from "mitata";
 
@@ -48,9 +49,18 @@ export function benchSizes(): number[] {
   return (given ?? `64,4096,${1 << 20},${64 << 20}`).split(",").map(Number);
 }
 
-const onlyGroup = process.argv.includes("--group") ? process.argv[process.argv.indexOf("--group") + 1] : "";
+const argv = process.argv.slice(2);
+const onlyGroup = argv.includes("--group") ? argv[argv.indexOf("--group") + 1] : "";
+/** `--entry KEY`: only the benchmark of that key (how `runEachApart` starts each process). */
+const onlyEntry = argv.includes("--entry") ? argv[argv.indexOf("--entry") + 1] : undefined;
+/** Every entry `addBench` was given, kept or not, by key. */
+const allEntries = new Map<string, Entry>();
 
-/** Registers `fn(...args)` as an isolated benchmark in `group` at `bytes`; `--group TEXT` keeps only groups containing TEXT. */
+/**
+ * Registers `fn(...args)` as an isolated benchmark in `group` at `bytes`;
+ * `--group TEXT` keeps only groups containing TEXT, `--entry KEY` only the
+ * benchmark of that key (`group size :: name`).
+ */
 export function addBench(
   group: string,
   name: string,
@@ -60,13 +70,20 @@ export function addBench(
   fn: (...args: any[]) => unknown,
   ...args: unknown[]
 ): void {
-  if (!group.includes(onlyGroup)) return;
-  bench(describe({ group: `${group} ${sizeLabel(bytes)}`, name, bytes, peer }), isolated(fn, ...args));
+  const entry = { group: `${group} ${sizeLabel(bytes)}`, name, bytes, peer };
+  const key = keyOf(entry);
+  allEntries.set(key, entry);
+  if (onlyEntry !== undefined ? key !== onlyEntry : !group.includes(onlyGroup)) return;
+  bench(describe(entry), isolated(fn, ...args));
+}
+
+function keyOf(entry: Entry): string {
+  return `${entry.group} :: ${entry.name}`;
 }
 
 /** Records what a benchmark name means, for the report. */
 export function describe(entry: Entry): string {
-  const key = `${entry.group} :: ${entry.name}`;
+  const key = keyOf(entry);
   entries.set(key, entry);
   return key;
 }
@@ -75,8 +92,7 @@ function formatGbps(bytes: number, ns: number): string {
   return bytes === 0 ? "-" : (bytes / ns).toFixed(2);
 }
 
-/** Runs everything registered and prints the tables; returns avg ns by key. */
-export async function runAndReport(title: string): Promise<Map<string, number>> {
+async function measure(): Promise<Map<string, number>> {
   const result = await run({ format: "quiet" } as unknown as Parameters<typeof run>[0]);
   const averages = new Map<string, number>();
   for (const trial of result.benchmarks) {
@@ -84,6 +100,60 @@ export async function runAndReport(title: string): Promise<Map<string, number>> 
       if (sample.stats) averages.set(sample.name, sample.stats.avg);
     }
   }
+  return averages;
+}
+
+/** Runs everything registered and prints the tables; returns avg ns by key. */
+export async function runAndReport(title: string): Promise<Map<string, number>> {
+  const averages = await measure();
+  printTables(title, averages);
+  return averages;
+}
+
+/**
+ * Runs every benchmark registered with `addBench` in a process of its own
+ * (this script again, with `--entry`), then prints the tables as
+ * `runAndReport` does; with `--group` or `--one-process` it is
+ * `runAndReport`. In one process an entry's result depended on what ran
+ * before it: a schema's `view` compiled for the inputs of earlier groups,
+ * and entries that keep 1,000,000 objects made later ones collect more.
+ * 2026-11-22, Deno, one process: "32 B field read (price)" `cursorAt` 0.27x
+ * of hand-written code, its group alone 0.86-1.07x; Bun, "two buffers in
+ * turn through one schema" `view` 45 ms, alone 6.4 (docs/PERFORMANCE.md,
+ * session 15).
+ */
+export async function runEachApart(title: string): Promise<void> {
+  if (onlyEntry !== undefined) {
+    // The parent reads this line.
+    console.log(JSON.stringify([...await measure()]));
+    return;
+  }
+  if (onlyGroup !== "" || argv.includes("--one-process")) {
+    await runAndReport(title);
+    return;
+  }
+  const script = process.argv[1];
+  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+  const command = deno === undefined
+    ? [process.execPath, "run", script]
+    : [deno.execPath(), "run", "--allow-all", script];
+  const averages = new Map<string, number>();
+  for (const [key, entry] of allEntries) {
+    describe(entry);
+    const child = spawnSync(command[0], [...command.slice(1), ...argv, "--entry", key], {
+      stdio: ["ignore", "pipe", "inherit"],
+      encoding: "utf8",
+    });
+    if (child.status !== 0) throw new Error(`"${key}" failed with exit status ${child.status}`);
+    const lines = child.stdout.trim().split("\n");
+    for (const [name, ns] of JSON.parse(lines[lines.length - 1]) as [string, number][]) {
+      averages.set(name, ns);
+    }
+  }
+  printTables(`${title}, each benchmark in a process of its own`, averages);
+}
+
+function printTables(title: string, averages: Map<string, number>): void {
   console.log(`\n# ${title}`);
   const groups = [...new Set([...entries.values()].map((entry) => entry.group))];
   for (const group of groups) {
@@ -101,7 +171,6 @@ export async function runAndReport(title: string): Promise<Map<string, number>> 
       console.log(`| ${entry.name} | ${ns.toFixed(1)} | ${formatGbps(entry.bytes, ns)} | ${ratio} |`);
     }
   }
-  return averages;
 }
 
 /** One kernel's JS-against-native comparison over sizes, for choosing its threshold. */
