@@ -53,8 +53,6 @@ const argv = process.argv.slice(2);
 const onlyGroup = argv.includes("--group") ? argv[argv.indexOf("--group") + 1] : "";
 /** `--entry KEY`: only the benchmark of that key (how `runEachApart` starts each process). */
 const onlyEntry = argv.includes("--entry") ? argv[argv.indexOf("--entry") + 1] : undefined;
-/** Every entry `addBench` was given, kept or not, by key. */
-const allEntries = new Map<string, Entry>();
 
 /**
  * Registers `fn(...args)` as an isolated benchmark in `group` at `bytes`;
@@ -71,9 +69,7 @@ export function addBench(
   ...args: unknown[]
 ): void {
   const entry = { group: `${group} ${sizeLabel(bytes)}`, name, bytes, peer };
-  const key = keyOf(entry);
-  allEntries.set(key, entry);
-  if (onlyEntry !== undefined ? key !== onlyEntry : !group.includes(onlyGroup)) return;
+  if (onlyEntry !== undefined ? keyOf(entry) !== onlyEntry : !group.includes(onlyGroup)) return;
   bench(describe(entry), isolated(fn, ...args));
 }
 
@@ -138,8 +134,8 @@ export async function runEachApart(title: string): Promise<void> {
     ? [process.execPath, "run", script]
     : [deno.execPath(), "run", "--allow-all", script];
   const averages = new Map<string, number>();
-  for (const [key, entry] of allEntries) {
-    describe(entry);
+  // With no filter, every benchmark was registered and described here.
+  for (const key of [...entries.keys()]) {
     const child = spawnSync(command[0], [...command.slice(1), ...argv, "--entry", key], {
       stdio: ["ignore", "pipe", "inherit"],
       encoding: "utf8",
