@@ -34,6 +34,7 @@ import {
   u64,
   u8,
 } from "../mod.ts";
+import { bigintFits } from "../src/layout/access.ts";
 import { addBench, runEachApart } from "./report.ts";
 
 const args = process.argv.slice(2);
@@ -430,6 +431,40 @@ addBench(
   true,
   headersWrittenByHand,
   headerRows.slice(),
+);
+// The u64 test inside `write`, each way (src/layout/access.ts, `bigintFits`), against none.
+const u64Values = headerObjects.map((header) => header.ts as bigint);
+const u64Out = new DataView(new ArrayBuffer(count * 8));
+const fitGroup = "u64 values written through setBigUint64, with the test that they fit";
+for (const [name, fits] of Object.entries(bigintFits)) {
+  addBench(
+    fitGroup,
+    `bigintFits.${name}`,
+    count * 8,
+    false,
+    (values: bigint[], out: DataView) => {
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        if (!fits(value, false)) throw new RangeError(`${value} does not fit u64`);
+        out.setBigUint64(i * 8, value, true);
+      }
+      return out;
+    },
+    u64Values,
+    u64Out,
+  );
+}
+addBench(
+  fitGroup,
+  "no test",
+  count * 8,
+  true,
+  (values: bigint[], out: DataView) => {
+    for (let i = 0; i < values.length; i++) out.setBigUint64(i * 8, values[i], true);
+    return out;
+  },
+  u64Values,
+  u64Out,
 );
 addBench(
   "16 B records to columns",

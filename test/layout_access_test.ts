@@ -16,7 +16,7 @@ import {
   u64,
   u8,
 } from "../mod.ts";
-import { compileRunClass, compileViewClass } from "../src/layout/access.ts";
+import { bigintFits, compileRunClass, compileViewClass } from "../src/layout/access.ts";
 import { collectGarbage, seededRandom, test, throwsCode } from "./harness.ts";
 import { classic, randomSchema, randomValue } from "./layout_schemas.ts";
 
@@ -97,6 +97,45 @@ test("layout access: classic records match DataView, big-endian fields and bitfi
   const word = new DataView(wire.buffer).getUint32(6, true);
   assert.equal(word & 7, 5);
   assert.equal(word >>> 3, 0x1abcdef);
+});
+
+test("layout access: both 64-bit fit tests agree with the wrapped value, at the bounds and at random", () => {
+  const random = seededRandom(64);
+  const values: bigint[] = [];
+  for (const bound of [0n, 2n ** 63n, 2n ** 64n, -(2n ** 63n), -(2n ** 64n)]) {
+    for (let step = -2n; step <= 2n; step++) values.push(bound + step);
+  }
+  values.push(2n ** 200n, -(2n ** 200n), 2n ** 64n * 3n + 5n);
+  for (let i = 0; i < 2000; i++) {
+    // Up to 80 bits, either sign: straddles both bounds.
+    const magnitude = (BigInt(Math.floor(random() * 2 ** 40)) << 40n) |
+      BigInt(Math.floor(random() * 2 ** 40));
+    values.push(random() < 0.5 ? -magnitude : magnitude >> BigInt(Math.floor(random() * 20)));
+  }
+  for (const value of values) {
+    for (const signed of [false, true]) {
+      const expected = signed ? BigInt.asIntN(64, value) === value : BigInt.asUintN(64, value) === value;
+      assert.equal(bigintFits.byWrap(value, signed), expected, `byWrap(${value}, ${signed})`);
+      assert.equal(bigintFits.byRange(value, signed), expected, `byRange(${value}, ${signed})`);
+    }
+  }
+  // The running engine's test, through a writer: the last value that fits is written, the first beyond is refused.
+  const S = struct({ u: u64, i: i64 });
+  const bytes = new Uint8Array(S.size);
+  const view = new DataView(bytes.buffer);
+  S.write(bytes, { u: 2n ** 64n - 1n, i: -(2n ** 63n) });
+  assert.deepEqual([view.getBigUint64(0, true), view.getBigInt64(8, true)], [2n ** 64n - 1n, -(2n ** 63n)]);
+  S.write(bytes, { u: 0n, i: 2n ** 63n - 1n });
+  assert.deepEqual([view.getBigUint64(0, true), view.getBigInt64(8, true)], [0n, 2n ** 63n - 1n]);
+  for (
+    const bad of [{ u: -1n, i: 0n }, { u: 2n ** 64n, i: 0n }, { u: 0n, i: 2n ** 63n }, {
+      u: 0n,
+      i: -(2n ** 63n) - 1n,
+    }]
+  ) {
+    throwsCode(() => S.write(bytes, bad), "E_RANGE");
+  }
+  assert.deepEqual([view.getBigUint64(0, true), view.getBigInt64(8, true)], [0n, 2n ** 63n - 1n]);
 });
 
 test("layout access: bad values, bad bytes and bad places are typed errors naming the field", () => {
