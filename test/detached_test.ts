@@ -306,23 +306,41 @@ test("detached memory: a NativeBuffer whose memory was transferred away is E_TRA
   const buffer = NativeBuffer.alloc(16);
   Pair.write(buffer, { a: 1, b: 2 }, 8);
   assert.deepEqual(Pair.read(buffer, 8), { a: 1, b: 2 }, "served once, its DataView is kept");
+  const early = Pair.view(buffer, 8);
   const next = buffer.renew();
   // Disposed, it says so itself, not that some memory is gone.
   assert.match(
     throwsCode(() => Pair.read(buffer, 8), "E_DISPOSED").message,
     /NativeBuffer has been disposed/,
   );
+  // Served before, the schema makes the view without looking at the memory; its accesses name the owner.
+  const late = Pair.view(buffer, 8);
+  for (const view of [early, late]) {
+    assert.match(
+      throwsCode(() => view.b, "E_DISPOSED").message,
+      /NativeBuffer under this view has been disposed/,
+    );
+  }
+  // Never served, `view` looks up the input and refuses it itself.
+  const Fresh = struct({ a: u32, b: u32 });
   assert.match(
-    throwsCode(() => Pair.view(buffer, 8), "E_DISPOSED").message,
+    throwsCode(() => Fresh.view(buffer, 8), "E_DISPOSED").message,
     /NativeBuffer has been disposed/,
   );
   assert.deepEqual(Pair.read(next, 8), { a: 1, b: 2 }, "the renewed buffer has the bytes");
   assert.equal(Pair.view(next, 8).b, 2);
+  const before = Pair.view(next, 8);
   const moved = next.bytes.buffer.transfer();
   for (
-    const call of [() => crc32(next), () => Pair.read(next, 8), () => Pair.view(next), () => isUtf8(next)]
+    const call of [() => crc32(next), () => Pair.read(next, 8), () => Fresh.view(next), () => isUtf8(next)]
   ) {
     throwsCode(call, "E_TRANSFERRED");
+  }
+  for (const view of [before, Pair.view(next, 8)]) {
+    assert.match(
+      throwsCode(() => view.a, "E_TRANSFERRED").message,
+      /NativeBuffer under this view was transferred/,
+    );
   }
   assert.equal(new Uint8Array(moved)[8], 1, "the bytes went with the transfer");
   throwsCode(() => next.dispose(), "E_TRANSFERRED");

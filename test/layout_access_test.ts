@@ -291,6 +291,80 @@ test("layout access: two inputs in turn, and two schemas over two buffers, each 
   assert.equal(Header.read(c, 0).len, of(c).getUint16(4, true));
 });
 
+test("layout access: NativeBuffers take a schema's two places like other inputs, and each place's views know their owner", () => {
+  const Row = struct({ id: u32, b: u16 });
+  const random = seededRandom(0x0b1e);
+  const native = NativeBuffer.alloc(Row.size * 16);
+  const other = NativeBuffer.alloc(Row.size * 16 + 5);
+  const plain = new Uint8Array(Row.size * 16);
+  for (const input of [native.bytes, other.bytes, plain]) {
+    for (let i = 0; i < input.length; i++) input[i] = Math.floor(random() * 256);
+  }
+  const of = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // In turn, two by two: views made on a miss and from either place (the NativeBuffer is in each in turn).
+  const pairs = [[native, plain], [plain, native], [native, other], [other, native]] as const;
+  const kept = new Map<unknown, { id: number }[]>([[native, []], [other, []], [plain, []]]);
+  for (const pair of pairs) {
+    for (let at = 0; at + Row.size <= 16 * Row.size; at += 3) {
+      for (const input of pair) {
+        const bytes = input instanceof NativeBuffer ? input.bytes : input;
+        const view = Row.view(input, at);
+        assert.equal(view.id, of(bytes).getUint32(at, true), `view at ${at}`);
+        assert.deepEqual(Row.read(input, at), {
+          id: of(bytes).getUint32(at, true),
+          b: of(bytes).getUint16(at + 4, true),
+        });
+        kept.get(input)!.push(view);
+      }
+    }
+    for (const input of pair) {
+      const length = input instanceof NativeBuffer ? input.byteLength : input.length;
+      for (const bad of [length - Row.size + 1, -1, 0.5]) throwsCode(() => Row.view(input, bad), "E_LENGTH");
+    }
+  }
+  // Only the views of the disposed buffer fail, naming it; those of the array are owned by nothing.
+  native.dispose();
+  for (const view of kept.get(native)!) {
+    assert.match(
+      throwsCode(() => view.id, "E_DISPOSED").message,
+      /NativeBuffer under this view has been disposed/,
+    );
+  }
+  for (const view of [...kept.get(plain)!, ...kept.get(other)!]) assert.equal(typeof view.id, "number");
+  plain.buffer.transfer();
+  for (const view of kept.get(plain)!) {
+    assert.match(
+      throwsCode(() => view.id, "E_DISPOSED").message,
+      /ArrayBuffer under this view has been detached/,
+    );
+  }
+  assert.equal(kept.get(other)![0].id, of(other.bytes).getUint32(0, true));
+  other.dispose();
+});
+
+test("layout access: a NativeBuffer over 2 GiB in a schema's second place gets wide views that name it", () => {
+  const Row = struct({ id: u32 });
+  // Not zeroed: only the pages touched here are ever committed.
+  const big = NativeBuffer.alloc(2 ** 31 + 8, { zero: false });
+  const small = new Uint8Array(8);
+  const at = 2 ** 31 + 4;
+  Row.view(big, at).id = 0xfeedface;
+  Row.view(small, 0).id = 1; // `big` now in the second place
+  const view = Row.view(big, at);
+  assert.equal(view.id, 0xfeedface);
+  assert.equal(
+    new DataView(big.bytes.buffer).getUint32(at, true),
+    0xfeedface,
+    "written past 2^31, not wrapped",
+  );
+  assert.equal(Row.view(small, 0).id, 1);
+  big.dispose();
+  assert.match(
+    throwsCode(() => view.id, "E_DISPOSED").message,
+    /NativeBuffer under this view has been disposed/,
+  );
+});
+
 /** Serves `Row` a megabyte it drops at once, and gives back a weak reference to its memory. */
 function servedAndDropped(Row: Schema<{ id: typeof u32 }>): WeakRef<ArrayBuffer> {
   const input = new Uint8Array(1 << 20);

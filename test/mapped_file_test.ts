@@ -15,7 +15,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { crc32 as zlibCrc32 } from "node:zlib";
-import { backend, crc32, mapFile, type MapMode, nativeStats } from "../mod.ts";
+import { backend, crc32, mapFile, type MapMode, nativeStats, struct, u16, u32 } from "../mod.ts";
 import { nativeLibrary } from "../src/backend.ts";
 import { randomBytes, seededRandom, test, throwsCode, underBun } from "./harness.ts";
 
@@ -45,6 +45,37 @@ test("mapFile maps every size of file byte-exact, and kernels read it in place",
       assert.equal(crc32(file), zlibCrc32(data), `size ${size}`);
       file.check();
     }
+  });
+});
+
+test("layout views of a mapping read the file in place and, once it is disposed, name the mapping", () => {
+  withDirectory((directory) => {
+    const Row = struct({ id: u32, len: u16 });
+    const random = seededRandom(62);
+    const data = randomBytes(random, Row.size * 64);
+    const path = join(directory, "rows");
+    writeFileSync(path, data);
+    const file = mapFile(path);
+    const plain = new DataView(data.buffer);
+    const views = [];
+    for (let at = 0; at + Row.size <= data.length; at += 5) {
+      const view = Row.view(file, at);
+      assert.equal(view.id, plain.getUint32(at, true), `at ${at}`);
+      assert.equal(Row.read(file, at).len, plain.getUint16(at + 4, true));
+      views.push(view, Row.arrayView(file).at(Math.floor(at / Row.size))!);
+    }
+    file.dispose();
+    for (const view of views) {
+      assert.match(
+        throwsCode(() => view.id, "E_DISPOSED").message,
+        /MappedFile under this view has been disposed/,
+      );
+    }
+    assert.match(
+      throwsCode(() => Row.read(file, 0), "E_DISPOSED").message,
+      /mapping of .* has been disposed/,
+    );
+    assert.match(throwsCode(() => Row.view(file, 0).id, "E_DISPOSED").message, /MappedFile under this view/);
   });
 });
 

@@ -11,7 +11,6 @@
 import { runtimeName } from "../../ffi/runtime.ts";
 import { detachedError, isDetached, isOutOfBounds } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
-import type { NativeBuffer } from "../native_buffer.ts";
 import { resultBytes } from "../result_pool.ts";
 import type { RecordArray } from "./schema.ts";
 import type { FieldType, PlacedField, RecordType, ScalarType } from "./types.ts";
@@ -20,11 +19,19 @@ import type { FieldType, PlacedField, RecordType, ScalarType } from "./types.ts"
 export type Reader = (view: DataView, base: number) => Record<string, unknown>;
 /** Writes one record at a byte offset of a DataView. */
 export type Writer = (view: DataView, base: number, value: Record<string, unknown>) => void;
-/** A record view's constructor: over a DataView at a base offset, owned by a NativeBuffer or nothing. */
+/**
+ * What owns the memory under a view: a `NativeBuffer` or a `MappedFile`,
+ * whose disposal detaches that memory. Views of other memory have none.
+ */
+export interface ViewOwner {
+  readonly disposed: boolean;
+}
+
+/** A record view's constructor: over a DataView at a base offset, owned by a NativeBuffer, a MappedFile or nothing. */
 export type ViewClass = new (
   view: DataView,
   base: number,
-  owner: NativeBuffer | null,
+  owner: ViewOwner | null,
 ) => Record<string, unknown>;
 
 const getters: Record<string, string> = {
@@ -214,21 +221,30 @@ const helpers = {
     throw new BinlaneError("E_RANGE", `record index ${String(index)} is outside 0..${length - 1}`);
   },
   /**
-   * A view's access threw. A disposed NativeBuffer detaches its memory first,
-   * so a view of it fails in the engine's own bounds checks and never reads
-   * freed memory; this names that failure (or that of a detached ArrayBuffer)
-   * E_DISPOSED, a resizable buffer shrunk below the view E_LENGTH, and passes
-   * every other error on.
+   * A view's access threw. A disposed NativeBuffer or MappedFile detaches its
+   * memory first, so a view of it fails in the engine's own bounds checks and
+   * never reads freed memory; this names that failure `E_DISPOSED`, an
+   * owner's memory transferred away from it `E_TRANSFERRED`, other detached
+   * memory `E_DISPOSED`, a resizable buffer shrunk below the view `E_LENGTH`,
+   * and passes every other error on.
    */
-  failed(view: { $v: DataView; $b: number; $o: NativeBuffer | null; $x: unknown }, error: unknown): never {
+  failed(view: { $v: DataView; $b: number; $o: ViewOwner | null; $x: unknown }, error: unknown): never {
     if (error instanceof BinlaneError) throw error;
     if (view.$b < 0) return helpers.misplaced(view);
-    if (view.$o !== null && view.$o.disposed) {
-      throw new BinlaneError("E_DISPOSED", "the NativeBuffer under this view has been disposed", {
+    const owner = view.$o;
+    if (owner !== null && owner.disposed) {
+      throw new BinlaneError("E_DISPOSED", `the ${ownerName(owner)} under this view has been disposed`, {
         cause: error,
       });
     }
-    if (isDetached(view.$v.buffer)) throw detachedError("this view", error);
+    if (isDetached(view.$v.buffer)) {
+      if (owner === null) throw detachedError("this view", error);
+      throw new BinlaneError(
+        "E_TRANSFERRED",
+        `the memory of the ${ownerName(owner)} under this view was transferred away from it`,
+        { cause: error },
+      );
+    }
     if (isOutOfBounds(view.$v)) {
       throw new BinlaneError("E_LENGTH", "the resizable ArrayBuffer under this view has shrunk below it", {
         cause: error,
@@ -237,6 +253,10 @@ const helpers = {
     throw error;
   },
 };
+
+function ownerName(owner: ViewOwner): string {
+  return owner.constructor.name;
+}
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -478,10 +498,10 @@ export function compileRecordWriter(record: RecordType, name: string): Writer {
 
 /**
  * A class of zero-copy views of a record schema: a getter and a setter per
- * field, straight on the bytes. Views owned by a `NativeBuffer` throw
- * `E_DISPOSED` once it is disposed. Offsets are 32-bit sums, exact for
- * DataViews up to `MAX_NARROW_VIEW` bytes; longer DataViews need the class
- * compiled with `wide: true`.
+ * field, straight on the bytes. Views owned by a `NativeBuffer` or a
+ * `MappedFile` throw `E_DISPOSED` once it is disposed. Offsets are 32-bit
+ * sums, exact for DataViews up to `MAX_NARROW_VIEW` bytes; longer DataViews
+ * need the class compiled with `wide: true`.
  *
  * @example
  * ```ts
@@ -553,10 +573,10 @@ const OUTSIDE = -(2 ** 30);
  */
 export const MAX_NARROW_VIEW: number = 2 ** 31 - 1;
 
-/** A run's constructor: `length` records of a view class over a DataView, owned by a NativeBuffer or nothing. */
+/** A run's constructor: `length` records of a view class over a DataView, with its owner or none. */
 export type RunClass = new (
   view: DataView,
-  owner: NativeBuffer | null,
+  owner: ViewOwner | null,
   length: number,
 ) => RecordArray<Record<string, unknown>>;
 

@@ -8,6 +8,7 @@
 import { asBytes, type BinaryInput } from "../bytes.ts";
 import { detachedError, isDetached } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
+import { MappedFile } from "../mapped_file.ts";
 import { NativeBuffer } from "../native_buffer.ts";
 import {
   compileRecordReader,
@@ -130,29 +131,48 @@ interface CompiledViews {
  * 1,000,000 records, and takes 10.1-13.0; Bun 78-109, and 4.0-4.7
  * (bench/layout.bench.ts, "two buffers in turn"; docs/PERFORMANCE.md,
  * session 14). The price: a schema keeps these inputs reachable until it
- * serves others, two buffers and one NativeBuffer handle at most.
+ * serves others, two at most.
+ *
+ * NativeBuffers and MappedFiles take these places too, each with its owner
+ * for the views made from it. In a place of their own, tested after both
+ * (session 13), they were found by `view` only through `dataViewOf` and
+ * `checkPlace`: `view(buffer, i * 16).len` over a NativeBuffer took Deno
+ * 13.4-15.3 ms per 1,000,000 records and takes 6.0-12.5 (the two speeds of
+ * Deno's view loops, session 14), Bun 9.1-23.1 and 3.1-5.4
+ * (bench/layout.bench.ts, "records in a NativeBuffer", each benchmark in its
+ * own process; docs/PERFORMANCE.md, session 17).
  */
 interface ServedInputs {
-  /** The input looked up last and its DataView, with that DataView's length when made. */
+  /** The input looked up last, its DataView with that DataView's length when made, and its owner. */
   input: unknown;
   view: DataView;
   length: number;
+  owner: Owner | null;
   /** The one looked up before it, a second way that two inputs in turn both hit. */
   input2: unknown;
   view2: DataView;
   length2: number;
-  /** The NativeBuffer served last, its bytes and their DataView. */
-  owner: unknown;
-  ownerBytes: Uint8Array;
-  ownerView: DataView;
+  owner2: Owner | null;
+  /** The owner of the input `view` placed last on its slow path, which may be in neither way. */
+  placedOwner: Owner | null;
+}
+
+/** An input that owns its memory and can let it go: its views name it when that memory is gone. */
+type Owner = NativeBuffer | MappedFile;
+
+/** `bytes` itself if it owns its memory, else null (the memory of a view or buffer belongs to the engine). */
+function ownerOf(bytes: BinaryInput): Owner | null {
+  return bytes instanceof NativeBuffer || bytes instanceof MappedFile ? bytes : null;
 }
 
 /**
  * A schema's empty record of served inputs. The two ways never hold an input
- * that can change length (a buffer that can resize), that can be disposed (a
- * NativeBuffer: its views must know it; it has the owner way), or longer than
- * `MAX_NARROW_VIEW` (`view` then makes the wide class). Their lengths cannot
- * go stale but by detachment, which fails the view's accesses.
+ * that can change length (a buffer that can resize). One longer than
+ * `MAX_NARROW_VIEW` is held with length -1, so that `view` never takes it
+ * for a narrow one and finds it, with its owner, through `placed`. Their
+ * lengths cannot go stale but by detachment (a NativeBuffer or MappedFile
+ * disposed, an ArrayBuffer transferred), which fails every access of the
+ * views made from them, and `read` and `write` in `checkPlace`.
  */
 function noInputsServed(): ServedInputs {
   const empty = new DataView(new ArrayBuffer(0));
@@ -162,54 +182,65 @@ function noInputsServed(): ServedInputs {
     input: none,
     view: empty,
     length: -1,
+    owner: null,
     input2: none,
     view2: empty,
     length2: -1,
-    owner: none,
-    ownerBytes: new Uint8Array(0),
-    ownerView: empty,
+    owner2: null,
+    placedOwner: null,
   };
 }
 const views = new WeakMap<object, DataView>();
+/** The owner of each DataView made over an owner's bytes, for the error that names it once they are gone. */
+const owners = new WeakMap<DataView, Owner>();
 
 /**
  * A DataView over exactly the bytes of `bytes`, cached: creating one costs
  * Deno ~150 ns. Not over a buffer that can resize, where a view made once
  * would keep its length while the input's changed.
  *
- * A NativeBuffer in the owner way costs two comparisons, not asBytes (a
- * getter and a chain of `instanceof`) and a WeakMap. Never kept before, a
- * NativeBuffer's DataView was made at every call: `read(buffer, i *
- * 16).len` over 200,000 records took Deno 29.2-37.0 ms and takes 0.95-1.06,
- * Bun 17.1-18.6 and 1.9-2.9 (bench/layout.bench.ts, "records in a
- * NativeBuffer"; docs/PERFORMANCE.md, session 13).
+ * Kept for NativeBuffers too, whose DataView was made at every call before:
+ * `read(buffer, i * 16).len` over 200,000 records took Deno 29.2-37.0 ms and
+ * takes 0.95-1.06, Bun 17.1-18.6 and 1.9-2.9 (bench/layout.bench.ts,
+ * "records in a NativeBuffer"; docs/PERFORMANCE.md, session 13).
  */
 function dataViewOf(bytes: BinaryInput, served: ServedInputs): DataView {
   if (bytes === served.input) return served.view;
   if (bytes === served.input2) return served.view2;
-  // Disposal and transfer both detach a NativeBuffer's bytes, which then read as empty: asBytes names which.
-  if (bytes === served.owner && served.ownerBytes.byteLength !== 0) return served.ownerView;
+  return lookUpDataView(bytes, served);
+}
+
+/**
+ * `dataViewOf` for an input in neither place. Apart, so that `dataViewOf`,
+ * which every `read` and `write` inlines, is two comparisons: JavaScriptCore
+ * inlines by bytecode size, and with this inline Bun's `read(bytes, i *
+ * 16).len` took 10.9-12.7 ms per 1,000,000 records against 8.2-11.6 before
+ * NativeBuffers shared the places; apart, 8.2-12.0 against 8.1-18.1, and
+ * over a NativeBuffer 8.0-11.8 against 12.8-18.7 (bench/layout.bench.ts,
+ * "16 B field read", each benchmark in its own process; docs/PERFORMANCE.md,
+ * session 17).
+ */
+function lookUpDataView(bytes: BinaryInput, served: ServedInputs): DataView {
   const raw = asBytes(bytes);
-  // A NativeBuffer's bytes are its own for its life (`renew` makes another), and asBytes refuses it disposed.
-  const owned = bytes instanceof NativeBuffer;
-  // The input's own buffer: asBytes gives a DataView past the end of a shrunk one an empty array of its own.
-  const fixed = owned || !canResize(ArrayBuffer.isView(bytes) ? bytes.buffer : raw.buffer);
+  const owner = ownerOf(bytes);
+  // An owner's bytes are its own for its life (`renew` makes another), and asBytes refuses it disposed. The
+  // input's own buffer: asBytes gives a DataView past the end of a shrunk one an empty array of its own.
+  const fixed = owner !== null || !canResize(ArrayBuffer.isView(bytes) ? bytes.buffer : raw.buffer);
   let view = bytes instanceof DataView ? bytes : fixed ? views.get(bytes as object) : undefined;
   if (view === undefined) {
     view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     if (fixed) views.set(bytes as object, view);
+    if (owner !== null) owners.set(view, owner);
   }
-  if (owned) {
-    served.owner = bytes;
-    served.ownerBytes = raw;
-    served.ownerView = view;
-  } else if (fixed && view.byteLength <= MAX_NARROW_VIEW) {
+  if (fixed) {
     served.input2 = served.input;
     served.view2 = served.view;
     served.length2 = served.length;
+    served.owner2 = served.owner;
     served.input = bytes;
     served.view = view;
-    served.length = view.byteLength;
+    served.length = view.byteLength <= MAX_NARROW_VIEW ? view.byteLength : -1;
+    served.owner = owner;
   }
   return view;
 }
@@ -220,15 +251,18 @@ function canResize(buffer: ArrayBufferLike): boolean {
 }
 
 /**
- * `view.byteLength`, or `E_DISPOSED` if its memory was detached since; 0 if
- * its buffer shrank below it, which makes a typed array read as empty too.
+ * `view.byteLength`, or `E_DISPOSED` if its memory was detached since (its
+ * owner's own error if it has one); 0 if its buffer shrank below it, which
+ * makes a typed array read as empty too.
  */
 function lengthOf(view: DataView): number {
   try {
     return view.byteLength;
   } catch {
-    if (isDetached(view.buffer)) throw detachedError();
-    return 0;
+    if (!isDetached(view.buffer)) return 0;
+    const owner = owners.get(view);
+    if (owner !== undefined) asBytes(owner); // throws the owner's own E_DISPOSED or E_TRANSFERRED
+    throw detachedError();
   }
 }
 
@@ -259,6 +293,7 @@ const entryPointsSource = `
 function placed(bytes, byteOffset, name) {
   const view = dataViewOf(bytes, served);
   checkPlace(view, byteOffset, size, name);
+  served.placedOwner = ownerOf(bytes);
   return view;
 }
 return {
@@ -279,8 +314,8 @@ return {
     const near = hit || bytes === last.input2 && byteOffset >= 0 && byteOffset <= last.length2 - size &&
         (byteOffset | 0) === byteOffset;
     const view = hit ? last.view : near ? last.view2 : placed(bytes, byteOffset, "view");
-    const owner = near || !(bytes instanceof NativeBuffer) ? null : bytes;
-    if (!near && isWide(view)) return new (viewClassFor(view))(view, byteOffset, owner);
+    const owner = hit ? last.owner : near ? last.owner2 : last.placedOwner;
+    if (!near && isWide(view)) return new (wideViewClass())(view, byteOffset, owner);
     return new Narrow(view, byteOffset, owner);
   },
 };`;
@@ -317,33 +352,33 @@ function compileEntryPoints(
   reader: Reader,
   writer: Writer,
   narrow: ViewClass,
-  viewClassFor: (view: DataView) => ViewClass,
+  wideViewClass: () => ViewClass,
   served: ServedInputs,
 ): EntryPoints {
   const make = new Function(
     "size",
     "reader",
     "writer",
-    "viewClassFor",
+    "wideViewClass",
     "Narrow",
     "isWide",
     "served",
     "dataViewOf",
     "checkPlace",
-    "NativeBuffer",
+    "ownerOf",
     entryPointsSource,
   );
   return make(
     size,
     reader,
     writer,
-    viewClassFor,
+    wideViewClass,
     narrow,
     isWide,
     served,
     dataViewOf,
     checkPlace,
-    NativeBuffer,
+    ownerOf,
   );
 }
 
@@ -478,11 +513,13 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   /**
    * A zero-copy view of the record at `byteOffset`: a getter and setter per
    * field, straight on the bytes (byte arrays are `Uint8Array` views). A view
-   * of a `NativeBuffer` throws `E_DISPOSED` once the buffer is disposed, and
-   * a view of detached memory (`ArrayBuffer.prototype.transfer`) throws it
-   * too, whether the memory was detached before `view` or after (`view`
-   * itself throws it when it sees the detachment first). A view of a
-   * resizable buffer shrunk below it throws `E_LENGTH`.
+   * of a `NativeBuffer` or `MappedFile` throws `E_DISPOSED`, naming it, once
+   * it is disposed (`E_TRANSFERRED` once its memory is transferred away), and
+   * a view of other detached memory (`ArrayBuffer.prototype.transfer`) throws
+   * `E_DISPOSED` too, whether the memory was detached before `view` or after:
+   * `view` itself throws it when it sees the detachment first, but does not
+   * look at the memory of an input it served before. A view of a resizable
+   * buffer shrunk below it throws `E_LENGTH`.
    *
    * @example
    * ```ts
@@ -522,9 +559,8 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
         { offset: length * this.size },
       );
     }
-    const Run = this.#views(view).run;
-    const owner = bytes instanceof NativeBuffer ? bytes : null;
-    return new Run(view, owner, length) as RecordArray<unknown> as RecordArray<RecordValue<F>>;
+    const Run = this.#viewsOf(byteLength > MAX_NARROW_VIEW).run;
+    return new Run(view, ownerOf(bytes), length) as RecordArray<unknown> as RecordArray<RecordValue<F>>;
   }
 
   /**
@@ -539,7 +575,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
       compileRecordReader(this, this.kind),
       compileRecordWriter(this, this.kind),
       this.#viewsOf(false).view,
-      (view) => this.#views(view).view,
+      () => this.#viewsOf(true).view,
       this.#served,
     );
     this.#entries = entries;
@@ -552,15 +588,10 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   }
 
   /**
-   * The view and run classes for `view`: compiled on first use, the wide
-   * pair only for DataViews longer than `MAX_NARROW_VIEW` (2 GiB), whose
+   * The view and run classes, compiled on first use: the narrow pair, or
+   * the wide pair for DataViews longer than `MAX_NARROW_VIEW` (2 GiB), whose
    * offsets the narrow pair's 32-bit arithmetic would wrap.
    */
-  #views(view: DataView): CompiledViews {
-    return this.#viewsOf(isWide(view));
-  }
-
-  /** The narrow or the wide pair of `#views`. */
   #viewsOf(wide: boolean): CompiledViews {
     const compiled = wide ? this.#wideViews : this.#narrowViews;
     if (compiled !== undefined) return compiled;
