@@ -153,7 +153,7 @@ interface ServedInputs {
   view2: DataView;
   length2: number;
   owner2: Owner | null;
-  /** The owner of the input `view` placed last on its slow path, which may be in neither way. */
+  /** The owner of the input `view` placed last on its slow path, until another input is looked up. */
   placedOwner: Owner | null;
 }
 
@@ -221,6 +221,8 @@ function dataViewOf(bytes: BinaryInput, served: ServedInputs): DataView {
  * session 17).
  */
 function lookUpDataView(bytes: BinaryInput, served: ServedInputs): DataView {
+  // Let go with every new input, so that the owner noted for `view` is never a third input kept reachable.
+  served.placedOwner = null;
   const raw = asBytes(bytes);
   const owner = ownerOf(bytes);
   // An owner's bytes are its own for its life (`renew` makes another), and asBytes refuses it disposed. The
