@@ -585,6 +585,7 @@ const orderVariants: [string, (b: Uint8Array) => unknown][] = [
     "toColumns into caller columns, validate: true",
     (b) => Order.toColumns(b, { into: orderColumns, validate: true }),
   ],
+  ["validate alone", (b) => Order.validate(b)],
   ["toColumns into new columns", (b) => Order.toColumns(b)],
   ["toColumns into new columns, validate: true", (b) => Order.toColumns(b, { validate: true })],
   ["validate, then toColumns into new columns", (b) => {

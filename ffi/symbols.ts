@@ -97,10 +97,10 @@ export const MAP_WHOLE_FILE = 0xffff_ffff_ffff_ffffn;
  * ```ts
  * import { ABI_VERSION } from "./symbols.ts";
  *
- * console.log(ABI_VERSION); // 1
+ * console.log(ABI_VERSION); // 2
  * ```
  */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Parameter and result types used at the boundary. */
 export type NativeType = "buffer" | "u32" | "u64" | "void";
@@ -161,16 +161,14 @@ export const symbols = {
   binlane_hex_decode: { parameters: ["buffer", "u32", "buffer", "u32"], result: "u32" },
   binlane_base64_encode: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
   binlane_base64_decode: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "u32" },
-  binlane_gather_field: {
-    parameters: ["buffer", "u32", "buffer", "u32", "u32", "u32", "u32"],
-    result: "u32",
-  },
   binlane_frame_scan: { parameters: ["buffer", "u32", "u32", "buffer", "u32"], result: "u32" },
   binlane_gather_fields: {
     parameters: [
       "buffer",
       "u32",
       "u32",
+      "u32",
+      "buffer",
       "u32",
       "buffer",
       "u32",

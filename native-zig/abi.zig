@@ -4,7 +4,7 @@
 const std = @import("std");
 
 /// Bumped on any change to an export's signature or a struct below.
-pub const abi_version: u32 = 1;
+pub const abi_version: u32 = 2;
 
 /// Allocator counters, read with `binlane_stats`.
 pub const NativeStats = extern struct {

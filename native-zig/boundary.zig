@@ -379,17 +379,6 @@ fn transposeField(rows_len: u32, column_len: u32, record_size: u32, offset: u32,
     return .{ .offset = offset, .size = size, .swap = swap };
 }
 
-/// Copies one field of each record of `rows` into `column`, one element
-/// per record for as many records as `column` holds. Returns a status.
-export fn binlane_gather_field(rows: ?[*]const u8, rows_len: u32, column: ?[*]u8, column_len: u32, record_size: u32, offset: u32, shape: u32) u32 {
-    const from = bytesOrNull(rows, rows_len) orelse return code(.invalid_argument);
-    const to = outBytes(column, column_len) orelse return code(.invalid_argument);
-    const field = transposeField(rows_len, column_len, record_size, offset, shape) orelse return code(.length);
-    if (to.len == 0) return code(.ok);
-    cpu.active().gather_field(to.ptr, to.len, from.ptr, from.len, record_size, field.offset, field.size, field.swap);
-    return code(.ok);
-}
-
 /// Frames from the start of `bytes` that are whole and well-formed (format
 /// v1, no larger than `max_frame_size`): writes where each starts, as
 /// little-endian u32s, to `starts`, until one is not or `starts` is full.
@@ -411,43 +400,90 @@ export fn binlane_frame_scan(bytes: ?[*]const u8, len: u32, max_frame_size: u32,
 const gather_fields_max = 4;
 /// Rows per pass over the fields: a block stays in L1 while each field is copied out (bench/layout.bench.ts).
 const gather_block_bytes = 32 * 1024;
+/// Bytes per field in `binlane_gather_fields`' table: offset, shape, then the byte values it may hold.
+const gather_entry_bytes = 24;
+/// Shape bits 8-12: how many of the entry's byte values a 1-byte field is checked against (0: none).
+const allowed_shift = 8;
+const allowed_max = 16;
+
+/// One field of a `binlane_gather_fields` table, with the set its bytes are checked against.
+const GatherEntry = struct {
+    field: transpose.Field,
+    allowed: [allowed_max]u8,
+    allowed_len: u32,
+};
+
+fn gatherEntry(entry: *const [gather_entry_bytes]u8, rows_len: u32, column_len: u32, record_size: u32) ?GatherEntry {
+    const offset = std.mem.readInt(u32, entry[0..4], .little);
+    const shape = std.mem.readInt(u32, entry[4..8], .little);
+    const allowed_len = (shape >> allowed_shift) & 0x1F;
+    if (allowed_len > allowed_max) return null;
+    const field = transposeField(rows_len, column_len, record_size, offset, shape & ~(@as(u32, 0x1F) << allowed_shift)) orelse return null;
+    // Only byte columns are checked: the set holds byte values.
+    if (allowed_len > 0 and field.size != 1) return null;
+    return .{ .field = field, .allowed = entry[8..][0..allowed_max].*, .allowed_len = allowed_len };
+}
 
 /// Copies fields of the first `count` records of `rows` into columns `c0`
-/// to `c3`: `fields` holds a little-endian (offset, shape) pair of u32 per
-/// column, shapes as `binlane_gather_field` takes them, and each column
-/// exactly `count` elements. One call does what one call per field and per
-/// block of rows did, with each block of rows read into cache once.
-/// Returns a status.
-export fn binlane_gather_fields(rows: ?[*]const u8, rows_len: u32, record_size: u32, count: u32, fields: ?[*]const u8, fields_len: u32, c0: ?[*]u8, c0_len: u32, c1: ?[*]u8, c1_len: u32, c2: ?[*]u8, c2_len: u32, c3: ?[*]u8, c3_len: u32) u32 {
+/// to `c3`. `fields` holds 24 bytes per column: its offset and shape (as
+/// `transposeField` takes it) as little-endian u32s, the shape's
+/// bits 8-12 a count of byte values to check a 1-byte field against, and
+/// those values. Each column holds exactly `count` elements. One call does
+/// what one call per field and per block of rows did, with each block of
+/// rows read into cache once, and checks each block of a checked column
+/// while it is still in cache. `found` (16 bytes, or empty when no field is
+/// checked) gets, per column, the first record whose byte is none of its
+/// values, as a little-endian u32, or 0xFFFFFFFF; every column is filled
+/// whatever it finds. Returns a status.
+export fn binlane_gather_fields(rows: ?[*]const u8, rows_len: u32, record_size: u32, count: u32, fields: ?[*]const u8, fields_len: u32, c0: ?[*]u8, c0_len: u32, c1: ?[*]u8, c1_len: u32, c2: ?[*]u8, c2_len: u32, c3: ?[*]u8, c3_len: u32, found: ?[*]u8, found_len: u32) u32 {
     const from = bytesOrNull(rows, rows_len) orelse return code(.invalid_argument);
     const table = bytesOrNull(fields, fields_len) orelse return code(.invalid_argument);
-    if (table.len % 8 != 0 or table.len / 8 > gather_fields_max) return code(.length);
-    const field_count = table.len / 8;
+    const found_out = outBytes(found, found_len) orelse return code(.invalid_argument);
+    if (table.len % gather_entry_bytes != 0 or table.len / gather_entry_bytes > gather_fields_max) return code(.length);
+    const field_count = table.len / gather_entry_bytes;
     const targets = [gather_fields_max]?[]u8{ outBytes(c0, c0_len), outBytes(c1, c1_len), outBytes(c2, c2_len), outBytes(c3, c3_len) };
     var columns: [gather_fields_max][]u8 = undefined;
-    var shapes: [gather_fields_max]transpose.Field = undefined;
+    var entries: [gather_fields_max]GatherEntry = undefined;
+    var checked = false;
     for (0..field_count) |i| {
         columns[i] = targets[i] orelse return code(.invalid_argument);
-        const offset = std.mem.readInt(u32, table[i * 8 ..][0..4], .little);
-        const shape = std.mem.readInt(u32, table[i * 8 + 4 ..][0..4], .little);
-        const field = transposeField(rows_len, @intCast(columns[i].len), record_size, offset, shape) orelse return code(.length);
-        if (columns[i].len != @as(u64, count) * field.size) return code(.length);
-        shapes[i] = field;
+        const entry = gatherEntry(table[i * gather_entry_bytes ..][0..gather_entry_bytes], rows_len, @intCast(columns[i].len), record_size) orelse return code(.length);
+        if (columns[i].len != @as(u64, count) * entry.field.size) return code(.length);
+        entries[i] = entry;
+        checked = checked or entry.allowed_len > 0;
     }
     for (field_count..gather_fields_max) |i| if (targets[i] == null or targets[i].?.len != 0) return code(.invalid_argument);
-    if (count == 0 or field_count == 0) return code(.ok);
+    if (found_out.len != 4 * gather_fields_max and (checked or found_out.len != 0)) return code(.length);
+    var first_bad = [_]usize{kernels.none} ** gather_fields_max;
+    gatherBlocks(from, record_size, count, columns[0..field_count], entries[0..field_count], first_bad[0..field_count]);
+    if (found_out.len == 0) return code(.ok);
+    for (first_bad, 0..) |at, i| {
+        assert(at == kernels.none or at < count);
+        const word: u32 = if (at == kernels.none) 0xFFFF_FFFF else @intCast(at);
+        std.mem.writeInt(u32, found_out[4 * i ..][0..4], word, .little);
+    }
+    return code(.ok);
+}
+
+/// The block loop of `binlane_gather_fields`: a checked column is checked
+/// block by block until its first bad record is found.
+fn gatherBlocks(from: []const u8, record_size: u32, count: u32, columns: []const []u8, entries: []const GatherEntry, first_bad: []usize) void {
+    assert(columns.len == entries.len and first_bad.len == entries.len);
     const table_in_force = cpu.active();
     const block: usize = @max(1, gather_block_bytes / record_size);
     var first: usize = 0;
     while (first < count) : (first += block) {
         const records = @min(block, count - first);
         const span = from[first * record_size ..];
-        for (columns[0..field_count], shapes[0..field_count]) |column, field| {
+        for (columns, entries, first_bad) |column, *entry, *bad| {
+            const field = entry.field;
             const part = column[first * field.size ..][0 .. records * field.size];
             table_in_force.gather_field(part.ptr, part.len, span.ptr, span.len, record_size, field.offset, field.size, field.swap);
+            if (entry.allowed_len == 0 or bad.* != kernels.none) continue;
+            const at = table_in_force.index_of_other(part.ptr, part.len, &entry.allowed, entry.allowed_len);
+            if (at != kernels.none) bad.* = first + at;
         }
     }
-    return code(.ok);
 }
 
 /// Copies each element of `column` into one field of the matching record

@@ -58,8 +58,8 @@ pub const VarintDecode64Fn = *const fn (dst: [*]u64, capacity: usize, src: [*]co
 /// its result written to `out` as `binlane_reduce` documents.
 pub const ReduceFn = *const fn (data: [*]const u8, count: usize, element: u32, out: *[16]u64) callconv(.c) void;
 
-/// Copies one field (`shape` as `binlane_gather_field` takes it, checked
-/// by the caller) of each record of `rows` into `column`.
+/// Copies one field (its shape checked by the caller, as
+/// `binlane_gather_fields` does) of each record of `rows` into `column`.
 pub const GatherFn = *const fn (column: [*]u8, column_len: usize, rows: [*]const u8, rows_len: usize, record_size: usize, offset: usize, size: usize, swap: bool) callconv(.c) void;
 
 pub const KernelTable = extern struct {

@@ -9,7 +9,9 @@
 import { runtimeName } from "../ffi/runtime.ts";
 import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
+import { NOT_FOUND } from "../ffi/symbols.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { indexOfOther } from "./search.ts";
 
 /** One field of a record: where it sits, its width, and whether to reverse its bytes. */
 export interface TransposeField {
@@ -110,8 +112,20 @@ function recordCount(rows: Uint8Array, recordSize: number, count: number | undef
   return count;
 }
 
-/** One ArrayBuffer holding every column, each at an 8-byte-aligned offset, so typed arrays can view them. */
-function allocateColumns(fields: readonly TransposeField[], count: number): Uint8Array[] {
+/**
+ * New columns for `count` records of `fields`: one ArrayBuffer holding
+ * every column, each at an 8-byte-aligned offset, so typed arrays can view
+ * them.
+ *
+ * @example
+ * ```ts
+ * import { allocateColumns } from "./transpose.ts";
+ *
+ * const [ids, flags] = allocateColumns([{ offset: 0, size: 4 }, { offset: 4, size: 1 }], 3);
+ * console.log(ids.byteLength, flags.byteLength, flags.byteOffset); // 12 3 16
+ * ```
+ */
+export function allocateColumns(fields: readonly TransposeField[], count: number): Uint8Array[] {
   let total = 0;
   const offsets = fields.map((field) => {
     const at = total;
@@ -159,15 +173,24 @@ function shape(field: TransposeField): number {
 }
 
 const GATHER_FIELDS_MAX = 4;
+/** Bytes per field in `binlane_gather_fields`' table: offset, shape, then the byte values it may hold. */
+const GATHER_ENTRY_BYTES = 24;
+/** Shape bits 8-12: how many of those byte values the field is checked against. */
+const ALLOWED_SHIFT = 8;
+const ALLOWED_MAX = 16;
 const noColumn = new Uint8Array(0);
-const fieldTableBytes = new Uint8Array(8 * GATHER_FIELDS_MAX);
+const fieldTableBytes = new Uint8Array(GATHER_ENTRY_BYTES * GATHER_FIELDS_MAX);
 const fieldTable = new DataView(fieldTableBytes.buffer);
+const foundBytes = new Uint8Array(4 * GATHER_FIELDS_MAX);
+const found = new DataView(foundBytes.buffer);
 
 /**
  * Gathers up to four fields a call, the rows walked in blocks natively: one
  * call and subarray per field and per 32 KiB block cost 1,000,000 16-byte
  * records about 0.2 ms of 1.5 (best of 60 runs: 11.0 GB/s, 12.3-12.7 with
- * this; bench/layout.bench.ts, "records to columns", gives 10.9).
+ * this; bench/layout.bench.ts, "records to columns", gives 10.9). A field
+ * with an allowed set is checked block by block as it is gathered; its
+ * first bad record goes to `firstBad`.
  */
 function gatherNative(
   symbols: NonNullable<ReturnType<typeof kernelSymbols>>,
@@ -176,17 +199,22 @@ function gatherNative(
   recordSize: number,
   fields: readonly TransposeField[],
   count: number,
+  allowed: readonly (readonly number[] | undefined)[],
+  firstBad: number[],
 ): void {
   for (let first = 0; first < fields.length; first += GATHER_FIELDS_MAX) {
     const group = Math.min(GATHER_FIELDS_MAX, fields.length - first);
     const c: Uint8Array[] = [noColumn, noColumn, noColumn, noColumn];
     for (let i = 0; i < group; i++) {
       const field = fields[first + i];
-      fieldTable.setUint32(8 * i, field.offset, true);
-      fieldTable.setUint32(8 * i + 4, shape(field), true);
+      const values = allowed[first + i] ?? [];
+      const entry = GATHER_ENTRY_BYTES * i;
+      fieldTable.setUint32(entry, field.offset, true);
+      fieldTable.setUint32(entry + 4, shape(field) | (values.length << ALLOWED_SHIFT), true);
+      fieldTableBytes.set(values, entry + 8);
       c[i] = columns[first + i].subarray(0, count * field.size);
     }
-    const table = fieldTableBytes.subarray(0, 8 * group);
+    const table = fieldTableBytes.subarray(0, GATHER_ENTRY_BYTES * group);
     const status = symbols.binlane_gather_fields(
       rows,
       rows.byteLength,
@@ -202,33 +230,91 @@ function gatherNative(
       c[2].byteLength,
       c[3],
       c[3].byteLength,
+      foundBytes,
+      foundBytes.byteLength,
     );
     if (status !== 0) throw errorFromStatus(status, "binlane_gather_fields");
+    for (let i = 0; i < group; i++) {
+      const at = found.getUint32(4 * i, true);
+      firstBad[first + i] = at === NOT_FOUND ? -1 : at;
+    }
   }
 }
 
-/**
- * Copies `fields` of `count` records between `rows` and `columns`, in
- * blocks of records, natively when large enough; `gather` true reads rows.
- */
-function transpose(
+/** Below the native threshold, or without native code: per field, then its check. */
+function gatherJs(
   rows: Uint8Array,
   columns: readonly Uint8Array[],
   recordSize: number,
   fields: readonly TransposeField[],
   count: number,
-  gather: boolean,
+  allowed: readonly (readonly number[] | undefined)[],
+  firstBad: number[],
+): void {
+  fields.forEach((field, i) => {
+    jsGather(columns[i], rows, recordSize, field, count);
+    const values = allowed[i];
+    firstBad[i] = values === undefined ? -1 : indexOfOther(columns[i].subarray(0, count), values);
+  });
+}
+
+/**
+ * Gathers `fields` of `count` records of `rows` into `columns`, each
+ * exactly `count` elements, as {@linkcode rowsToColumns} does, for callers
+ * that have checked all of them. A 1-byte field given an `allowed` set (at
+ * most 16 byte values) is checked as it is gathered, while its column is in
+ * cache. Returns, per field, the first record whose byte is none of its
+ * set, or -1 (always -1 for a field without a set). Every column is filled
+ * whatever is found.
+ *
+ * @example
+ * ```ts
+ * import { gatherChecked } from "./transpose.ts";
+ *
+ * // Three 2-byte records: a side (1 or 2) and a quantity.
+ * const rows = new Uint8Array([1, 10, 2, 20, 7, 30]);
+ * const columns = [new Uint8Array(3), new Uint8Array(3)];
+ * const firstBad = gatherChecked(rows, 2, [{ offset: 0, size: 1 }, { offset: 1, size: 1 }], columns, 3, [[1, 2]]);
+ * console.log(firstBad, columns[0]); // [2, -1] Uint8Array(3) [1, 2, 7]
+ * ```
+ */
+export function gatherChecked(
+  rows: Uint8Array,
+  recordSize: number,
+  fields: readonly TransposeField[],
+  columns: readonly Uint8Array[],
+  count: number,
+  allowed: readonly (readonly number[] | undefined)[] = [],
+): number[] {
+  allowed.forEach((values, i) => {
+    if (values !== undefined && (fields[i].size !== 1 || values.length > ALLOWED_MAX)) {
+      throw new BinlaneError(
+        "E_INVALID_ARGUMENT",
+        `fields[${i}]: a set of allowed values needs a 1-byte field and at most ${ALLOWED_MAX} values`,
+      );
+    }
+  });
+  const firstBad = fields.map(() => -1);
+  const symbols = count * recordSize >= transposeThresholds.bytes ? kernelSymbols() : undefined;
+  if (symbols) gatherNative(symbols, rows, columns, recordSize, fields, count, allowed, firstBad);
+  else gatherJs(rows, columns, recordSize, fields, count, allowed, firstBad);
+  return firstBad;
+}
+
+/**
+ * Copies each column into its field of `count` records of `rows`, in
+ * blocks of records, natively when large enough.
+ */
+function scatter(
+  rows: Uint8Array,
+  columns: readonly Uint8Array[],
+  recordSize: number,
+  fields: readonly TransposeField[],
+  count: number,
 ): void {
   const symbols = count * recordSize >= transposeThresholds.bytes ? kernelSymbols() : undefined;
   if (!symbols) {
-    fields.forEach((field, i) => {
-      if (gather) jsGather(columns[i], rows, recordSize, field, count);
-      else jsScatter(rows, columns[i], recordSize, field, count);
-    });
-    return;
-  }
-  if (gather) {
-    gatherNative(symbols, rows, columns, recordSize, fields, count);
+    fields.forEach((field, i) => jsScatter(rows, columns[i], recordSize, field, count));
     return;
   }
   const block = Math.max(1, Math.floor(BLOCK_BYTES / recordSize));
@@ -238,28 +324,16 @@ function transpose(
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i];
       const column = columns[i].subarray(first * field.size, (first + records) * field.size);
-      const status = gather
-        ? symbols.binlane_gather_field(
-          span,
-          span.byteLength,
-          column,
-          column.byteLength,
-          recordSize,
-          field.offset,
-          shape(field),
-        )
-        : symbols.binlane_scatter_field(
-          span,
-          span.byteLength,
-          column,
-          column.byteLength,
-          recordSize,
-          field.offset,
-          shape(field),
-        );
-      if (status !== 0) {
-        throw errorFromStatus(status, gather ? "binlane_gather_field" : "binlane_scatter_field");
-      }
+      const status = symbols.binlane_scatter_field(
+        span,
+        span.byteLength,
+        column,
+        column.byteLength,
+        recordSize,
+        field.offset,
+        shape(field),
+      );
+      if (status !== 0) throw errorFromStatus(status, "binlane_scatter_field");
     }
   }
 }
@@ -317,7 +391,7 @@ export function rowsToColumns(
   const columns = options.columns === undefined
     ? allocateColumns(fields, count)
     : targetColumns(options.columns, fields, count, bytes);
-  transpose(bytes, columns, recordSize, fields, count, true);
+  gatherChecked(bytes, recordSize, fields, columns, count);
   return columns;
 }
 
@@ -386,6 +460,6 @@ export function columnsToRows(
     // A column inside the target would be overwritten while it is read.
     return overlaps(column, rows) ? column.slice() : column;
   });
-  transpose(rows, needed, recordSize, fields, count, false);
+  scatter(rows, needed, recordSize, fields, count);
   return options.target === undefined ? rows : rows.subarray(0, count * recordSize);
 }

@@ -292,3 +292,63 @@ test("layout validate: validate and toColumns({ validate }) find the first bad v
     }
   });
 });
+
+test("layout validate: across chunks and blocks the first bad leaf in declaration order wins, and caller columns are filled when the check throws, on every path", () => {
+  const Tick = struct({
+    side: enumOf(u8, { BUY: 1, SELL: 2 }),
+    tier: enumOf(u16, { A: 10, B: 20, C: 30 }),
+    live: bool8,
+  });
+  // More records than validate gathers in one pass (65,536), and many 32 KiB blocks of rows.
+  const count = 150_000;
+  const clean = new Uint8Array(count * Tick.size);
+  for (let i = 0; i < count; i++) {
+    Tick.write(clean, {
+      side: i % 3 ? "BUY" : "SELL",
+      tier: (["A", "B", "C"] as const)[i % 3],
+      live: i % 2 === 0,
+    }, i * Tick.size);
+  }
+  const expectedColumns = Tick.toColumns(clean);
+  const cases: { damage: [leaf: string, record: number, value: number][]; leaf: string; record: number }[] = [
+    { damage: [["live", 10, 2], ["side", 140_000, 0]], leaf: "side", record: 140_000 },
+    { damage: [["live", 5, 9], ["tier", 70_000, 11]], leaf: "tier", record: 70_000 },
+    { damage: [["live", 131_072, 255]], leaf: "live", record: 131_072 },
+    { damage: [["side", 65_536, 3], ["side", 65_535, 200]], leaf: "side", record: 65_535 },
+    { damage: [["side", count - 1, 7], ["live", 0, 3]], leaf: "side", record: count - 1 },
+  ];
+  const thresholds = [reduceThresholds, searchThresholds, transposeThresholds] as unknown as Record<
+    string,
+    number
+  >[];
+  everyPath(thresholds, (path) => {
+    for (const { damage, leaf, record } of cases) {
+      const rows = clean.slice();
+      for (const [name, at, value] of damage) {
+        if (name === "tier") {
+          new DataView(rows.buffer).setUint16(at * Tick.size + Tick.offsetOf(name), value, true);
+        } else rows[at * Tick.size + Tick.offsetOf(name)] = value;
+      }
+      const into = {
+        side: new Uint8Array(count),
+        tier: new Uint16Array(count),
+        live: new Uint8Array(count),
+      };
+      const runs = [
+        () => Tick.validate(rows),
+        () => Tick.toColumns(rows, { validate: true }),
+        () => Tick.toColumns(rows, { into, validate: true }),
+      ];
+      for (const run of runs) {
+        const error = throwsCode(run, "E_INVALID_INPUT") as Error & { offset: number };
+        const label = `${path}: ${JSON.stringify(damage)}`;
+        assert.equal(error.offset, record * Tick.size + Tick.offsetOf(leaf), label);
+        assert.match(error.message, new RegExp(`record ${record}, field ${leaf}: `), label);
+      }
+      // Every caller column holds every record's value, the damaged ones too.
+      const decoded = Tick.toColumns(rows);
+      assert.deepEqual(into, decoded, path);
+      assert.notDeepEqual(decoded, expectedColumns, path);
+    }
+  });
+});

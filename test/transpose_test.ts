@@ -98,14 +98,34 @@ test("transpose: records 2 to 16 fields wide (the vector shapes) across native b
 });
 
 if (native) {
+  /** A `binlane_gather_fields` table: per field its offset, its shape and the byte values it may hold. */
+  const gatherTable = (...entries: [offset: number, shape: number, allowed?: number[]][]) => {
+    const table = new Uint8Array(24 * entries.length);
+    const view = new DataView(table.buffer);
+    entries.forEach(([offset, shape, allowed = []], i) => {
+      view.setUint32(24 * i, offset, true);
+      view.setUint32(24 * i + 4, shape | (allowed.length << 8), true);
+      table.set(allowed, 24 * i + 8);
+    });
+    return table;
+  };
+
   test("native gather_fields refuses bad tables, columns and lengths without touching memory", () => {
     const symbols = nativeLibrary()!.symbols;
     const rows = Uint8Array.from({ length: 64 }, (_, i) => i);
-    const table = (...pairs: number[]) => new Uint8Array(new Uint32Array(pairs).buffer);
+    const table = gatherTable;
     const a = new Uint8Array(4).fill(0xee);
     const b = new Uint8Array(8).fill(0xee);
     const none = new Uint8Array(0);
-    const call = (t: Uint8Array, count: number, c0: Uint8Array | null, c1: Uint8Array | null, c3 = none) =>
+    const found = new Uint8Array(16).fill(0xee);
+    const call = (
+      t: Uint8Array,
+      count: number,
+      c0: Uint8Array | null,
+      c1: Uint8Array | null,
+      c3 = none,
+      out: Uint8Array | null = found,
+    ) =>
       symbols.binlane_gather_fields(
         rows,
         rows.byteLength,
@@ -121,11 +141,19 @@ if (native) {
         0,
         c3,
         c3.byteLength,
+        out,
+        out?.byteLength ?? 16,
       );
     // Field 0: u8 at offset 1; field 1: u16 at 14, byte-swapped (shape 2 | 0x10).
-    assert.equal(call(table(1, 1, 14, 0x12), 4, a, b), 0);
+    assert.equal(call(table([1, 1], [14, 0x12]), 4, a, b), 0);
     assert.deepEqual([...a], [1, 17, 33, 49]);
     assert.deepEqual([...new Uint16Array(b.buffer)], [0x0e0f, 0x1e1f, 0x2e2f, 0x3e3f]);
+    assert.deepEqual([...new Uint32Array(found.buffer)], [
+      2 ** 32 - 1,
+      2 ** 32 - 1,
+      2 ** 32 - 1,
+      2 ** 32 - 1,
+    ]);
     const untouched = () => {
       assert.deepEqual([...a], [1, 17, 33, 49], "column 0 untouched");
       assert.deepEqual(
@@ -134,19 +162,49 @@ if (native) {
         "column 1 untouched",
       );
     };
-    assert.equal(call(table(1, 1, 14, 0x12).subarray(0, 12), 4, a, b), 2, "a table of half a pair");
-    assert.equal(call(table(1, 1, 1, 1, 1, 1, 1, 1, 1, 1), 4, a, b), 2, "five fields");
-    assert.equal(call(table(1, 1, 14, 0x12), 3, a, b), 2, "columns longer than count");
-    assert.equal(call(table(1, 1, 14, 0x12), 5, a, b), 2, "columns shorter than count");
-    assert.equal(call(table(1, 1, 15, 2), 4, a, b), 2, "a field past the record");
-    assert.equal(call(table(1, 1, 14, 0x23), 4, a, b), 2, "an unknown shape bit");
-    assert.equal(call(table(1, 1, 14, 3), 4, a, b), 2, "a field of 3 bytes");
-    assert.equal(call(table(1, 1, 14, 0x12), 4, null, b), 1, "a NULL column with a length");
-    assert.equal(call(table(1, 1, 14, 0x12), 4, a, b, new Uint8Array(1)), 1, "an unused column with bytes");
-    untouched();
-    assert.equal(call(table(), 0, none, none), 0, "nothing to do");
+    found.fill(0xee);
+    const foundUntouched = () => assert.ok(found.every((byte) => byte === 0xee), "found untouched");
+    assert.equal(call(table([1, 1], [14, 0x12]).subarray(0, 36), 4, a, b), 2, "a table of half an entry");
+    assert.equal(call(table([1, 1], [1, 1], [1, 1], [1, 1], [1, 1]), 4, a, b), 2, "five fields");
+    assert.equal(call(table([1, 1], [14, 0x12]), 3, a, b), 2, "columns longer than count");
+    assert.equal(call(table([1, 1], [14, 0x12]), 5, a, b), 2, "columns shorter than count");
+    assert.equal(call(table([1, 1], [15, 2]), 4, a, b), 2, "a field past the record");
+    assert.equal(call(table([1, 1], [14, 0x23]), 4, a, b), 2, "an unknown shape bit");
     assert.equal(
-      symbols.binlane_gather_fields(null, 8, 16, 0, none, 0, none, 0, none, 0, none, 0, none, 0),
+      call(table([1, 1 | 0x2000], [14, 0x12]), 4, a, b),
+      2,
+      "an unknown shape bit above the set's count",
+    );
+    assert.equal(call(table([1, 1], [14, 3]), 4, a, b), 2, "a field of 3 bytes");
+    assert.equal(call(table([1, 1], [14, 0x12]), 4, null, b), 1, "a NULL column with a length");
+    assert.equal(
+      call(table([1, 1], [14, 0x12]), 4, a, b, new Uint8Array(1)),
+      1,
+      "an unused column with bytes",
+    );
+    assert.equal(call(table([1, 1 | (17 << 8)], [14, 0x12]), 4, a, b), 2, "a set of 17 values");
+    assert.equal(call(table([1, 1], [14, 0x12, [1]]), 4, a, b), 2, "a set for a 2-byte field");
+    assert.equal(
+      call(table([1, 1, [1]], [14, 0x12]), 4, a, b, none, none),
+      2,
+      "a checked field, no room for found",
+    );
+    assert.equal(
+      call(table([1, 1, [1]], [14, 0x12]), 4, a, b, none, new Uint8Array(8)),
+      2,
+      "found too short",
+    );
+    assert.equal(
+      call(table([1, 1], [14, 0x12]), 4, a, b, none, new Uint8Array(8)),
+      2,
+      "found of a wrong length",
+    );
+    assert.equal(call(table([1, 1, [1]], [14, 0x12]), 4, a, b, none, null), 1, "a NULL found with a length");
+    untouched();
+    foundUntouched();
+    assert.equal(call(table(), 0, none, none, none, none), 0, "nothing to do");
+    assert.equal(
+      symbols.binlane_gather_fields(null, 8, 16, 0, none, 0, none, 0, none, 0, none, 0, none, 0, none, 0),
       1,
     );
     const grown = symbols.binlane_gather_fields(
@@ -154,8 +212,8 @@ if (native) {
       rows.byteLength,
       16,
       5,
-      table(1, 1),
-      8,
+      table([1, 1]),
+      24,
       new Uint8Array(5),
       5,
       none,
@@ -164,8 +222,89 @@ if (native) {
       0,
       none,
       0,
+      found,
+      16,
     );
     assert.equal(grown, 2, "more records than the rows hold");
+    foundUntouched();
+  });
+
+  test("native gather_fields: each checked column's first byte outside its set, across blocks, every column filled", () => {
+    const symbols = nativeLibrary()!.symbols;
+    const random = seededRandom(0xc4ec);
+    // The level in force picks the gather and the set test; the thresholds do not matter to a direct call.
+    everyPath(transposeThresholds, (path) => {
+      if (path !== "js") checkEveryShape(path);
+    });
+    function checkEveryShape(level: string): void {
+      for (const recordSize of [3, 16, 40, 4096]) {
+        // Past three 32 KiB blocks of rows where records are small.
+        const count = Math.min(70_000, Math.ceil((100 * 1024) / recordSize)) + Math.floor(random() * 50);
+        const rows = new Uint8Array(count * recordSize);
+        const sets = [[0, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 200], [7]];
+        const offsets = [0, Math.floor(recordSize / 2), recordSize - 1];
+        for (let r = 0; r < count; r++) {
+          offsets.forEach((offset, f) =>
+            rows[r * recordSize + offset] = sets[f][Math.floor(random() * sets[f].length)]
+          );
+        }
+        // Each field once with no bad value, once bad at the first record, the last, a block's edge and a random one.
+        const block = Math.max(1, Math.floor((32 * 1024) / recordSize));
+        for (
+          const bad of [
+            -1,
+            0,
+            count - 1,
+            Math.min(block, count - 1),
+            Math.min(block - 1, count - 1),
+            Math.floor(random() * count),
+          ]
+        ) {
+          for (let f = 0; f < 3; f++) {
+            const damaged = rows.slice();
+            const later = Math.min(count - 1, bad + 1 + Math.floor(random() * 100));
+            // A second bad value after the first must not move the answer.
+            if (bad >= 0) damaged[bad * recordSize + offsets[f]] = 250;
+            if (bad >= 0) damaged[later * recordSize + offsets[f]] = 251;
+            const columns = [0, 1, 2, 3].map(() => new Uint8Array(count));
+            const found = new Uint8Array(16);
+            const status = symbols.binlane_gather_fields(
+              damaged,
+              damaged.byteLength,
+              recordSize,
+              count,
+              gatherTable([offsets[0], 1, sets[0]], [offsets[1], 1, sets[1]], [offsets[2], 1, sets[2]], [
+                offsets[0],
+                1,
+              ]),
+              96,
+              columns[0],
+              count,
+              columns[1],
+              count,
+              columns[2],
+              count,
+              columns[3],
+              count,
+              found,
+              16,
+            );
+            assert.equal(status, 0);
+            const label = `${level}: record ${recordSize}, field ${f}, bad at ${bad}`;
+            const expected = [0, 1, 2, 3].map((i) => i === f && bad >= 0 ? bad : 2 ** 32 - 1);
+            assert.deepEqual([...new Uint32Array(found.buffer)], expected, label);
+            columns.forEach((column, i) => {
+              const offset = offsets[i === 3 ? 0 : i];
+              for (let r = 0; r < count; r++) {
+                if (column[r] !== damaged[r * recordSize + offset]) {
+                  assert.fail(`${label}: column ${i} record ${r}`);
+                }
+              }
+            });
+          }
+        }
+      }
+    }
   });
 }
 

@@ -9,8 +9,8 @@ import { overlaps } from "../bytes.ts";
 import { checkAttached } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
 import { minMax } from "../reduce.ts";
-import { indexOfOther, MAX_SET_BYTES } from "../search.ts";
-import { columnsToRows, rowsToColumns, type TransposeField } from "../transpose.ts";
+import { MAX_SET_BYTES } from "../search.ts";
+import { allocateColumns, columnsToRows, gatherChecked, type TransposeField } from "../transpose.ts";
 import type { FieldType, PlacedField, RecordType, ScalarName } from "./types.ts";
 
 /** A typed array holding one column. */
@@ -194,38 +194,97 @@ function describeColumn(value: unknown): string {
   return value.constructor?.name ?? "object";
 }
 
+/** What decoding and checking records of one type takes, worked out once per type. */
+interface DecodePlan {
+  readonly leaves: readonly Leaf[];
+  /** The indexes of the leaves the native transpose moves, in order, and their fields. */
+  readonly fast: readonly number[];
+  readonly fields: readonly TransposeField[];
+  readonly sets: {
+    /** Per field of `fields`: the byte values a checked leaf is tested against as it is gathered. */
+    readonly fast: readonly (readonly number[] | undefined)[];
+    /** Per leaf: a checked one no byte set covers (an enum wider than a byte, or of more values), tested after. */
+    readonly after: readonly boolean[];
+  };
+  /** The leaves validation can refuse values of, their fields and byte sets, for `validateRecords`. */
+  readonly checked: readonly Leaf[];
+  readonly checkedFields: readonly TransposeField[];
+  readonly checkedSets: readonly (readonly number[] | undefined)[];
+}
+
+/** Record types are immutable, so a plan holds for the type's life. */
+const plans = new WeakMap<RecordType, DecodePlan>();
+
+function planOf(record: RecordType): DecodePlan {
+  let plan = plans.get(record);
+  if (plan !== undefined) return plan;
+  const leaves = leavesOf(record);
+  const fast = leaves.flatMap((leaf, i) => transposable(leaf) ? [i] : []);
+  const byteSets = leaves.map((leaf) => checked(leaf) ? byteSet(leaf) : undefined);
+  const checkedLeaves = leaves.filter(checked);
+  plan = {
+    leaves,
+    fast,
+    fields: fast.map((i) => transposeField(leaves[i])),
+    sets: {
+      fast: fast.map((i) => byteSets[i]),
+      after: leaves.map((leaf, i) => checked(leaf) && byteSets[i] === undefined),
+    },
+    checked: checkedLeaves,
+    checkedFields: checkedLeaves.map(transposeField),
+    checkedSets: checkedLeaves.map(byteSet),
+  };
+  plans.set(record, plan);
+  return plan;
+}
+
+/** What {@linkcode recordsToColumns} decodes, into which columns, and whether it checks them. */
+export interface DecodeOptions {
+  /** Records to decode, all of them in `rows`. */
+  readonly count: number;
+  /** The caller's columns, keyed by leaf path; default new columns sharing one buffer. */
+  readonly into?: Record<string, Column>;
+  /** Check the columns as {@linkcode validateRecords} checks records; errors name `name`. */
+  readonly validate?: boolean;
+  /** The schema's kind, for error messages. */
+  readonly name?: string;
+}
+
 /**
- * One column per leaf of `record` from `count` records in `rows`, keyed by
- * path: 1-, 2-, 4- and 8-byte leaves by the native transpose with their
- * byte swap in the same pass, bitfields and odd-sized byte strings by JS.
- * With `into`, the caller's columns are filled and returned (the same
- * objects); without, the columns share one new buffer.
+ * One column per leaf of `record` from `options.count` records in `rows`,
+ * keyed by path: 1-, 2-, 4- and 8-byte leaves by the native transpose with
+ * their byte swap in the same pass, bitfields and odd-sized byte strings by
+ * JS. With `into`, the caller's columns are filled and returned (the same
+ * objects); without, the columns share one new buffer. With `validate`,
+ * byte columns are checked as they are gathered, wider enum columns after,
+ * and every column is filled before the first bad value throws.
  */
 export function recordsToColumns(
   record: RecordType,
   rows: Uint8Array,
-  count: number,
-  into?: Record<string, Column>,
+  options: DecodeOptions,
 ): Record<string, Column> {
-  const leaves = leavesOf(record);
-  const fast = leaves.filter(transposable);
+  const { count, into, validate = false, name = "struct" } = options;
+  const { leaves, fast, fields, sets } = planOf(record);
   if (into !== undefined && (into === null || typeof into !== "object")) {
     throw new BinlaneError("E_TYPE", "into must be an object of columns keyed by field path");
   }
   const given = into === undefined ? undefined : leaves.map((leaf) => callerColumn(into, leaf, count, rows));
-  const gathered = rowsToColumns(rows, record.size, fast.map(transposeField), {
-    count,
-    columns: given?.filter((_, i) => transposable(leaves[i])),
-  });
+  const gathered = given === undefined
+    ? allocateColumns(fields, count)
+    : fast.map((i) => new Uint8Array(given[i].buffer, given[i].byteOffset, given[i].byteLength));
+  const found = gatherChecked(rows, record.size, fields, gathered, count, validate ? sets.fast : []);
   const columns: Record<string, Column> = {};
+  const firstBad = leaves.map(() => -1);
   let next = 0;
   leaves.forEach((leaf, i) => {
     // The trimmed caller column is filled; the caller's own object is returned.
     const target = given?.[i];
     let column: Column;
-    if (transposable(leaf)) {
-      const bytes = gathered[next++];
-      column = target ?? typed(leaf, bytes, count);
+    if (fast[next] === i) {
+      firstBad[i] = found[next];
+      column = target ?? typed(leaf, gathered[next], count);
+      next++;
     } else if (leaf.type.kind === "bits") {
       column = target ?? new (columnTypeOf(leaf))(count);
       bitColumn(leaf, rows, record.size, column as Int32Array | Uint32Array);
@@ -233,8 +292,14 @@ export function recordsToColumns(
       column = target ?? new Uint8Array(count * leaf.size);
       byteStringColumn(leaf, rows, record.size, column as Uint8Array);
     }
+    if (validate && sets.after[i]) firstBad[i] = badIndex(leaf, column as Checkable);
     columns[leaf.path] = target === undefined ? column : into![leaf.path];
   });
+  const bad = firstBad.findIndex((at) => at >= 0);
+  if (bad >= 0) {
+    const column = columns[leaves[bad].path] as Checkable;
+    throw invalidValue(record, leaves[bad], [firstBad[bad], Number(column[firstBad[bad]])], name);
+  }
   return columns;
 }
 
@@ -371,18 +436,23 @@ function writeBitColumn(
   }
 }
 
-/** The first record whose column value is not allowed, and the value. */
-function firstBad(column: Column, allowed: (value: number) => boolean): [number, number] | undefined {
+/** A column validation can refuse values of: not a 64-bit one (enums store at most 32 bits). */
+type Checkable = Exclude<Column, BigInt64Array | BigUint64Array>;
+
+/** The first record whose column value is not allowed, or -1. */
+function firstBad(column: Checkable, allowed: (value: number) => boolean): number {
   for (let i = 0; i < column.length; i++) {
-    const value = Number(column[i]);
-    if (!allowed(value)) return [i, value];
+    if (!allowed(column[i])) return i;
   }
-  return undefined;
+  return -1;
 }
 
-/** The byte values a bool8 or byte enum column may hold, when one native pass can check them. */
-function allowedBytes(leaf: Leaf, column: Column): number[] | undefined {
-  if (!(column instanceof Uint8Array || column instanceof Int8Array)) return undefined;
+/**
+ * The byte values a 1-byte bool8 or enum leaf may hold, when the native
+ * gather can check them as it goes (at most {@linkcode MAX_SET_BYTES}).
+ */
+function byteSet(leaf: Leaf): number[] | undefined {
+  if (leaf.size !== 1) return undefined;
   if (leaf.type.kind === "bool8") return [0, 1];
   if (leaf.type.kind !== "enum") return undefined;
   const values = [...new Set(Object.values(leaf.type.values))];
@@ -394,48 +464,16 @@ function checked(leaf: Leaf): boolean {
   return !leaf.inUnion && (leaf.type.kind === "bool8" || leaf.type.kind === "enum");
 }
 
-/** The first bad value of a bool8 or enum column, if any: native range checks first, a JS scan only when needed. */
-function badValue(
-  leaf: Leaf,
-  column: Exclude<Column, BigInt64Array | BigUint64Array>,
-): [number, number] | undefined {
-  // A byte column is checked in one pass that also finds the first bad value: minMax and then a
-  // countByte per declared value took 5 passes for a 4-value enum (+8-14% on a decode, bench/layout.bench.ts).
-  const allowed = allowedBytes(leaf, column);
-  if (allowed !== undefined) {
-    const at = indexOfOther(new Uint8Array(column.buffer, column.byteOffset, column.length), allowed);
-    return at < 0 ? undefined : [at, Number(column[at])];
-  }
+/** The first bad value of an enum column {@linkcode byteSet} leaves out, or -1: a native range check first, a JS scan only when needed. */
+function badIndex(leaf: Leaf, column: Checkable): number {
   const range = minMax(column);
-  if (range === undefined) return undefined;
-  // A bool8 column is always bytes, checked above.
-  if (leaf.type.kind !== "enum") return undefined;
+  if (range === undefined || leaf.type.kind !== "enum") return -1;
   const values = [...new Set(Object.values(leaf.type.values))];
   const low = Math.min(...values), high = Math.max(...values);
   const declared = new Set(values);
-  if (range.min < low || range.max > high) return firstBad(column, (v) => declared.has(v));
-  if (high - low + 1 === values.length) return undefined; // contiguous: the range says it all
+  // Contiguous values in range: the range says it all.
+  if (range.min >= low && range.max <= high && high - low + 1 === values.length) return -1;
   return firstBad(column, (v) => declared.has(v));
-}
-
-/**
- * Checks the first `count` values of decoded columns: every `bool8` 0 or 1, every enum a declared
- * value (union members aside: only one member is ever valid). Throws
- * `E_INVALID_INPUT` naming the record index, the field path and the byte
- * offset of the first bad value.
- */
-export function checkColumns(
-  record: RecordType,
-  columns: Record<string, Column>,
-  count: number,
-  name: string,
-): void {
-  for (const leaf of leavesOf(record)) {
-    if (!checked(leaf)) continue;
-    const column = columns[leaf.path].subarray(0, count) as Exclude<Column, BigInt64Array | BigUint64Array>;
-    const bad = badValue(leaf, column);
-    if (bad) throw invalidValue(record, leaf, bad, name);
-  }
 }
 
 function invalidValue(
@@ -453,16 +491,45 @@ function invalidValue(
 }
 
 /**
- * Checks `count` records as {@linkcode checkColumns} does, gathering only
- * the fields that can be bad.
+ * Records checked per pass by {@linkcode validateRecords}: their checked
+ * columns are gathered into one buffer of this many and tested, so memory
+ * stays bounded whatever the count. 1,000,000 16-byte orders (the "orders"
+ * group of bench/layout.bench.ts, `validate` alone; docs/PERFORMANCE.md,
+ * session 18), best of 40 in ms, Deno and Bun: 4 Ki records 1.17 and 1.22,
+ * 16 Ki 1.03 and 1.03, 64 Ki 0.97 and 1.02, 256 Ki 1.30 and 0.99, the
+ * whole count 1.26 and 1.23 (median 2.37 and 2.11).
+ */
+const VALIDATE_CHUNK_RECORDS = 64 * 1024;
+
+/**
+ * Checks `count` records: every `bool8` 0 or 1, every enum a declared value
+ * (union members aside: only one member is ever valid). Throws
+ * `E_INVALID_INPUT` for the first leaf in declaration order holding a bad
+ * value, naming its first bad record, the field path and the byte offset.
+ * Only the leaves that can be bad are gathered, a chunk of records at a time.
  */
 export function validateRecords(record: RecordType, rows: Uint8Array, count: number, name: string): void {
-  const leaves = leavesOf(record).filter(checked);
-  if (leaves.length === 0) return;
-  const gathered = rowsToColumns(rows, record.size, leaves.map(transposeField), { count });
-  leaves.forEach((leaf, i) => {
-    const column = typed(leaf, gathered[i], count) as Exclude<Column, BigInt64Array | BigUint64Array>;
-    const bad = badValue(leaf, column);
-    if (bad) throw invalidValue(record, leaf, bad, name);
-  });
+  const { checked: leaves, checkedFields: fields, checkedSets: sets } = planOf(record);
+  if (leaves.length === 0 || count === 0) return;
+  const chunk = Math.min(count, VALIDATE_CHUNK_RECORDS);
+  const scratch = allocateColumns(fields, chunk);
+  const firstBad = leaves.map(() => -1);
+  const values = leaves.map(() => 0);
+  // Once the first leaf has a bad value, no later record can change which error is thrown.
+  for (let start = 0; start < count && firstBad[0] < 0; start += chunk) {
+    const records = Math.min(chunk, count - start);
+    const part = rows.subarray(start * record.size, (start + records) * record.size);
+    const columns = scratch.map((bytes, i) => bytes.subarray(0, records * fields[i].size));
+    const found = gatherChecked(part, record.size, fields, columns, records, sets);
+    leaves.forEach((leaf, i) => {
+      if (firstBad[i] >= 0) return;
+      const column = typed(leaf, columns[i], records) as Checkable;
+      const at = sets[i] === undefined ? badIndex(leaf, column) : found[i];
+      if (at < 0) return;
+      firstBad[i] = start + at;
+      values[i] = Number(column[at]);
+    });
+  }
+  const bad = firstBad.findIndex((at) => at >= 0);
+  if (bad >= 0) throw invalidValue(record, leaves[bad], [firstBad[bad], values[bad]], name);
 }

@@ -21,7 +21,7 @@ import {
   type ViewClass,
   type Writer,
 } from "./access.ts";
-import { checkColumns, type Column, columnsToRecords, recordsToColumns, validateRecords } from "./columns.ts";
+import { type Column, columnsToRecords, recordsToColumns, validateRecords } from "./columns.ts";
 import { type Abi, layoutRecord, type RecordOptions } from "./compute.ts";
 import { recordToC } from "./emit_c.ts";
 import { layoutFingerprint } from "./fingerprint.ts";
@@ -56,9 +56,10 @@ export interface ToColumnsOptions {
   into?: Record<string, Column>;
   /**
    * Check the decoded columns as {@linkcode Schema.validate} checks records
-   * (`bool8` 0 or 1, enums declared), at a fraction of validate's cost: the
-   * columns are dense where the records are not. Caller columns hold the
-   * decoded values even when the check throws.
+   * (`bool8` 0 or 1, enums declared), at a fraction of validate's cost: a
+   * byte column is checked natively block by block as it is gathered, while
+   * the block is in cache. Caller columns hold the decoded values even when
+   * the check throws.
    */
   validate?: boolean;
 }
@@ -656,9 +657,7 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
       ? options
       : { count: options };
     const records = this.#records(bytes, count, "toColumns");
-    const columns = recordsToColumns(this, records.rows, records.count, into);
-    if (validate) checkColumns(this, columns, records.count, this.kind);
-    return columns;
+    return recordsToColumns(this, records.rows, { count: records.count, into, validate, name: this.kind });
   }
 
   /**
