@@ -7,9 +7,9 @@
  */
 
 import { runtimeName } from "../ffi/runtime.ts";
+import { NOT_FOUND } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
-import { NOT_FOUND } from "../ffi/symbols.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 import { indexOfOther } from "./search.ts";
 
@@ -196,10 +196,7 @@ function gatherNative(
   symbols: NonNullable<ReturnType<typeof kernelSymbols>>,
   rows: Uint8Array,
   columns: readonly Uint8Array[],
-  recordSize: number,
-  fields: readonly TransposeField[],
-  count: number,
-  allowed: readonly (readonly number[] | undefined)[],
+  { recordSize, fields, count, allowed = [] }: GatherOptions,
   firstBad: number[],
 ): void {
   for (let first = 0; first < fields.length; first += GATHER_FIELDS_MAX) {
@@ -245,10 +242,7 @@ function gatherNative(
 function gatherJs(
   rows: Uint8Array,
   columns: readonly Uint8Array[],
-  recordSize: number,
-  fields: readonly TransposeField[],
-  count: number,
-  allowed: readonly (readonly number[] | undefined)[],
+  { recordSize, fields, count, allowed = [] }: GatherOptions,
   firstBad: number[],
 ): void {
   fields.forEach((field, i) => {
@@ -258,14 +252,25 @@ function gatherJs(
   });
 }
 
+/** What {@linkcode gatherChecked} gathers and checks. */
+export interface GatherOptions {
+  /** Bytes per record. */
+  readonly recordSize: number;
+  /** The fields, one per column. */
+  readonly fields: readonly TransposeField[];
+  /** Records to gather; each column holds exactly this many elements. */
+  readonly count: number;
+  /** Per field, the byte values a 1-byte field may hold (at most 16), or undefined for no check. */
+  readonly allowed?: readonly (readonly number[] | undefined)[];
+}
+
 /**
- * Gathers `fields` of `count` records of `rows` into `columns`, each
- * exactly `count` elements, as {@linkcode rowsToColumns} does, for callers
- * that have checked all of them. A 1-byte field given an `allowed` set (at
- * most 16 byte values) is checked as it is gathered, while its column is in
- * cache. Returns, per field, the first record whose byte is none of its
- * set, or -1 (always -1 for a field without a set). Every column is filled
- * whatever is found.
+ * Gathers `options.fields` of `options.count` records of `rows` into
+ * `columns`, as {@linkcode rowsToColumns} does, for callers that have
+ * checked all of them. A 1-byte field given an `allowed` set is checked as
+ * it is gathered, while its column is in cache. Returns, per field, the
+ * first record whose byte is none of its set, or -1 (always -1 for a field
+ * without a set). Every column is filled whatever is found.
  *
  * @example
  * ```ts
@@ -274,18 +279,17 @@ function gatherJs(
  * // Three 2-byte records: a side (1 or 2) and a quantity.
  * const rows = new Uint8Array([1, 10, 2, 20, 7, 30]);
  * const columns = [new Uint8Array(3), new Uint8Array(3)];
- * const firstBad = gatherChecked(rows, 2, [{ offset: 0, size: 1 }, { offset: 1, size: 1 }], columns, 3, [[1, 2]]);
+ * const fields = [{ offset: 0, size: 1 }, { offset: 1, size: 1 }] as const;
+ * const firstBad = gatherChecked(rows, columns, { recordSize: 2, fields, count: 3, allowed: [[1, 2]] });
  * console.log(firstBad, columns[0]); // [2, -1] Uint8Array(3) [1, 2, 7]
  * ```
  */
 export function gatherChecked(
   rows: Uint8Array,
-  recordSize: number,
-  fields: readonly TransposeField[],
   columns: readonly Uint8Array[],
-  count: number,
-  allowed: readonly (readonly number[] | undefined)[] = [],
+  options: GatherOptions,
 ): number[] {
+  const { recordSize, fields, count, allowed = [] } = options;
   allowed.forEach((values, i) => {
     if (values !== undefined && (fields[i].size !== 1 || values.length > ALLOWED_MAX)) {
       throw new BinlaneError(
@@ -296,8 +300,8 @@ export function gatherChecked(
   });
   const firstBad = fields.map(() => -1);
   const symbols = count * recordSize >= transposeThresholds.bytes ? kernelSymbols() : undefined;
-  if (symbols) gatherNative(symbols, rows, columns, recordSize, fields, count, allowed, firstBad);
-  else gatherJs(rows, columns, recordSize, fields, count, allowed, firstBad);
+  if (symbols) gatherNative(symbols, rows, columns, options, firstBad);
+  else gatherJs(rows, columns, options, firstBad);
   return firstBad;
 }
 
@@ -391,7 +395,7 @@ export function rowsToColumns(
   const columns = options.columns === undefined
     ? allocateColumns(fields, count)
     : targetColumns(options.columns, fields, count, bytes);
-  gatherChecked(bytes, recordSize, fields, columns, count);
+  gatherChecked(bytes, columns, { recordSize, fields, count });
   return columns;
 }
 

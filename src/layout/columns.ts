@@ -273,7 +273,12 @@ export function recordsToColumns(
   const gathered = given === undefined
     ? allocateColumns(fields, count)
     : fast.map((i) => new Uint8Array(given[i].buffer, given[i].byteOffset, given[i].byteLength));
-  const found = gatherChecked(rows, record.size, fields, gathered, count, validate ? sets.fast : []);
+  const found = gatherChecked(rows, gathered, {
+    recordSize: record.size,
+    fields,
+    count,
+    allowed: validate ? sets.fast : [],
+  });
   const columns: Record<string, Column> = {};
   const firstBad = leaves.map(() => -1);
   let next = 0;
@@ -520,7 +525,12 @@ export function validateRecords(record: RecordType, rows: Uint8Array, count: num
     const records = Math.min(chunk, count - start);
     const part = rows.subarray(start * record.size, (start + records) * record.size);
     const columns = scratch.map((bytes, i) => bytes.subarray(0, records * fields[i].size));
-    const found = gatherChecked(part, record.size, fields, columns, records, sets);
+    const found = gatherChecked(part, columns, {
+      recordSize: record.size,
+      fields,
+      count: records,
+      allowed: sets,
+    });
     leaves.forEach((leaf, i) => {
       if (firstBad[i] >= 0) return;
       const column = typed(leaf, columns[i], records) as Checkable;
