@@ -522,7 +522,12 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * `E_DISPOSED` too, whether the memory was detached before `view` or after:
    * `view` itself throws it when it sees the detachment first, but does not
    * look at the memory of an input it served before. A view of a resizable
-   * buffer shrunk below it throws `E_LENGTH`.
+   * buffer shrunk below it throws `E_LENGTH`. For a loop over many records,
+   * `arrayView(bytes).cursorAt(i)` moves one view and reads at the speed of
+   * hand-written DataView code in Deno and Bun. A `view` per record comes
+   * close to that in Bun, but takes Deno 2.5 to 7 times as long
+   * (bench/layout.bench.ts, "16 B field read"; docs/PERFORMANCE.md says
+   * why).
    *
    * @example
    * ```ts
