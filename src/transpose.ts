@@ -291,10 +291,12 @@ export function gatherChecked(
 ): number[] {
   const { recordSize, fields, count, allowed = [] } = options;
   allowed.forEach((values, i) => {
-    if (values !== undefined && (fields[i].size !== 1 || values.length > ALLOWED_MAX)) {
+    if (values === undefined) return;
+    const bytes = values.every((value) => Number.isInteger(value) && value >= 0 && value <= 0xff);
+    if (fields[i].size !== 1 || values.length > ALLOWED_MAX || !bytes) {
       throw new BinlaneError(
         "E_INVALID_ARGUMENT",
-        `fields[${i}]: a set of allowed values needs a 1-byte field and at most ${ALLOWED_MAX} values`,
+        `fields[${i}]: a set of allowed values needs a 1-byte field and at most ${ALLOWED_MAX} byte values`,
       );
     }
   });

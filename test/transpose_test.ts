@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { backend, columnsToRows, NativeBuffer, rowsToColumns, type TransposeField } from "../mod.ts";
 import { nativeLibrary } from "../src/backend.ts";
-import { transposeThresholds } from "../src/transpose.ts";
+import { gatherChecked, transposeThresholds } from "../src/transpose.ts";
 import { everyPath, randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
 const sizes = [1, 2, 4, 8] as const;
@@ -307,6 +307,68 @@ if (native) {
     }
   });
 }
+
+test("transpose: gatherChecked finds each checked field's first byte outside its set, as an oracle does, on every path", () => {
+  const random = seededRandom(0x9a7c);
+  const shapes = Array.from({ length: 30 }, (_, i) => {
+    const recordSize = 2 + Math.floor(random() * (i < 20 ? 30 : 200));
+    const fields = randomFields(random, recordSize);
+    // Byte fields get a set of 1 to 16 values; wider fields none.
+    const allowed = fields.map((field) =>
+      field.size === 1 && random() < 0.8
+        ? Array.from({ length: 1 + Math.floor(random() * 16) }, () => Math.floor(random() * 256))
+        : undefined
+    );
+    return { recordSize, fields, allowed, count: Math.floor(random() * 5000) };
+  });
+  everyPath(transposeThresholds, (path) => {
+    for (const { recordSize, fields, allowed, count } of shapes) {
+      const rows = randomBytes(random, count * recordSize);
+      // Mostly members of the set, with a stranger now and then, so first positions vary.
+      fields.forEach((field, i) => {
+        const set = allowed[i];
+        if (set === undefined) return;
+        for (let r = 0; r < count; r++) {
+          rows[r * recordSize + field.offset] = random() < 0.9995
+            ? set[Math.floor(random() * set.length)]
+            : rows[r];
+        }
+      });
+      const columns = fields.map((field) => new Uint8Array(count * field.size));
+      const firstBad = gatherChecked(rows, columns, { recordSize, fields, count, allowed });
+      const label = `${path} record ${recordSize} count ${count}`;
+      fields.forEach((field, i) => {
+        assert.deepEqual(columns[i], oracleColumn(rows, recordSize, field, count), label);
+        const set = allowed[i];
+        let expected = -1;
+        for (let r = 0; set !== undefined && r < count && expected < 0; r++) {
+          if (!set.includes(rows[r * recordSize + field.offset])) expected = r;
+        }
+        assert.equal(firstBad[i], expected, `${label}: field ${i}`);
+      });
+    }
+  });
+});
+
+test("transpose: gatherChecked refuses a set it cannot check", () => {
+  const rows = new Uint8Array(16);
+  const fields: TransposeField[] = [{ offset: 0, size: 1 }, { offset: 2, size: 2 }];
+  const columns = [new Uint8Array(4), new Uint8Array(8)];
+  const check = (allowed: (number[] | undefined)[]) =>
+    throwsCode(
+      () => gatherChecked(rows, columns, { recordSize: 4, fields, count: 4, allowed }),
+      "E_INVALID_ARGUMENT",
+    );
+  check([undefined, [1]]); // a 2-byte field
+  check([Array.from({ length: 17 }, (_, i) => i)]);
+  check([[256]]);
+  check([[-1]]);
+  check([[1.5]]);
+  assert.deepEqual(gatherChecked(rows, columns, { recordSize: 4, fields, count: 4, allowed: [[0]] }), [
+    -1,
+    -1,
+  ]);
+});
 
 test("transpose: counts, targets and inputs that do not fit are typed errors", () => {
   everyPath(transposeThresholds, () => {
