@@ -498,11 +498,13 @@ function invalidValue(
 /**
  * Records checked per pass by {@linkcode validateRecords}: their checked
  * columns are gathered into one buffer of this many and tested, so memory
- * stays bounded whatever the count. 1,000,000 16-byte orders (the "orders"
- * group of bench/layout.bench.ts, `validate` alone; docs/PERFORMANCE.md,
- * session 18), best of 40 in ms, Deno and Bun: 4 Ki records 1.17 and 1.22,
- * 16 Ki 1.03 and 1.03, 64 Ki 0.97 and 1.02, 256 Ki 1.30 and 0.99, the
- * whole count 1.26 and 1.23 (median 2.37 and 2.11).
+ * stays bounded whatever the count. bench/layout.bench.ts, the orders group,
+ * "validate alone" (1,000,000 16-byte records, mitata averages, two
+ * processes each, Deno and Bun, ms): 4 Ki records 1.47-1.79 and 1.39, 16 Ki
+ * 1.27-1.49 and 1.15-1.34, 64 Ki 1.35-1.39 and 1.14-1.28, 256 Ki 1.38-1.39
+ * and 1.44-1.65, the whole count at once 2.31-2.43 and 2.04-2.46 (allocating
+ * three 1 MiB columns a call). A focused script, best of 40, also put 64 Ki
+ * first (docs/PERFORMANCE.md, session 18).
  */
 const VALIDATE_CHUNK_RECORDS = 64 * 1024;
 
