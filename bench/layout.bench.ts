@@ -594,6 +594,17 @@ const orderVariants: [string, (b: Uint8Array) => unknown][] = [
   }],
 ];
 for (const [name, decode] of orderVariants) addBench(orderGroup, name, orderBytes, false, decode, orderRows);
+// Small calls, where the work per call (the schema's plan, the arguments) weighs more than the records.
+const fewOrders = orderRows.subarray(0, 64 * Order.size);
+const fewGroup = `${Order.size} B orders, 64 records a call`;
+const fewVariants: [string, (b: Uint8Array) => unknown][] = [
+  ["toColumns", (b) => Order.toColumns(b)],
+  ["toColumns, validate: true", (b) => Order.toColumns(b, { validate: true })],
+  ["validate", (b) => Order.validate(b)],
+];
+for (const [name, decode] of fewVariants) {
+  addBench(fewGroup, name, fewOrders.byteLength, false, decode, fewOrders);
+}
 
 const info = backend();
 await runEachApart(
