@@ -39,6 +39,7 @@ import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, wordIndex } from "./crossing.ts";
 import { isDetached } from "./detached.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
+import { markOwned } from "./owned.ts";
 
 /** How a file is mapped. */
 export type MapMode = "read" | "readwrite";
@@ -163,6 +164,7 @@ export class MappedFile {
     this.#backing = backing;
     this.#bytes = new Uint8Array(buffer);
     registry.register(buffer, backing, backing);
+    markOwned(buffer);
   }
 
   static {

@@ -22,6 +22,7 @@ import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, NativeStatsStruct, wordIndex } from "./crossing.ts";
 import { isDetached } from "./detached.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { markOwned } from "./owned.ts";
 
 /** Options for {@linkcode NativeBuffer.alloc}. */
 export interface AllocOptions {
@@ -135,6 +136,7 @@ export class NativeBuffer {
     this.#allocation = allocation;
     this.#bytes = new Uint8Array(buffer);
     registry.register(buffer, allocation, allocation);
+    markOwned(buffer);
   }
 
   /**
