@@ -1,0 +1,167 @@
+/**
+ * The engine's own accessors for buffers and views, captured when binlane
+ * loads. A caller's object may carry its own `byteLength`, `buffer` or
+ * `subarray` (an own property, a subclass, a Proxy), and code loaded later
+ * may replace a prototype's methods; what binlane hands native code must come
+ * from the engine's internal slots, so every length, offset and buffer that
+ * decides a memory access is read through these.
+ *
+ * @module
+ */
+
+const TypedArrayPrototype: object = Object.getPrototypeOf(Uint8Array.prototype);
+const hasShared = typeof SharedArrayBuffer === "function";
+
+function getterOf(prototype: object, key: PropertyKey): (this: unknown) => unknown {
+  const get = Object.getOwnPropertyDescriptor(prototype, key)?.get;
+  if (typeof get !== "function") throw new Error(`this engine has no getter for ${String(key)}`);
+  return get;
+}
+
+const apply = Reflect.apply;
+const typedArrayTag = getterOf(TypedArrayPrototype, Symbol.toStringTag);
+const typedArrayBuffer = getterOf(TypedArrayPrototype, "buffer");
+const typedArrayByteOffset = getterOf(TypedArrayPrototype, "byteOffset");
+const typedArrayByteLength = getterOf(TypedArrayPrototype, "byteLength");
+const typedArrayLength = getterOf(TypedArrayPrototype, "length");
+const dataViewBuffer = getterOf(DataView.prototype, "buffer");
+const dataViewByteOffset = getterOf(DataView.prototype, "byteOffset");
+const dataViewByteLength = getterOf(DataView.prototype, "byteLength");
+const arrayBufferByteLength = getterOf(ArrayBuffer.prototype, "byteLength");
+const arrayBufferDetached: ((this: unknown) => unknown) | undefined = Object.getOwnPropertyDescriptor(
+  ArrayBuffer.prototype,
+  "detached",
+)?.get;
+const arrayBufferTransfer: ((this: ArrayBuffer, length?: number) => ArrayBuffer) | undefined =
+  (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, length?: number) => ArrayBuffer }).transfer;
+const sharedByteLength: ((this: unknown) => unknown) | undefined = hasShared
+  ? getterOf(SharedArrayBuffer.prototype, "byteLength")
+  : undefined;
+const Bytes = Uint8Array;
+
+/** The kind of a genuine typed array (`"Uint8Array"`, `"Float64Array"`, ...), or undefined for anything else. */
+export function typedArrayKind(value: unknown): string | undefined {
+  return apply(typedArrayTag, value, []) as string | undefined;
+}
+
+/** Whether `value` is a genuine `DataView` (a Proxy of one is not). */
+export function isDataView(value: unknown): value is DataView {
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    apply(dataViewBuffer, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `value` is a genuine `ArrayBuffer` (not a SharedArrayBuffer, not a Proxy). */
+export function isArrayBuffer(value: unknown): value is ArrayBuffer {
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    apply(arrayBufferByteLength, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `value` is a genuine `SharedArrayBuffer`. */
+export function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
+  if (sharedByteLength === undefined || typeof value !== "object" || value === null) return false;
+  try {
+    apply(sharedByteLength, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The buffer under a genuine typed array, from its internal slot. */
+export function typedArrayBufferOf(view: ArrayBufferView): ArrayBufferLike {
+  return apply(typedArrayBuffer, view, []) as ArrayBufferLike;
+}
+
+/** A genuine typed array's byte offset (0 once detached or out of bounds). */
+export function typedArrayByteOffsetOf(view: ArrayBufferView): number {
+  return apply(typedArrayByteOffset, view, []) as number;
+}
+
+/** A genuine typed array's byte length (0 once detached or out of bounds). */
+export function typedArrayByteLengthOf(view: ArrayBufferView): number {
+  return apply(typedArrayByteLength, view, []) as number;
+}
+
+/** A genuine typed array's element count (0 once detached or out of bounds). */
+export function typedArrayLengthOf(view: ArrayBufferView): number {
+  return apply(typedArrayLength, view, []) as number;
+}
+
+/** The buffer under a genuine `DataView`. */
+export function dataViewBufferOf(view: DataView): ArrayBufferLike {
+  return apply(dataViewBuffer, view, []) as ArrayBufferLike;
+}
+
+/** A genuine `DataView`'s byte offset; throws (a `TypeError`) once detached or out of bounds. */
+export function dataViewByteOffsetOf(view: DataView): number {
+  return apply(dataViewByteOffset, view, []) as number;
+}
+
+/** A genuine `DataView`'s byte length; throws (a `TypeError`) once detached or out of bounds. */
+export function dataViewByteLengthOf(view: DataView): number {
+  return apply(dataViewByteLength, view, []) as number;
+}
+
+/** The byte length of a genuine `ArrayBuffer` or `SharedArrayBuffer` (0 once detached). */
+export function bufferByteLengthOf(buffer: ArrayBufferLike): number {
+  if (sharedByteLength !== undefined && isSharedArrayBuffer(buffer)) {
+    return apply(sharedByteLength, buffer, []) as number;
+  }
+  return apply(arrayBufferByteLength, buffer, []) as number;
+}
+
+/**
+ * Whether a genuine buffer is detached, by the engine's own getter; a
+ * SharedArrayBuffer never is.
+ */
+export function isDetachedBuffer(buffer: ArrayBufferLike): boolean {
+  if (!isArrayBuffer(buffer)) return false;
+  if (arrayBufferDetached !== undefined) return apply(arrayBufferDetached, buffer, []) === true;
+  // Engines without the getter: a detached buffer's length reads 0, and a view over it cannot be made.
+  if (apply(arrayBufferByteLength, buffer, []) !== 0) return false;
+  try {
+    new Bytes(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The engine's own `ArrayBuffer.prototype.transfer`, as it was when binlane
+ * loaded, applied to a genuine `ArrayBuffer`; undefined where the engine has
+ * none.
+ */
+export function transferBuffer(buffer: ArrayBuffer, length?: number): ArrayBuffer {
+  if (arrayBufferTransfer === undefined) throw new Error("this engine has no ArrayBuffer.prototype.transfer");
+  return length === undefined
+    ? apply(arrayBufferTransfer, buffer, []) as ArrayBuffer
+    : apply(arrayBufferTransfer, buffer, [length]) as ArrayBuffer;
+}
+
+/**
+ * A plain `Uint8Array` over `length` bytes of `buffer` from `offset`, made
+ * with the constructor captured at load, so no species, subclass or
+ * replaced method of a caller's object takes part.
+ *
+ * @example
+ * ```ts
+ * import { bytesOver } from "./intrinsics.ts";
+ *
+ * const bytes = bytesOver(new ArrayBuffer(8), 2, 4);
+ * if (bytes.byteOffset !== 2 || bytes.byteLength !== 4) throw new Error("wrong range");
+ * ```
+ */
+export function bytesOver(buffer: ArrayBufferLike, offset: number, length: number): Uint8Array {
+  return new Bytes(buffer, offset, length);
+}
