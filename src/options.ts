@@ -1,0 +1,116 @@
+/**
+ * Options objects read once, checked, and described without running the
+ * caller's code twice: every entry that takes options reads them through
+ * {@linkcode readOptions} before it looks at its input's length, so a getter
+ * that detaches or shrinks the input runs before the length is taken.
+ *
+ * @module
+ */
+
+import { BinlaneError } from "./errors.ts";
+import { isArrayBuffer, isDataView, isSharedArrayBuffer, typedArrayKind } from "./intrinsics.ts";
+
+/**
+ * A short description of any value for an error message, made without
+ * calling anything of the value's own: no `toString`, no getter, no Proxy
+ * trap.
+ *
+ * @example
+ * ```ts
+ * import { describeValue } from "./options.ts";
+ *
+ * const hostile = { toString: () => { throw new Error("ran caller code"); } };
+ * if (describeValue(hostile) !== "an object") throw new Error("wrong description");
+ * if (describeValue(3) !== "the number 3") throw new Error("wrong description");
+ * ```
+ */
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case "undefined":
+      return "undefined";
+    case "boolean":
+      return `the boolean ${value}`;
+    case "number":
+      return `the number ${String(value)}`;
+    case "bigint":
+      return `the bigint ${String(value)}n`;
+    case "symbol":
+      return "a symbol";
+    case "string":
+      return value.length <= 40
+        ? `the string ${JSON.stringify(value)}`
+        : `a string of ${value.length} characters`;
+    case "function":
+      return "a function";
+  }
+  if (value === null) return "null";
+  const kind = typedArrayKind(value);
+  if (kind !== undefined) return `a ${kind}`;
+  if (isDataView(value)) return "a DataView";
+  if (isArrayBuffer(value)) return "an ArrayBuffer";
+  if (isSharedArrayBuffer(value)) return "a SharedArrayBuffer";
+  try {
+    if (Array.isArray(value)) return "an array";
+  } catch {
+    return "a revoked Proxy";
+  }
+  return "an object";
+}
+
+/**
+ * Reads an options object once: `undefined` is no options; anything but a
+ * plain object (null, a number, an array) is `E_TYPE`; an own key outside
+ * `keys` is `E_TYPE` naming it; each known key is read exactly once, and an
+ * exception from the caller's getter becomes `E_TYPE` with it as the cause.
+ * Later code reads only the returned snapshot.
+ *
+ * @example
+ * ```ts
+ * import { readOptions } from "./options.ts";
+ *
+ * const options = readOptions({ seed: 1 }, ["seed", "into"], "crc32c");
+ * if (options.seed !== 1 || "into" in options) throw new Error("wrong snapshot");
+ * try {
+ *   readOptions({ sede: 1 }, ["seed"], "crc32c");
+ *   throw new Error("an unknown key must be refused");
+ * } catch (error) {
+ *   if ((error as { code?: string }).code !== "E_TYPE") throw error;
+ * }
+ * ```
+ */
+export function readOptions<K extends string>(
+  options: unknown,
+  keys: readonly K[],
+  where: string,
+): { [key in K]?: unknown } {
+  const snapshot: { [key in K]?: unknown } = Object.create(null);
+  if (options === undefined) return snapshot;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new BinlaneError("E_TYPE", `${where}: options must be an object, got ${describeValue(options)}`);
+  }
+  let own: string[];
+  try {
+    own = Object.keys(options);
+  } catch (cause) {
+    throw new BinlaneError("E_TYPE", `${where}: the options object cannot be read`, { cause });
+  }
+  for (const key of own) {
+    if (!(keys as readonly string[]).includes(key)) {
+      const known = keys.length === 0 ? "none" : keys.join(", ");
+      throw new BinlaneError(
+        "E_TYPE",
+        `${where}: unknown option ${JSON.stringify(key)} (known: ${known})`,
+      );
+    }
+  }
+  for (const key of keys) {
+    let value: unknown;
+    try {
+      value = (options as Record<string, unknown>)[key];
+    } catch (cause) {
+      throw new BinlaneError("E_TYPE", `${where}: reading option ${key} threw`, { cause });
+    }
+    if (value !== undefined) snapshot[key] = value;
+  }
+  return snapshot;
+}
