@@ -14,7 +14,7 @@
 
 import { asBytes, type BinaryInput } from "./bytes.ts";
 import { BinlaneError } from "./errors.ts";
-import { encodeFrameInto, type FrameOptions, frameSize } from "./frame.ts";
+import { checkMaxFrameSize, encodeFrameInto, type FrameOptions, frameSize } from "./frame.ts";
 import { type FieldMap, type RecordValue, Schema } from "./layout/schema.ts";
 
 /** A writer whose `write` may take only part of the bytes (`Deno.FsFile`), or all of them (Bun's `FileSink`). */
@@ -379,6 +379,14 @@ export class StreamingSerializer {
     try {
       const length = frameSize(body.byteLength);
       if (length >= this.#capacity) {
+        // Refused before its memory is allocated: a payload of gigabytes must not cost gigabytes to refuse.
+        const maxFrameSize = checkMaxFrameSize(frameOptions.maxFrameSize);
+        if (length > maxFrameSize) {
+          throw new BinlaneError(
+            "E_FRAME_TOO_LARGE",
+            `a ${body.byteLength}-byte payload makes a ${length}-byte frame, above maxFrameSize ${maxFrameSize}`,
+          );
+        }
         const frame = new Uint8Array(length);
         encodeFrameInto(frame, body, frameOptions);
         this.#seal();

@@ -299,6 +299,12 @@ test("serializer: options are checked, unknown keys refused by name, wrong types
   );
   await rejectsWith(out.writeFrame(payload, null as never), "E_TYPE");
   await rejectsWith(out.writeFrame(payload, { type: 70000 }), "E_RANGE");
+  // A payload past maxFrameSize is refused as it is, before a frame's worth of memory is taken for it.
+  await rejectsWith(
+    out.writeFrame(new Uint8Array(5000), { type: 1, maxFrameSize: 4096 }),
+    "E_FRAME_TOO_LARGE",
+  );
+  await rejectsWith(out.writeFrame(new Uint8Array(5000), { type: 1, maxFrameSize: 1 }), "E_RANGE");
   await rejectsWith(out.writeRecord({ size: 4, write() {} } as never, {} as never), "E_TYPE", /Schema/);
   assert.equal(out.buffered, 0, "nothing refused was gathered");
   await out.close();
