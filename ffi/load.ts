@@ -24,7 +24,7 @@ import {
   sha256Hex,
 } from "./library_check.ts";
 import { libraryFileName, type PlatformDirectory, platformDirectory } from "./platform.ts";
-import { ffiPermitted, filePermitted, readEnv, runtimeName } from "./runtime.ts";
+import { envReadable, ffiPermitted, filePermitted, readEnv, runtimeName } from "./runtime.ts";
 import { ABI_VERSION } from "./symbols.ts";
 
 /** Why no library was loaded. */
@@ -227,6 +227,12 @@ export function loadLibrary(): LoadOutcome {
   if (location.manifest !== undefined && !filePermitted(location.manifest, false)) {
     const detail = `Deno was not granted --allow-read for its manifest ${location.manifest}`;
     return { ok: false, failure: "no-ffi", detail, path };
+  }
+  // A pin that cannot be read must not quietly become no pin for a library of the user's own.
+  if (location.manifest === undefined && !envReadable("BINLANE_LIB_SHA256")) {
+    const detail =
+      "BINLANE_LIB is set, but Deno was not granted --allow-env for BINLANE_LIB_SHA256 to check it";
+    return { ok: false, failure: "check-failed", detail, path };
   }
   const pinned = readEnv("BINLANE_LIB_SHA256");
   if (pinned !== undefined && !isSha256Hex(pinned)) {

@@ -73,6 +73,24 @@ export function readEnv(name: string): string | undefined {
 }
 
 /**
+ * Whether the program may read the environment variable `name` (always
+ * under Bun; under Deno only with an `--allow-env` grant naming it or all).
+ * Never prompts.
+ *
+ * @example
+ * ```ts
+ * import { envReadable } from "./runtime.ts";
+ *
+ * console.log(envReadable("BINLANE_LIB_SHA256")); // true with --allow-env
+ * ```
+ */
+export function envReadable(name: string): boolean {
+  const deno = denoNamespace();
+  if (!deno) return true;
+  return deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+}
+
+/**
  * Whether this runtime lets the program open the library at `path` and call
  * it. Deno answers for the path asked about, so a grant scoped to the
  * library's directory (`--allow-ffi=<dir>`) counts. Never prompts.

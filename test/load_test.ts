@@ -354,6 +354,17 @@ if (host) {
       ]);
       assert.equal(unread.error, "E_NO_NATIVE");
       assert.match(unread.message ?? "", /not granted --allow-read for the library/);
+      // BINLANE_LIB readable but a pin on it not: refused, not loaded unpinned.
+      const own = { BINLANE_LIB: shippedLibrary };
+      const unpinnable = runProbe(own, ["--allow-ffi", "--allow-read", "--allow-env=BINLANE_LIB"]);
+      assert.equal(unpinnable.backend?.path, "js");
+      assert.match(unpinnable.backend?.reason ?? "", /--allow-env for BINLANE_LIB_SHA256/);
+      const pinnable = runProbe(own, [
+        "--allow-ffi",
+        "--allow-read",
+        "--allow-env=BINLANE_LIB,BINLANE_LIB_SHA256",
+      ]);
+      assert.equal(pinnable.backend?.path, "native", pinnable.backend?.reason);
     }, 120_000);
   }
 }
