@@ -235,7 +235,7 @@ async function buildTarget(zig: string[], target: Target, scratch: string): Prom
   Deno.renameSync(`${outDirectory}/${MANIFEST_FILE}`, `${finalDirectory}/${MANIFEST_FILE}`);
 }
 
-/** Why the built library of `target` does not match its manifest, or undefined when it does. */
+/** Why the library built in `directory` does not match its manifest, or undefined when it does. */
 export function builtLibraryMismatch(directory: PlatformDirectory): string | undefined {
   const fileName = libraryFileName(directory);
   const manifest = readManifest(`${libDirectory}${directory}/${MANIFEST_FILE}`);
