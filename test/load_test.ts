@@ -330,6 +330,11 @@ if (host) {
       writeFileSync(install.manifest, JSON.stringify({ ...manifest, signed: true }));
       assert.match(run().backend?.reason ?? "", /manifest .* is unusable/);
       rmSync(install.manifest);
+      if (process.platform !== "win32") {
+        assert.equal(spawnSync("mkfifo", [install.manifest]).status, 0);
+        assert.match(run().backend?.reason ?? "", /manifest .* is unusable \(it is a FIFO/);
+        rmSync(install.manifest);
+      }
       const unlisted = run({ BINLANE_BACKEND: "native" });
       assert.equal(unlisted.error, "E_LIBRARY_LOAD");
       assert.match(unlisted.message ?? "", /manifest .* is unusable \(cannot stat/);
