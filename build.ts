@@ -1,11 +1,13 @@
 /**
  * Builds the native library for every supported platform into
- * `ffi/lib/<os>-<arch>/`.
+ * `ffi/lib/<os>-<arch>/`, with a `manifest.json` beside each library giving
+ * its file name, size and SHA-256: the loader refuses a library that does
+ * not match it.
  *
  * Usage: `deno run -A build.ts [--if-changed] [--host-only]`.
  * - `--if-changed`: skip when no Zig source, this script or the pinned Zig
- *   version changed since the last build (the test, bench and demo tasks use
- *   this).
+ *   version changed since the last build and every library still matches its
+ *   manifest (the test, bench and demo tasks use this).
  * - `--host-only`: build only the running platform's library.
  *
  * Zig is found as `$ZIG`, then `zig` on PATH, then `python3 -m ziglang`, and
@@ -17,6 +19,14 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import {
+  type LibraryManifest,
+  MANIFEST_FILE,
+  MAX_LIBRARY_BYTES,
+  readManifest,
+  readRegularFile,
+  sha256Hex,
+} from "./ffi/library_check.ts";
 import { libraryFileName, type PlatformDirectory, platformDirectory } from "./ffi/platform.ts";
 
 interface Target {
@@ -205,6 +215,13 @@ async function buildTarget(zig: string[], target: Target, scratch: string): Prom
     "binlane",
     `-femit-bin=${outDirectory}/${fileName}`,
   ], `${target.triple} library`);
+  const built = Deno.readFileSync(`${outDirectory}/${fileName}`);
+  const manifest: LibraryManifest = {
+    platform: target.directory,
+    file: fileName,
+    size: built.length,
+    sha256: sha256Hex(built),
+  };
   const finalDirectory = `${libDirectory}${target.directory}`;
   Deno.mkdirSync(finalDirectory, { recursive: true });
   // Rename over the old file rather than writing into it: a process that has
@@ -213,6 +230,21 @@ async function buildTarget(zig: string[], target: Target, scratch: string): Prom
     `${outDirectory}/${fileName}`,
     `${finalDirectory}/${fileName}`,
   );
+  // Between the two renames a loader sees the new library with the old manifest and refuses it: never worse.
+  Deno.writeTextFileSync(`${outDirectory}/${MANIFEST_FILE}`, JSON.stringify(manifest, null, 2) + "\n");
+  Deno.renameSync(`${outDirectory}/${MANIFEST_FILE}`, `${finalDirectory}/${MANIFEST_FILE}`);
+}
+
+/** Why the library built in `directory` does not match its manifest, or undefined when it does. */
+export function builtLibraryMismatch(directory: PlatformDirectory): string | undefined {
+  const fileName = libraryFileName(directory);
+  const manifest = readManifest(`${libDirectory}${directory}/${MANIFEST_FILE}`);
+  if (typeof manifest === "string") return `${directory}/${MANIFEST_FILE}: ${manifest}`;
+  const bytes = readRegularFile(`${libDirectory}${directory}/${fileName}`, MAX_LIBRARY_BYTES);
+  if (typeof bytes === "string") return `${directory}/${fileName}: ${bytes}`;
+  const matches = manifest.platform === directory && manifest.file === fileName &&
+    manifest.size === bytes.length && manifest.sha256 === sha256Hex(bytes);
+  return matches ? undefined : `${directory}/${fileName} does not match its manifest`;
 }
 
 /** Builds the libraries; returns false when `ifChanged` found nothing to do. */
@@ -227,7 +259,7 @@ export async function build(options: { ifChanged?: boolean; hostOnly?: boolean }
       previous = Deno.readTextFileSync(stampFile);
     } catch { /* never built */ }
     const built = previous.startsWith(fingerprint) &&
-      wanted.every((t) => previous.includes(t.directory));
+      wanted.every((t) => previous.includes(t.directory) && builtLibraryMismatch(t.directory) === undefined);
     if (built) return false;
   }
   const zig = findZig();

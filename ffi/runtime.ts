@@ -73,18 +73,38 @@ export function readEnv(name: string): string | undefined {
 }
 
 /**
- * Whether this runtime can call native code at all right now.
+ * Whether the program may read the environment variable `name` (always
+ * under Bun; under Deno only with an `--allow-env` grant naming it or all).
+ * Never prompts.
+ *
+ * @example
+ * ```ts
+ * import { envReadable } from "./runtime.ts";
+ *
+ * console.log(envReadable("BINLANE_LIB_SHA256")); // true with --allow-env
+ * ```
+ */
+export function envReadable(name: string): boolean {
+  const deno = denoNamespace();
+  if (!deno) return true;
+  return deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+}
+
+/**
+ * Whether this runtime lets the program open the library at `path` and call
+ * it. Deno answers for the path asked about, so a grant scoped to the
+ * library's directory (`--allow-ffi=<dir>`) counts. Never prompts.
  *
  * @example
  * ```ts
  * import { ffiPermitted } from "./runtime.ts";
  *
- * console.log(ffiPermitted()); // false under Deno without --allow-ffi
+ * console.log(ffiPermitted("/opt/lib/libbinlane.so")); // false under Deno without --allow-ffi
  * ```
  */
-export function ffiPermitted(): boolean {
+export function ffiPermitted(path: string): boolean {
   const deno = denoNamespace();
-  if (deno) return deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  if (deno) return deno.permissions.querySync({ name: "ffi", path }).state === "granted";
   return runtimeName() === "bun";
 }
 

@@ -6,6 +6,9 @@
  * - `BINLANE_BACKEND=js|native`: force a path; `native` fails loudly when
  *   the library cannot be loaded.
  * - `BINLANE_LIB=/path/to/library`: load this file instead of the local build.
+ *   Without `BINLANE_LIB_SHA256` it is trusted only to be a regular file whose
+ *   headers lie inside it; the local build must match its manifest.
+ * - `BINLANE_LIB_SHA256=<64 hex digits>`: refuse a library with another SHA-256.
  * - `BINLANE_CPU=scalar|sse42|avx2|avx512|neon`: force a CPU level.
  *
  * @module
@@ -62,6 +65,8 @@ interface State {
 const failureCodes: Record<LoadFailure, BinlaneErrorCode> = {
   "no-ffi": "E_NO_NATIVE",
   "unsupported-platform": "E_LIBRARY_LOAD",
+  "bad-setting": "E_CONFIG",
+  "check-failed": "E_LIBRARY_LOAD",
   "open-failed": "E_LIBRARY_LOAD",
   "abi-mismatch": "E_ABI_MISMATCH",
   "layout-mismatch": "E_LAYOUT_MISMATCH",
@@ -107,6 +112,8 @@ function initialise(): State {
   if (wanted === "js") return { library: undefined, reason: "BINLANE_BACKEND=js" };
   const outcome = checkLayouts(loadLibrary());
   if (!outcome.ok) {
+    // A setting that means nothing is refused like BINLANE_BACKEND's, whatever the backend.
+    if (outcome.failure === "bad-setting") throw new BinlaneError("E_CONFIG", outcome.detail);
     const where = outcome.path ? ` (${outcome.path})` : "";
     const reason = `${outcome.failure}: ${outcome.detail}${where}`;
     if (wanted !== "native") return { library: undefined, reason };
