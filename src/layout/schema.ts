@@ -6,7 +6,7 @@
  */
 
 import type { BinaryInput } from "../bytes.ts";
-import { detachedError } from "../detached.ts";
+import { detachedError, isOutOfBounds } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
 import { bytesOver, isDetachedBuffer } from "../intrinsics.ts";
 import { describeValue, readOptions } from "../options.ts";
@@ -297,6 +297,27 @@ function checkPlace(view: DataView, byteOffset: number, size: number, name: stri
   }
 }
 
+/**
+ * A write failed with `error`: a BinlaneError passes on; memory detached
+ * under the write (the caller's getter can transfer the buffer) is the
+ * owner's error or `E_DISPOSED`, a resizable buffer shrunk under it
+ * `E_LENGTH`.
+ */
+function writeFailed(view: DataView, error: unknown): never {
+  if (error instanceof BinlaneError) throw error;
+  lengthOf(view); // throws for detached memory
+  if (isOutOfBounds(view)) {
+    throw new BinlaneError(
+      "E_LENGTH",
+      "write: the resizable ArrayBuffer under the input shrank during the write",
+      {
+        cause: error,
+      },
+    );
+  }
+  throw error;
+}
+
 /** A schema's own `read`, `write` and `view`, with call sites no other schema's calls pass through. */
 interface EntryPoints {
   read(bytes: BinaryInput, byteOffset?: number): Record<string, unknown>;
@@ -320,7 +341,11 @@ return {
   write(bytes, value, byteOffset = 0) {
     const view = dataViewOf(bytes, served);
     checkPlace(view, byteOffset, size, "write");
-    writer(view, byteOffset, value);
+    try {
+      writer(view, byteOffset, value);
+    } catch (error) {
+      writeFailed(view, error);
+    }
   },
   view(bytes, byteOffset = 0) {
     const last = served;
@@ -382,6 +407,7 @@ function compileEntryPoints(
     "dataViewOf",
     "checkPlace",
     "ownerOf",
+    "writeFailed",
     entryPointsSource,
   );
   return make(
@@ -395,6 +421,7 @@ function compileEntryPoints(
     dataViewOf,
     checkPlace,
     ownerOf,
+    writeFailed,
   );
 }
 
