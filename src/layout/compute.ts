@@ -8,7 +8,7 @@
  */
 
 import { BinlaneError } from "../errors.ts";
-import type { BitsType, FieldType, PlacedField } from "./types.ts";
+import type { BitsType, FieldType, PlacedField, RecordType } from "./types.ts";
 
 /**
  * Record rules: "sysv" is the Itanium rules of Linux and macOS (GCC,
@@ -153,8 +153,56 @@ export function layoutRecord(
 ): RecordLayout {
   checkOptions(options);
   checkFields(entries);
-  const cap = options.pack ?? Infinity;
   const abi = options.abi ?? defaultAbi();
+  for (const [name, type] of entries) checkNestedAbi(type, abi, name);
+  return place(kind, entries, options, abi);
+}
+
+/** The rules a nested record was laid out by: its own `abi`, or the platform's. */
+function abiOf(record: RecordType): Abi {
+  return (record as { options?: RecordOptions }).options?.abi ?? defaultAbi();
+}
+
+/**
+ * Refuses a record nested (directly or through arrays, at any depth) in a
+ * record of rules `abi` that was laid out by other rules into another
+ * layout: one compiler lays out a C struct and every struct in it, so the
+ * nested record must be declared with the outer one's `abi`. A nested
+ * record that the two rules lay out alike (no bitfields, no `align` under
+ * `pack`) is accepted.
+ */
+function checkNestedAbi(type: FieldType, abi: Abi, path: string): void {
+  if (type.kind === "array") return checkNestedAbi(type.element, abi, path);
+  if (type.kind !== "struct" && type.kind !== "union") return;
+  const own = abiOf(type);
+  // Laid out by these rules: its own nested records were checked against them when it was made.
+  if (own === abi) return;
+  const entries = type.fields.map((field) => [field.name, field.type] as const);
+  const options = (type as { options?: RecordOptions }).options ?? {};
+  const again = place(type.kind, entries, { ...options, abi }, abi);
+  const same = again.size === type.size && again.align === type.align &&
+    again.requiredAlign === (type.requiredAlign ?? 1) &&
+    again.fields.every((field, i) =>
+      field.offset === type.fields[i].offset && field.bitOffset === type.fields[i].bitOffset
+    );
+  if (!same) {
+    throw new BinlaneError(
+      "E_TYPE",
+      `field ${path}: a ${type.kind} laid out by the ${own} rules (size ${type.size}) sits in a record of the ` +
+        `${abi} rules, which lay it out otherwise (size ${again.size}); declare it with abi: "${abi}"`,
+    );
+  }
+  for (const field of type.fields) checkNestedAbi(field.type, abi, `${path}.${field.name}`);
+}
+
+/** `layoutRecord` once the options and fields are checked. */
+function place(
+  kind: "struct" | "union",
+  entries: readonly (readonly [string, FieldType])[],
+  options: RecordOptions,
+  abi: Abi,
+): RecordLayout {
+  const cap = options.pack ?? Infinity;
   const state: BitState = { bits: 0, unitSize: 0, unitStart: 0, unitLeft: 0 };
   let align = 1;
   let size = 0;
