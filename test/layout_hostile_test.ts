@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
-import { array, bits, struct, u16, u32, u64, u8, union } from "../mod.ts";
+import { array, bits, enumOf, struct, u16, u32, u64, u8, union } from "../mod.ts";
 import { transposeThresholds } from "../src/transpose.ts";
 import { everyPath, test, throwsCode, underBun } from "./harness.ts";
 
@@ -326,3 +326,49 @@ test("layout hostile: a record nested under other C rules that lay it out otherw
   // Rules that lay the nested record out alike (no bitfields here) accept it.
   assert.equal(struct({ p: struct({ x: u8, y: u32 }, { abi: "sysv" }) }, { abi: "msvc" }).size, 8);
 });
+
+test("layout hostile: a look-alike field type, a schema's layout changed after, or a path with a toString", () => {
+  // A scalar that claims one byte for a u32 is no binlane type: the record would hold less than it reads.
+  const forged = { kind: "scalar", name: "u32", size: 1, align: 1, endian: "little", bigint: false };
+  throwsCode(() => struct({ a: forged as never }), "E_TYPE");
+  throwsCode(() => array(forged as never, 2), "E_TYPE");
+  throwsCode(() => bits(forged as never, 3), "E_TYPE");
+  const record = { kind: "struct", size: 1, align: 1, fields: [{ name: "x", type: u64, offset: 0 }] };
+  throwsCode(() => struct({ inner: record as never }), "E_TYPE");
+  // A schema's layout is fixed: its size cannot be made to lie to the records that nest it.
+  const Inner = struct({ x: u64 });
+  assert.throws(() => {
+    "use strict";
+    (Inner as { size: number }).size = 1;
+  }, TypeError);
+  assert.equal(Inner.size, 8);
+  assert.equal(struct({ inner: Inner }).size, 8);
+  // Numbers of the type functions that are no numbers, and enum values read once.
+  throwsCode(() => array(u8, 2n as never), "E_TYPE");
+  throwsCode(() => bits(u8, Symbol() as never), "E_TYPE");
+  let reads = 0;
+  const values = Object.defineProperty({}, "A", {
+    enumerable: true,
+    get(): number {
+      return reads++ === 0 ? 1 : 1e9; // checked once, a second read would be another value
+    },
+  });
+  const Kind = struct({ k: enumOfU8(values) });
+  assert.equal(reads, 1);
+  assert.deepEqual(Kind.read(new Uint8Array([1])), { k: "A" });
+  let ran = false;
+  const path = {
+    toString(): string {
+      ran = true;
+      return "x";
+    },
+  };
+  throwsCode(() => Inner.offsetOf(path as never), "E_TYPE");
+  throwsCode(() => Inner.toC(path as never), "E_TYPE");
+  throwsCode(() => Inner.toZig(path as never), "E_TYPE");
+  assert.equal(ran, false, "the caller's toString ran");
+});
+
+function enumOfU8(values: Record<string, number>) {
+  return enumOf(u8, values);
+}

@@ -8,7 +8,8 @@
  */
 
 import { BinlaneError } from "../errors.ts";
-import type { BitsType, FieldType, PlacedField, RecordType } from "./types.ts";
+import { describeValue } from "../options.ts";
+import { type BitsType, type FieldType, isFieldType, type PlacedField, type RecordType } from "./types.ts";
 
 /**
  * Record rules: "sysv" is the Itanium rules of Linux and macOS (GCC,
@@ -65,7 +66,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function checkOptions(options: RecordOptions): void {
   const { pack, align, abi } = options;
   if (pack !== undefined && ![1, 2, 4, 8, 16].includes(pack)) {
-    throw new BinlaneError("E_RANGE", `pack must be 1, 2, 4, 8 or 16, got ${String(pack)}`);
+    throw new BinlaneError("E_RANGE", `pack must be 1, 2, 4, 8 or 16, got ${describeValue(pack)}`);
   }
   if (
     align !== undefined &&
@@ -73,11 +74,11 @@ function checkOptions(options: RecordOptions): void {
   ) {
     throw new BinlaneError(
       "E_ALIGNMENT",
-      `align must be a power of two from 1 to 4096, got ${String(align)}`,
+      `align must be a power of two from 1 to 4096, got ${describeValue(align)}`,
     );
   }
   if (abi !== undefined && abi !== "sysv" && abi !== "msvc" && abi !== "mingw") {
-    throw new BinlaneError("E_TYPE", `abi must be "sysv", "msvc" or "mingw", got ${String(abi)}`);
+    throw new BinlaneError("E_TYPE", `abi must be "sysv", "msvc" or "mingw", got ${describeValue(abi)}`);
   }
 }
 
@@ -90,8 +91,11 @@ function checkFields(entries: readonly (readonly [string, FieldType])[]): void {
         `field name ${JSON.stringify(name)} is not a C identifier`,
       );
     }
-    if (typeof type?.size !== "number" || typeof type.kind !== "string") {
-      throw new BinlaneError("E_TYPE", `field ${name} does not have a binlane field type`);
+    if (!isFieldType(type)) {
+      throw new BinlaneError(
+        "E_TYPE",
+        `field ${name} does not have a binlane field type, got ${describeValue(type)}`,
+      );
     }
   }
 }

@@ -26,6 +26,7 @@ import { type Abi, layoutRecord, type RecordOptions } from "./compute.ts";
 import { recordToC } from "./emit_c.ts";
 import { layoutFingerprint } from "./fingerprint.ts";
 import { recordToZig } from "./emit_zig.ts";
+import { markFieldType } from "./types.ts";
 import { canResize, checkCount, checkFlag, inputSpan, type Owner } from "./input.ts";
 import type {
   ArrayType,
@@ -475,6 +476,11 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
     this.requiredAlign = layout.requiredAlign;
     this.fields = Object.freeze(layout.fields.map((field) => Object.freeze({ ...field })));
     this.options = Object.freeze({ ...given });
+    // Fixed for the schema's life: its readers, columns and every record nested in it rely on its layout.
+    for (const key of ["kind", "size", "align", "requiredAlign", "fields", "options"]) {
+      Object.defineProperty(this, key, { writable: false, configurable: false });
+    }
+    markFieldType(this);
   }
 
   /**
@@ -491,9 +497,12 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   offsetOf(path: string): number {
+    if (typeof path !== "string") {
+      throw new BinlaneError("E_TYPE", `offsetOf takes a dotted path, got ${describeValue(path)}`);
+    }
     let type: FieldType = this as Schema;
     let offset = 0;
-    for (const part of String(path).split(".")) {
+    for (const part of path.split(".")) {
       if (type.kind === "struct" || type.kind === "union") {
         const field: PlacedField | undefined = type.fields.find((f) => f.name === part);
         if (!field) {
@@ -873,6 +882,9 @@ function readColumns(
 }
 
 function checkName(name: string): string {
+  if (typeof name !== "string") {
+    throw new BinlaneError("E_TYPE", `a C name must be a string, got ${describeValue(name)}`);
+  }
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     throw new BinlaneError("E_INVALID_ARGUMENT", `${JSON.stringify(name)} is not a C identifier`);
   }
