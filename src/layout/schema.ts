@@ -42,7 +42,7 @@ import type {
 
 export type { Abi, Column, RecordOptions };
 
-/** Options for {@linkcode Schema.validate} (or just the count, in their place). */
+/** Options for {@linkcode Schema.validate} (or just the count, in their place); other keys are `E_TYPE`. */
 export interface ValidateOptions {
   /** Records to check. Default: every record; the bytes must then hold a whole number of them. */
   count?: number;
@@ -50,7 +50,7 @@ export interface ValidateOptions {
   aligned?: boolean;
 }
 
-/** Options for {@linkcode Schema.toColumns} (or just the count, in their place). */
+/** Options for {@linkcode Schema.toColumns} (or just the count, in their place); other keys are `E_TYPE`. */
 export interface ToColumnsOptions {
   /** Records to decode. Default: every record; the bytes must then hold a whole number of them. */
   count?: number;
@@ -90,7 +90,10 @@ export type Infer<S> = S extends Schema<infer F> ? RecordValue<F> : never;
 export interface RecordArray<V> extends Iterable<V> {
   /** Records in the run. */
   readonly length: number;
-  /** A view of record `index` (negative counts from the end), or undefined outside the run. */
+  /**
+   * A view of record `index` (negative counts from the end), or undefined
+   * outside the run; an index that is no number (a BigInt) is `E_TYPE`.
+   */
   at(index: number): V | undefined;
   /**
    * The array's one moving view, placed on record `index` (0 to
@@ -98,7 +101,8 @@ export interface RecordArray<V> extends Iterable<V> {
    * `cursorAt(i)` is the fastest way through the records (measured against
    * hand-written DataView code in bench/layout.bench.ts). Every call moves
    * the same view; keep a record with `at(index)` instead. An index outside
-   * the run, negative, fractional or NaN does not throw here (a throw in
+   * the run, negative, fractional, NaN or no number at all (a BigInt, a
+   * Symbol; no `valueOf` of an object runs) does not throw here (a throw in
    * the call cost V8 2x on a read loop): it parks the view below the
    * records, and every access through it throws `E_RANGE` naming the run's
    * bounds until a good index moves it back.
