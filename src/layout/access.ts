@@ -9,9 +9,9 @@
  */
 
 import { runtimeName } from "../../ffi/runtime.ts";
-import { detachedError, isDetached, isOutOfBounds } from "../detached.ts";
+import { detachedError, isOutOfBounds } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
-import { typedArrayKind, typedArrayLengthOf } from "../intrinsics.ts";
+import { isDetachedBuffer, typedArrayKind, typedArrayLengthOf } from "../intrinsics.ts";
 import { describeValue } from "../options.ts";
 import { resultBytes } from "../result_pool.ts";
 import type { RecordArray } from "./schema.ts";
@@ -221,7 +221,7 @@ const helpers = {
    */
   threw(error: unknown, path: string, view: DataView): never {
     if (error instanceof BinlaneError) throw error;
-    if (isDetached(view.buffer) || isOutOfBounds(view)) throw error;
+    if (isDetachedBuffer(view.buffer) || isOutOfBounds(view)) throw error;
     throw new BinlaneError("E_TYPE", `${path}: reading the value threw`, { cause: error });
   },
   /** Field `name` of a caller's value, read once: a getter or Proxy trap that throws is `E_TYPE` naming it. */
@@ -292,7 +292,7 @@ const helpers = {
         cause: error,
       });
     }
-    if (isDetached(view.$v.buffer)) {
+    if (isDetachedBuffer(view.$v.buffer)) {
       if (owner === null) throw detachedError("this view", error);
       throw new BinlaneError(
         "E_TRANSFERRED",
