@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
-import { array, bits, enumOf, struct, u16, u32, u64, u8, union } from "../mod.ts";
+import { array, bits, enumOf, NativeBuffer, struct, u16, u32, u64, u8, union } from "../mod.ts";
 import { transposeThresholds } from "../src/transpose.ts";
 import { everyPath, test, throwsCode, underBun } from "./harness.ts";
 
@@ -372,3 +372,29 @@ test("layout hostile: a look-alike field type, a schema's layout changed after, 
 function enumOfU8(values: Record<string, number>) {
   return enumOf(u8, values);
 }
+
+test("layout hostile: an object that only claims to be a NativeBuffer, or a Proxy whose traps throw, is E_TYPE", () => {
+  const fake = Object.create(NativeBuffer.prototype);
+  const trapped = new Proxy(new Uint8Array(Row.size), {
+    getPrototypeOf(): never {
+      throw new Error("trap");
+    },
+    get(): never {
+      throw new Error("trap");
+    },
+  });
+  for (const input of [fake, trapped]) {
+    for (
+      const call of [
+        () => Row.read(input),
+        () => Row.write(input, value),
+        () => Row.view(input),
+        () => Row.arrayView(input),
+        () => Row.toColumns(input),
+        () => Row.validate(input),
+      ]
+    ) {
+      throwsCode(call, "E_TYPE");
+    }
+  }
+});
