@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findZig } from "../build.ts";
-import { type Abi, type PlacedField, type Schema, struct } from "../mod.ts";
+import { type Abi, array, bits, type PlacedField, type Schema, struct, u16, u32, u8 } from "../mod.ts";
 import { crossingStructs } from "../src/crossing.ts";
 import { seededRandom, test } from "./harness.ts";
 import { classic, randomSchema } from "./layout_schemas.ts";
@@ -185,3 +185,36 @@ test("layout: the structs that cross the boundary, as schemas, are native-zig/ab
     /zig refused/,
   );
 }, 120_000);
+
+test(
+  "layout: a record nested in an msvc record is laid out by the msvc rules, as clang lays it out for MSVC",
+  () => {
+    // Two bitfields of different type sizes: the Itanium rules share one unit (4 bytes), Microsoft's do not (8).
+    const fields = { a: bits(u16, 8), b: bits(u32, 8) };
+    const underSysv = struct(fields, { abi: "sysv" });
+    const underMsvc = struct(fields, { abi: "msvc" });
+    // Declared by other rules, it would sit in the outer record at a size MSVC does not give it: refused.
+    assert.throws(
+      () => struct({ tag: u8, inner: underSysv }, { abi: "msvc" }),
+      (error: unknown) =>
+        (error as { code?: string }).code === "E_TYPE" && /field inner\b/.test(String(error)),
+    );
+    assert.throws(
+      () =>
+        struct({ tag: u8, runs: array(struct({ deep: underSysv }, { abi: "sysv" }), 2) }, { abi: "msvc" }),
+      (error: unknown) =>
+        (error as { code?: string }).code === "E_TYPE" && /field runs\.deep\b/.test(String(error)),
+    );
+    // A nested record without bitfields lays out alike under both rules, and is accepted.
+    const plain = struct({ x: u8, y: u32 }, { abi: "sysv" });
+    assert.equal(struct({ p: plain }, { abi: "msvc" }).size, 8);
+    // Declared with the outer rules, the whole record is what clang gives x86_64-windows-msvc, checked to the bit.
+    const Outer = struct({ tag: u8, inner: underMsvc, tail: bits(u8, 3) }, { abi: "msvc" });
+    assert.equal(underMsvc.size, 8);
+    const dump = dumpedBitfields(compile("x86_64-windows-msvc", Outer.toC("MixedOuter")));
+    for (const [record, expected] of ourBitfields(Outer as unknown as Schema, "MixedOuter")) {
+      if (expected.length > 0) assert.deepEqual(dump.get(record), expected, `bitfields of ${record}`);
+    }
+  },
+  120_000,
+);

@@ -9,8 +9,10 @@
  */
 
 import { runtimeName } from "../../ffi/runtime.ts";
-import { detachedError, isDetached, isOutOfBounds } from "../detached.ts";
+import { detachedError, isOutOfBounds } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
+import { isDetachedBuffer, typedArrayKind, typedArrayLengthOf } from "../intrinsics.ts";
+import { describeValue } from "../options.ts";
 import { resultBytes } from "../result_pool.ts";
 import type { RecordArray } from "./schema.ts";
 import type { FieldType, PlacedField, RecordType, ScalarType } from "./types.ts";
@@ -177,15 +179,61 @@ const helpers = {
       word = Math.floor(word / 256);
     }
   },
-  bytesOf(value: unknown, length: number, path: string): ArrayLike<number> {
-    const like = value as ArrayLike<number> | undefined;
-    if (like === null || typeof like !== "object" || like.length !== length) {
-      return helpers.fail("E_TYPE", path, `expected ${length} elements, got ${describe(value)}`);
+  /**
+   * An array field's elements: a genuine typed array's as they are (its
+   * length from its slot, its elements run no caller code), a plain array's
+   * copied, each element read once; a Proxy's trap that throws is `E_TYPE`.
+   */
+  bytesOf(value: unknown, length: number, path: string): ArrayLike<unknown> {
+    if (typedArrayKind(value) !== undefined) {
+      const found = typedArrayLengthOf(value as ArrayBufferView);
+      if (found !== length) return helpers.fail("E_TYPE", path, `expected ${length} elements, got ${found}`);
+      return value as ArrayLike<unknown>;
     }
-    return like;
+    let isArray = false;
+    try {
+      isArray = Array.isArray(value);
+    } catch {
+      // A revoked Proxy: no array.
+    }
+    if (!isArray) {
+      return helpers.fail("E_TYPE", path, `expected ${length} elements, got ${describeValue(value)}`);
+    }
+    const elements = value as unknown[];
+    try {
+      const found = elements.length;
+      if (found !== length) {
+        return helpers.fail("E_TYPE", path, `expected ${length} elements, got ${describeValue(found)}`);
+      }
+      const copy = new Array<unknown>(length);
+      for (let i = 0; i < length; i++) copy[i] = elements[i];
+      return copy;
+    } catch (cause) {
+      if (cause instanceof BinlaneError) throw cause;
+      throw new BinlaneError("E_TYPE", `${path}: reading the array threw`, { cause });
+    }
+  },
+  /**
+   * A compiled writer caught `error` at field `path`: a BinlaneError passes
+   * on, as does the failure of an access to memory detached or shrunk
+   * under it (a getter can do that), which the caller of the writer names;
+   * anything else came from the caller's value (a getter, a Proxy trap).
+   */
+  threw(error: unknown, path: string, view: DataView): never {
+    if (error instanceof BinlaneError) throw error;
+    if (isDetachedBuffer(view.buffer) || isOutOfBounds(view)) throw error;
+    throw new BinlaneError("E_TYPE", `${path}: reading the value threw`, { cause: error });
+  },
+  /** Field `name` of a caller's value, read once: a getter or Proxy trap that throws is `E_TYPE` naming it. */
+  field(value: Record<string, unknown>, name: string, path: string): unknown {
+    try {
+      return value[name];
+    } catch (cause) {
+      throw new BinlaneError("E_TYPE", `${path}: reading the value threw`, { cause });
+    }
   },
   oneMember(value: Record<string, unknown>, names: readonly string[], path: string): string {
-    const given = names.filter((name) => value[name] !== undefined);
+    const given = names.filter((name) => helpers.field(value, name, `${path}.${name}`) !== undefined);
     if (given.length !== 1) {
       return helpers.fail("E_TYPE", path, `a union value names exactly one of ${names.join(", ")}`);
     }
@@ -217,8 +265,15 @@ const helpers = {
         }, so this view is outside its run`,
     );
   },
-  outside(index: number, length: number): never {
-    throw new BinlaneError("E_RANGE", `record index ${String(index)} is outside 0..${length - 1}`);
+  outside(index: unknown, length: number): never {
+    throw new BinlaneError("E_RANGE", `record index ${describeValue(index)} is outside 0..${length - 1}`);
+  },
+  /** A run's `at` given no number. */
+  notIndex(index: unknown): never {
+    throw new BinlaneError("E_TYPE", `a record index must be a number, got ${describeValue(index)}`);
+  },
+  notCallback(callback: unknown): never {
+    throw new BinlaneError("E_TYPE", `forEach takes a function, got ${describeValue(callback)}`);
   },
   /**
    * A view's access threw. A disposed NativeBuffer or MappedFile detaches its
@@ -237,7 +292,7 @@ const helpers = {
         cause: error,
       });
     }
-    if (isDetached(view.$v.buffer)) {
+    if (isDetachedBuffer(view.$v.buffer)) {
       if (owner === null) throw detachedError("this view", error);
       throw new BinlaneError(
         "E_TRANSFERRED",
@@ -258,12 +313,8 @@ function ownerName(owner: ViewOwner): string {
   return owner.constructor.name;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return value.constructor?.name ?? "object";
-  if (typeof value === "string") return JSON.stringify(value);
-  return `${typeof value} ${String(value)}`;
-}
+/** A caller's value in a message, described without running any of its code. */
+const describe = describeValue;
 
 /** Code generation state: constants the generated code refers to by index. */
 class Program {
@@ -425,8 +476,10 @@ function writeStatements(
 
 /** Statements writing field `field` of the record value `r` at base `b`. */
 function writeField(field: PlacedField, program: Program, path: string): string {
+  // `p` names the field for the writer's catch; a literal key keeps each read monomorphic (a shared helper's
+  // `value[name]` went megamorphic and doubled Deno's write loop).
   const value = `r[${JSON.stringify(field.name)}]`;
-  return writeStatements(
+  return `p = ${program.constant(`${path}.${field.name}`)}; ` + writeStatements(
     field.type,
     `b + ${field.offset}`,
     value,
@@ -456,7 +509,13 @@ function compileWriter(type: FieldType, program: Program, path: string): string 
   } else {
     body = writeStatements(type, "b", "r", path, program);
   }
-  return compiled(program, `return (v, b, r) => { ${body} };`);
+  // One try per record writer: a getter or Proxy trap of the caller's value that throws is named by `p`.
+  return compiled(
+    program,
+    `return (v, b, r) => { let p = ${
+      program.constant(path)
+    }; try { ${body} } catch (e) { h.threw(e, p, v); } };`,
+  );
 }
 
 /**
@@ -608,12 +667,15 @@ export function compileRunClass(Class: ViewClass, size: number, options: { wide?
   // Narrow runs (over at most MAX_NARROW_VIEW bytes) take the product as `Math.imul`, a multiply V8
   // need not check for overflow (see compileViewClass).
   const product = options.wide === true ? `(i >>> 0) * ${size}` : `Math.imul(i, ${size})`;
+  // `typeof` first: a BigInt or Symbol would make `>>>` throw a TypeError, an object run its valueOf.
   const cursorBody = size < -OUTSIDE
-    ? `c.$b = (i >>> 0) === i && i < this.length ? ${product} : ${OUTSIDE};`
-    : `if ((i >>> 0) !== i || i >= this.length) h.outside(i, this.length); c.$b = i * ${size};`;
+    ? `c.$b = typeof i === "number" && (i >>> 0) === i && i < this.length ? ${product} : ${OUTSIDE};`
+    : `if (typeof i !== "number" || (i >>> 0) !== i || i >= this.length) h.outside(i, this.length);
+      c.$b = i * ${size};`;
   const source = `return class RecordRun {
     constructor(v, o, n) { this.length = n; this.$v = v; this.$o = o; this.$c = new C(v, 0, o); this.$c.$x = n; }
     at(index) {
+      if (typeof index !== "number") h.notIndex(index);
       const whole = Math.trunc(index);
       const i = whole < 0 ? this.length + whole : whole;
       return i >= 0 && i < this.length ? new C(this.$v, i * ${size}, this.$o) : undefined;
@@ -623,7 +685,10 @@ export function compileRunClass(Class: ViewClass, size: number, options: { wide?
       ${cursorBody}
       return c;
     }
-    forEach(f) { for (let i = 0; i < this.length; i++) f(this.cursorAt(i), i); }
+    forEach(f) {
+      if (typeof f !== "function") h.notCallback(f);
+      for (let i = 0; i < this.length; i++) f(this.cursorAt(i), i);
+    }
     *[Symbol.iterator]() { for (let i = 0; i < this.length; i++) yield new C(this.$v, i * ${size}, this.$o); }
   };`;
   return new Function("C", "h", source)(Class, helpers);

@@ -6,11 +6,12 @@
  */
 
 import { overlaps } from "../bytes.ts";
-import { checkAttached } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
+import { bytesOver } from "../intrinsics.ts";
 import { minMax } from "../reduce.ts";
 import { MAX_SET_BYTES } from "../search.ts";
 import { allocateColumns, columnsToRows, gatherChecked, type TransposeField } from "../transpose.ts";
+import { typedSpan } from "./input.ts";
 import type { FieldType, PlacedField, RecordType, ScalarName } from "./types.ts";
 
 /** A typed array holding one column. */
@@ -154,6 +155,31 @@ function byteStringColumn(leaf: Leaf, rows: Uint8Array, recordSize: number, out:
 
 type ColumnType = new (length: number) => Column;
 
+/** Every typed array constructor by kind, as they were when binlane loaded. */
+const columnConstructors: Record<
+  string,
+  new (buffer: ArrayBufferLike, offset: number, length: number) => unknown
+> = {
+  Uint8Array,
+  Uint8ClampedArray,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  BigUint64Array,
+  BigInt64Array,
+  Float32Array,
+  Float64Array,
+  ...(typeof (globalThis as { Float16Array?: unknown }).Float16Array === "function"
+    ? {
+      Float16Array:
+        (globalThis as unknown as { Float16Array: new (b: ArrayBufferLike, o: number, l: number) => unknown })
+          .Float16Array,
+    }
+    : {}),
+};
+
 /** The typed array `toColumns` gives a leaf. */
 function columnTypeOf(leaf: Leaf): ColumnType {
   if (leaf.type.kind === "array") return Uint8Array;
@@ -166,32 +192,50 @@ function columnLengthFor(leaf: Leaf, count: number): number {
   return leaf.type.kind === "array" ? count * leaf.size : count;
 }
 
-/** The caller's column for `leaf`: of exactly the type `toColumns` gives, long enough, apart from the rows. */
+/** The kind (`Symbol.toStringTag`) of the typed array `toColumns` gives a leaf. */
+function columnKindOf(leaf: Leaf): string {
+  if (leaf.type.kind === "array") return "Uint8Array";
+  if (leaf.type.kind === "bits") return leaf.type.signed ? "Int32Array" : "Uint32Array";
+  return columnKinds[scalarNameOf(leaf.type)];
+}
+
+const columnKinds: Record<ScalarName, string> = {
+  u8: "Uint8Array",
+  u16: "Uint16Array",
+  u32: "Uint32Array",
+  u64: "BigUint64Array",
+  i8: "Int8Array",
+  i16: "Int16Array",
+  i32: "Int32Array",
+  i64: "BigInt64Array",
+  f32: "Float32Array",
+  f64: "Float64Array",
+};
+
+/**
+ * The caller's column for `leaf`: of exactly the type `toColumns` gives, long enough, apart from the rows.
+ * What is filled is a new array of the constructor captured at load over the range in the column's slots:
+ * no own `length`, subclass `subarray` or species of the caller's decides how much is written.
+ */
 function callerColumn(into: Record<string, unknown>, leaf: Leaf, count: number, rows: Uint8Array): Column {
   const column = into[leaf.path];
-  const Type = columnTypeOf(leaf);
   if (column === undefined) throw new BinlaneError("E_INVALID_ARGUMENT", `into has no column ${leaf.path}`);
-  if (!(column instanceof Type)) {
-    throw new BinlaneError(
-      "E_TYPE",
-      `into.${leaf.path} must be a ${Type.name}, got ${describeColumn(column)}`,
-    );
-  }
-  checkAttached(column, `into.${leaf.path}`);
+  const span = typedSpan(column, `into.${leaf.path}`, columnKindOf(leaf));
   const needed = columnLengthFor(leaf, count);
-  if (column.length < needed) {
-    throw new BinlaneError("E_LENGTH", `into.${leaf.path} holds ${column.length} values, ${needed} needed`);
+  if (span.length < needed) {
+    throw new BinlaneError("E_LENGTH", `into.${leaf.path} holds ${span.length} values, ${needed} needed`);
   }
-  const used = column.subarray(0, needed);
-  if (overlaps(new Uint8Array(used.buffer, used.byteOffset, used.byteLength), rows)) {
+  const Type = columnTypeOf(leaf) as unknown as new (
+    buffer: ArrayBufferLike,
+    offset: number,
+    length: number,
+  ) => Column;
+  const used = new Type(span.buffer, span.byteOffset, needed);
+  const usedBytes = bytesOver(span.buffer, span.byteOffset, used.byteLength);
+  if (overlaps(usedBytes, rows)) {
     throw new BinlaneError("E_INVALID_ARGUMENT", `into.${leaf.path} overlaps the records`);
   }
   return used;
-}
-
-function describeColumn(value: unknown): string {
-  if (value === null || typeof value !== "object") return String(value);
-  return value.constructor?.name ?? "object";
 }
 
 /** What decoding and checking records of one type takes, worked out once per type. */
@@ -242,8 +286,8 @@ function planOf(record: RecordType): DecodePlan {
 export interface DecodeOptions {
   /** Records to decode, all of them in `rows`. */
   readonly count: number;
-  /** The caller's columns, keyed by leaf path; default new columns sharing one buffer. */
-  readonly into?: Record<string, Column>;
+  /** A snapshot of the caller's columns, keyed by leaf path; default new columns sharing one buffer. */
+  readonly into?: Record<string, unknown>;
   /** Check the columns as {@linkcode validateRecords} checks records; errors name `name`. */
   readonly validate?: boolean;
   /** The schema's kind, for error messages. */
@@ -272,7 +316,7 @@ export function recordsToColumns(
   const given = into === undefined ? undefined : leaves.map((leaf) => callerColumn(into, leaf, count, rows));
   const gathered = given === undefined
     ? allocateColumns(fields, count)
-    : fast.map((i) => new Uint8Array(given[i].buffer, given[i].byteOffset, given[i].byteLength));
+    : fast.map((i) => bytesOver(given[i].buffer, given[i].byteOffset, given[i].byteLength));
   const found = gatherChecked(rows, gathered, {
     recordSize: record.size,
     fields,
@@ -298,7 +342,7 @@ export function recordsToColumns(
       byteStringColumn(leaf, rows, record.size, column as Uint8Array);
     }
     if (validate && sets.after[i]) firstBad[i] = badIndex(leaf, column as Checkable);
-    columns[leaf.path] = target === undefined ? column : into![leaf.path];
+    columns[leaf.path] = target === undefined ? column : into![leaf.path] as Column;
   });
   const bad = firstBad.findIndex((at) => at >= 0);
   if (bad >= 0) {
@@ -308,18 +352,16 @@ export function recordsToColumns(
   return columns;
 }
 
+/** The first `count` records' bytes of a caller's column, over the range in its slots. */
 function asColumnBytes(column: unknown, leaf: Leaf, count: number): Uint8Array {
-  if (!ArrayBuffer.isView(column) || column instanceof DataView) {
-    throw new BinlaneError("E_TYPE", `column ${leaf.path} must be a typed array`);
-  }
-  const bytes = new Uint8Array(column.buffer, column.byteOffset, column.byteLength);
-  if (bytes.byteLength < count * leaf.size) {
+  const span = typedSpan(column, `column ${leaf.path}`);
+  if (span.byteLength < count * leaf.size) {
     throw new BinlaneError(
       "E_LENGTH",
-      `column ${leaf.path} holds ${bytes.byteLength} bytes, ${count * leaf.size} needed`,
+      `column ${leaf.path} holds ${span.byteLength} bytes, ${count * leaf.size} needed`,
     );
   }
-  return bytes.subarray(0, count * leaf.size);
+  return bytesOver(span.buffer, span.byteOffset, count * leaf.size);
 }
 
 /**
@@ -368,8 +410,7 @@ export function columnsToRecords(
   const leaves = leavesOf(record, (union, path) => givenMember(union, path, columns));
   for (const leaf of leaves) {
     if (!(leaf.path in columns)) throw new BinlaneError("E_INVALID_ARGUMENT", `no column for ${leaf.path}`);
-    const column = columns[leaf.path];
-    if (ArrayBuffer.isView(column)) checkAttached(column, `column ${leaf.path}`);
+    typedSpan(columns[leaf.path], `column ${leaf.path}`); // E_TYPE, or E_DISPOSED, before any is read
   }
   if (leaves.length === 0 && count === undefined) {
     throw new BinlaneError("E_INVALID_ARGUMENT", "a record of padding alone needs the count given");
@@ -401,8 +442,8 @@ export function columnsToRecords(
 
 /** Records a leaf's column holds. */
 function columnLength(column: unknown, leaf: Leaf): number {
-  const view = column as { length?: number; byteLength?: number };
-  return leaf.type.kind === "array" ? (view.byteLength ?? 0) / leaf.size : view.length ?? 0;
+  const span = typedSpan(column, `column ${leaf.path}`);
+  return leaf.type.kind === "array" ? span.byteLength / leaf.size : span.length;
 }
 
 function writeBitColumn(
@@ -413,10 +454,18 @@ function writeBitColumn(
   column: unknown,
 ): void {
   const type = leaf.type as Extract<FieldType, { kind: "bits" }>;
-  const values = column as ArrayLike<number>;
-  if (!ArrayBuffer.isView(column) || values.length < count) {
+  const given = typedSpan(column, `column ${leaf.path}`);
+  if (given.length < count) {
     throw new BinlaneError("E_LENGTH", `column ${leaf.path} must hold ${count} values`);
   }
+  // A new array over the column's range: element reads of a genuine typed array run no caller code.
+  const values = new (columnConstructors[given.kind])(
+    given.buffer,
+    given.byteOffset,
+    given.length,
+  ) as ArrayLike<
+    number
+  >;
   const [low, high] = type.signed
     ? [-(2 ** (type.width - 1)), 2 ** (type.width - 1) - 1]
     : [0, 2 ** type.width - 1];

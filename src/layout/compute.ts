@@ -8,7 +8,8 @@
  */
 
 import { BinlaneError } from "../errors.ts";
-import type { BitsType, FieldType, PlacedField } from "./types.ts";
+import { describeValue } from "../options.ts";
+import { type BitsType, type FieldType, isFieldType, type PlacedField, type RecordType } from "./types.ts";
 
 /**
  * Record rules: "sysv" is the Itanium rules of Linux and macOS (GCC,
@@ -65,7 +66,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function checkOptions(options: RecordOptions): void {
   const { pack, align, abi } = options;
   if (pack !== undefined && ![1, 2, 4, 8, 16].includes(pack)) {
-    throw new BinlaneError("E_RANGE", `pack must be 1, 2, 4, 8 or 16, got ${String(pack)}`);
+    throw new BinlaneError("E_RANGE", `pack must be 1, 2, 4, 8 or 16, got ${describeValue(pack)}`);
   }
   if (
     align !== undefined &&
@@ -73,11 +74,11 @@ function checkOptions(options: RecordOptions): void {
   ) {
     throw new BinlaneError(
       "E_ALIGNMENT",
-      `align must be a power of two from 1 to 4096, got ${String(align)}`,
+      `align must be a power of two from 1 to 4096, got ${describeValue(align)}`,
     );
   }
   if (abi !== undefined && abi !== "sysv" && abi !== "msvc" && abi !== "mingw") {
-    throw new BinlaneError("E_TYPE", `abi must be "sysv", "msvc" or "mingw", got ${String(abi)}`);
+    throw new BinlaneError("E_TYPE", `abi must be "sysv", "msvc" or "mingw", got ${describeValue(abi)}`);
   }
 }
 
@@ -90,8 +91,11 @@ function checkFields(entries: readonly (readonly [string, FieldType])[]): void {
         `field name ${JSON.stringify(name)} is not a C identifier`,
       );
     }
-    if (typeof type?.size !== "number" || typeof type.kind !== "string") {
-      throw new BinlaneError("E_TYPE", `field ${name} does not have a binlane field type`);
+    if (!isFieldType(type)) {
+      throw new BinlaneError(
+        "E_TYPE",
+        `field ${name} does not have a binlane field type, got ${describeValue(type)}`,
+      );
     }
   }
 }
@@ -153,8 +157,56 @@ export function layoutRecord(
 ): RecordLayout {
   checkOptions(options);
   checkFields(entries);
-  const cap = options.pack ?? Infinity;
   const abi = options.abi ?? defaultAbi();
+  for (const [name, type] of entries) checkNestedAbi(type, abi, name);
+  return place(kind, entries, options, abi);
+}
+
+/** The rules a nested record was laid out by: its own `abi`, or the platform's. */
+function abiOf(record: RecordType): Abi {
+  return (record as { options?: RecordOptions }).options?.abi ?? defaultAbi();
+}
+
+/**
+ * Refuses a record nested (directly or through arrays, at any depth) in a
+ * record of rules `abi` that was laid out by other rules into another
+ * layout: one compiler lays out a C struct and every struct in it, so the
+ * nested record must be declared with the outer one's `abi`. A nested
+ * record that the two rules lay out alike (no bitfields, no `align` under
+ * `pack`) is accepted.
+ */
+function checkNestedAbi(type: FieldType, abi: Abi, path: string): void {
+  if (type.kind === "array") return checkNestedAbi(type.element, abi, path);
+  if (type.kind !== "struct" && type.kind !== "union") return;
+  const own = abiOf(type);
+  // Laid out by these rules: its own nested records were checked against them when it was made.
+  if (own === abi) return;
+  const entries = type.fields.map((field) => [field.name, field.type] as const);
+  const options = (type as { options?: RecordOptions }).options ?? {};
+  const again = place(type.kind, entries, { ...options, abi }, abi);
+  const same = again.size === type.size && again.align === type.align &&
+    again.requiredAlign === (type.requiredAlign ?? 1) &&
+    again.fields.every((field, i) =>
+      field.offset === type.fields[i].offset && field.bitOffset === type.fields[i].bitOffset
+    );
+  if (!same) {
+    throw new BinlaneError(
+      "E_TYPE",
+      `field ${path}: a ${type.kind} laid out by the ${own} rules (size ${type.size}) sits in a record of the ` +
+        `${abi} rules, which lay it out otherwise (size ${again.size}); declare it with abi: "${abi}"`,
+    );
+  }
+  for (const field of type.fields) checkNestedAbi(field.type, abi, `${path}.${field.name}`);
+}
+
+/** `layoutRecord` once the options and fields are checked. */
+function place(
+  kind: "struct" | "union",
+  entries: readonly (readonly [string, FieldType])[],
+  options: RecordOptions,
+  abi: Abi,
+): RecordLayout {
+  const cap = options.pack ?? Infinity;
   const state: BitState = { bits: 0, unitSize: 0, unitStart: 0, unitLeft: 0 };
   let align = 1;
   let size = 0;

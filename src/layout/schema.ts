@@ -5,11 +5,11 @@
  * @module
  */
 
-import { asBytes, type BinaryInput } from "../bytes.ts";
-import { detachedError, isDetached } from "../detached.ts";
+import type { BinaryInput } from "../bytes.ts";
+import { detachedError, isOutOfBounds } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
-import { MappedFile } from "../mapped_file.ts";
-import { NativeBuffer } from "../native_buffer.ts";
+import { bytesOver, isDetachedBuffer } from "../intrinsics.ts";
+import { describeValue, readOptions } from "../options.ts";
 import {
   compileRecordReader,
   compileRecordWriter,
@@ -21,11 +21,13 @@ import {
   type ViewClass,
   type Writer,
 } from "./access.ts";
-import { type Column, columnsToRecords, recordsToColumns, validateRecords } from "./columns.ts";
+import { type Column, columnsToRecords, leavesOf, recordsToColumns, validateRecords } from "./columns.ts";
 import { type Abi, layoutRecord, type RecordOptions } from "./compute.ts";
 import { recordToC } from "./emit_c.ts";
 import { layoutFingerprint } from "./fingerprint.ts";
 import { recordToZig } from "./emit_zig.ts";
+import { markFieldType } from "./types.ts";
+import { canResize, checkCount, checkFlag, inputSpan, type Owner } from "./input.ts";
 import type {
   ArrayType,
   BitsType,
@@ -40,7 +42,7 @@ import type {
 
 export type { Abi, Column, RecordOptions };
 
-/** Options for {@linkcode Schema.validate} (or just the count, in their place). */
+/** Options for {@linkcode Schema.validate} (or just the count, in their place); other keys are `E_TYPE`. */
 export interface ValidateOptions {
   /** Records to check. Default: every record; the bytes must then hold a whole number of them. */
   count?: number;
@@ -48,7 +50,7 @@ export interface ValidateOptions {
   aligned?: boolean;
 }
 
-/** Options for {@linkcode Schema.toColumns} (or just the count, in their place). */
+/** Options for {@linkcode Schema.toColumns} (or just the count, in their place); other keys are `E_TYPE`. */
 export interface ToColumnsOptions {
   /** Records to decode. Default: every record; the bytes must then hold a whole number of them. */
   count?: number;
@@ -88,7 +90,10 @@ export type Infer<S> = S extends Schema<infer F> ? RecordValue<F> : never;
 export interface RecordArray<V> extends Iterable<V> {
   /** Records in the run. */
   readonly length: number;
-  /** A view of record `index` (negative counts from the end), or undefined outside the run. */
+  /**
+   * A view of record `index` (negative counts from the end), or undefined
+   * outside the run; an index that is no number (a BigInt) is `E_TYPE`.
+   */
   at(index: number): V | undefined;
   /**
    * The array's one moving view, placed on record `index` (0 to
@@ -96,7 +101,8 @@ export interface RecordArray<V> extends Iterable<V> {
    * `cursorAt(i)` is the fastest way through the records (measured against
    * hand-written DataView code in bench/layout.bench.ts). Every call moves
    * the same view; keep a record with `at(index)` instead. An index outside
-   * the run, negative, fractional or NaN does not throw here (a throw in
+   * the run, negative, fractional, NaN or no number at all (a BigInt, a
+   * Symbol; no `valueOf` of an object runs) does not throw here (a throw in
    * the call cost V8 2x on a read loop): it parks the view below the
    * records, and every access through it throws `E_RANGE` naming the run's
    * bounds until a good index moves it back.
@@ -156,14 +162,19 @@ interface ServedInputs {
   owner2: Owner | null;
   /** The owner of the input `view` placed last on its slow path, until another input is looked up. */
   placedOwner: Owner | null;
+  /** The owner of the input looked up last, whether or not it took a place. */
+  lookedUpOwner: Owner | null;
 }
 
-/** An input that owns its memory and can let it go: its views name it when that memory is gone. */
-type Owner = NativeBuffer | MappedFile;
-
-/** `bytes` itself if it owns its memory, else null (the memory of a view or buffer belongs to the engine). */
-function ownerOf(bytes: BinaryInput): Owner | null {
-  return bytes instanceof NativeBuffer || bytes instanceof MappedFile ? bytes : null;
+/**
+ * The owner of the input served last (placed by `dataViewOf`): `bytes`
+ * itself if it owns its memory, else null. Read after a look-up, so that no
+ * `instanceof` runs on a caller's object, whose Proxy traps could throw.
+ */
+function ownerOf(bytes: BinaryInput, served: ServedInputs): Owner | null {
+  if (bytes === served.input) return served.owner;
+  if (bytes === served.input2) return served.owner2;
+  return served.lookedUpOwner;
 }
 
 /**
@@ -189,6 +200,7 @@ function noInputsServed(): ServedInputs {
     length2: -1,
     owner2: null,
     placedOwner: null,
+    lookedUpOwner: null,
   };
 }
 const views = new WeakMap<object, DataView>();
@@ -224,17 +236,19 @@ function dataViewOf(bytes: BinaryInput, served: ServedInputs): DataView {
 function lookUpDataView(bytes: BinaryInput, served: ServedInputs): DataView {
   // Let go with every new input, so that the owner noted for `view` is never a third input kept reachable.
   served.placedOwner = null;
-  const raw = asBytes(bytes);
-  const owner = ownerOf(bytes);
-  // An owner's bytes are its own for its life (`renew` makes another), and asBytes refuses it disposed. The
-  // input's own buffer: asBytes gives a DataView past the end of a shrunk one an empty array of its own.
-  const fixed = owner !== null || !canResize(ArrayBuffer.isView(bytes) ? bytes.buffer : raw.buffer);
-  let view = bytes instanceof DataView ? bytes : fixed ? views.get(bytes as object) : undefined;
+  served.lookedUpOwner = null;
+  // The range from the engine's slots: a caller's DataView is never used itself, nor its own properties.
+  const span = inputSpan(bytes, "layout input");
+  const owner = span.owner;
+  // An owner's bytes are its own for its life (`renew` makes another), and inputSpan refuses it disposed.
+  const fixed = owner !== null || !canResize(span.buffer);
+  let view = fixed ? views.get(bytes as object) : undefined;
   if (view === undefined) {
-    view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    view = new DataViewOf(span.buffer, span.byteOffset, span.byteLength);
     if (fixed) views.set(bytes as object, view);
     if (owner !== null) owners.set(view, owner);
   }
+  served.lookedUpOwner = owner;
   if (fixed) {
     served.input2 = served.input;
     served.view2 = served.view;
@@ -248,10 +262,7 @@ function lookUpDataView(bytes: BinaryInput, served: ServedInputs): DataView {
   return view;
 }
 
-function canResize(buffer: ArrayBufferLike): boolean {
-  const flags = buffer as { resizable?: boolean; growable?: boolean };
-  return flags.resizable === true || flags.growable === true;
-}
+const DataViewOf = DataView;
 
 /**
  * `view.byteLength`, or `E_DISPOSED` if its memory was detached since (its
@@ -262,9 +273,9 @@ function lengthOf(view: DataView): number {
   try {
     return view.byteLength;
   } catch {
-    if (!isDetached(view.buffer)) return 0;
+    if (!isDetachedBuffer(view.buffer)) return 0;
     const owner = owners.get(view);
-    if (owner !== undefined) asBytes(owner); // throws the owner's own E_DISPOSED or E_TRANSFERRED
+    if (owner !== undefined) inputSpan(owner, "layout input"); // the owner's own E_DISPOSED or E_TRANSFERRED
     throw detachedError();
   }
 }
@@ -275,14 +286,41 @@ function isWide(view: DataView): boolean {
 }
 
 function checkPlace(view: DataView, byteOffset: number, size: number, name: string): void {
+  if (typeof byteOffset !== "number") {
+    throw new BinlaneError(
+      "E_TYPE",
+      `${name}: byteOffset must be a number, got ${describeValue(byteOffset)}`,
+    );
+  }
   const length = lengthOf(view);
   if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset + size > length) {
     throw new BinlaneError(
       "E_LENGTH",
-      `${name} needs ${size} bytes at offset ${String(byteOffset)}, the input has ${length}`,
+      `${name} needs ${size} bytes at offset ${describeValue(byteOffset)}, the input has ${length}`,
       { offset: Number.isSafeInteger(byteOffset) ? byteOffset : undefined },
     );
   }
+}
+
+/**
+ * A write failed with `error`: a BinlaneError passes on; memory detached
+ * under the write (the caller's getter can transfer the buffer) is the
+ * owner's error or `E_DISPOSED`, a resizable buffer shrunk under it
+ * `E_LENGTH`.
+ */
+function writeFailed(view: DataView, error: unknown): never {
+  if (error instanceof BinlaneError) throw error;
+  lengthOf(view); // throws for detached memory
+  if (isOutOfBounds(view)) {
+    throw new BinlaneError(
+      "E_LENGTH",
+      "write: the resizable ArrayBuffer under the input shrank during the write",
+      {
+        cause: error,
+      },
+    );
+  }
+  throw error;
 }
 
 /** A schema's own `read`, `write` and `view`, with call sites no other schema's calls pass through. */
@@ -296,7 +334,7 @@ const entryPointsSource = `
 function placed(bytes, byteOffset, name) {
   const view = dataViewOf(bytes, served);
   checkPlace(view, byteOffset, size, name);
-  served.placedOwner = ownerOf(bytes);
+  served.placedOwner = ownerOf(bytes, served);
   return view;
 }
 return {
@@ -308,14 +346,19 @@ return {
   write(bytes, value, byteOffset = 0) {
     const view = dataViewOf(bytes, served);
     checkPlace(view, byteOffset, size, "write");
-    writer(view, byteOffset, value);
+    try {
+      writer(view, byteOffset, value);
+    } catch (error) {
+      writeFailed(view, error);
+    }
   },
   view(bytes, byteOffset = 0) {
     const last = served;
-    const hit = bytes === last.input && byteOffset >= 0 && byteOffset <= last.length - size &&
-      (byteOffset | 0) === byteOffset;
-    const near = hit || bytes === last.input2 && byteOffset >= 0 && byteOffset <= last.length2 - size &&
-        (byteOffset | 0) === byteOffset;
+    // typeof first: a BigInt, Symbol or object offset must not reach an operator that throws or runs its code.
+    const hit = bytes === last.input && typeof byteOffset === "number" && byteOffset >= 0 &&
+      byteOffset <= last.length - size && (byteOffset | 0) === byteOffset;
+    const near = hit || bytes === last.input2 && typeof byteOffset === "number" && byteOffset >= 0 &&
+        byteOffset <= last.length2 - size && (byteOffset | 0) === byteOffset;
     const view = hit ? last.view : near ? last.view2 : placed(bytes, byteOffset, "view");
     const owner = hit ? last.owner : near ? last.owner2 : last.placedOwner;
     if (!near && isWide(view)) return new (wideViewClass())(view, byteOffset, owner);
@@ -369,6 +412,7 @@ function compileEntryPoints(
     "dataViewOf",
     "checkPlace",
     "ownerOf",
+    "writeFailed",
     entryPointsSource,
   );
   return make(
@@ -382,6 +426,7 @@ function compileEntryPoints(
     dataViewOf,
     checkPlace,
     ownerOf,
+    writeFailed,
   );
 }
 
@@ -425,17 +470,21 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   }
 
   /** Lays out `fields`; use {@linkcode struct} or {@linkcode union}. */
-  constructor(kind: "struct" | "union", fields: F, options: RecordOptions = {}) {
-    if (fields === null || typeof fields !== "object") {
-      throw new BinlaneError("E_TYPE", `${kind} takes an object of field types`);
-    }
-    const layout = layoutRecord(kind, Object.entries(fields), options);
+  constructor(kind: "struct" | "union", fields: F, options?: RecordOptions) {
+    const given = readOptions(options, recordKeys, kind) as RecordOptions;
+    const entries = readFields(kind, fields);
+    const layout = layoutRecord(kind, entries, given);
     this.kind = kind;
     this.size = layout.size;
     this.align = layout.align;
     this.requiredAlign = layout.requiredAlign;
     this.fields = Object.freeze(layout.fields.map((field) => Object.freeze({ ...field })));
-    this.options = Object.freeze({ ...options });
+    this.options = Object.freeze({ ...given });
+    // Fixed for the schema's life: its readers, columns and every record nested in it rely on its layout.
+    for (const key of ["kind", "size", "align", "requiredAlign", "fields", "options"]) {
+      Object.defineProperty(this, key, { writable: false, configurable: false });
+    }
+    markFieldType(this);
   }
 
   /**
@@ -452,9 +501,12 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   offsetOf(path: string): number {
+    if (typeof path !== "string") {
+      throw new BinlaneError("E_TYPE", `offsetOf takes a dotted path, got ${describeValue(path)}`);
+    }
     let type: FieldType = this as Schema;
     let offset = 0;
-    for (const part of String(path).split(".")) {
+    for (const part of path.split(".")) {
       if (type.kind === "struct" || type.kind === "union") {
         const field: PlacedField | undefined = type.fields.find((f) => f.name === part);
         if (!field) {
@@ -568,7 +620,9 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
       );
     }
     const Run = this.#viewsOf(byteLength > MAX_NARROW_VIEW).run;
-    return new Run(view, ownerOf(bytes), length) as RecordArray<unknown> as RecordArray<RecordValue<F>>;
+    return new Run(view, ownerOf(bytes, this.#served), length) as RecordArray<unknown> as RecordArray<
+      RecordValue<F>
+    >;
   }
 
   /**
@@ -612,12 +666,11 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
 
   /** The records in `bytes`: `count`, or every whole record. */
   #records(bytes: BinaryInput, count: number | undefined, name: string): { rows: Uint8Array; count: number } {
-    const rows = asBytes(bytes);
+    // A plain Uint8Array over the range in the engine's slots: this length is what native code reads.
+    const span = inputSpan(bytes, name);
+    const rows = bytesOver(span.buffer, span.byteOffset, span.byteLength);
     const whole = Math.floor(rows.byteLength / this.size);
     const wanted = count ?? whole;
-    if (!Number.isSafeInteger(wanted) || wanted < 0) {
-      throw new BinlaneError("E_RANGE", `count must be a non-negative integer, got ${String(count)}`);
-    }
     if (wanted > whole || (count === undefined && whole * this.size !== rows.byteLength)) {
       throw new BinlaneError(
         "E_LENGTH",
@@ -658,9 +711,15 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   toColumns(bytes: BinaryInput, options?: number | ToColumnsOptions): Record<string, Column> {
-    const { count, into, validate } = typeof options === "object" && options !== null
-      ? options
-      : { count: options };
+    const given = typeof options === "number"
+      ? { count: options }
+      : readOptions(options, toColumnsKeys, "toColumns");
+    const count = checkCount(given.count, "toColumns");
+    const validate = checkFlag(given.validate, "validate", "toColumns");
+    // The caller's columns are read (their getters run) before the input's length is taken.
+    const into = given.into === undefined
+      ? undefined
+      : readColumns(given.into, leafPaths(this as Schema), "toColumns: into");
     const records = this.#records(bytes, count, "toColumns");
     return recordsToColumns(this, records.rows, { count: records.count, into, validate, name: this.kind });
   }
@@ -682,7 +741,8 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   fromColumns(columns: Record<string, Column>, count?: number): Uint8Array {
-    return columnsToRecords(this, columns, count);
+    const wanted = checkCount(count, "fromColumns");
+    return columnsToRecords(this, readColumns(columns, undefined, "fromColumns: columns"), wanted);
   }
 
   /**
@@ -706,7 +766,11 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
    * ```
    */
   validate(bytes: BinaryInput, options?: number | ValidateOptions): void {
-    const { count, aligned } = typeof options === "object" && options !== null ? options : { count: options };
+    const given = typeof options === "number"
+      ? { count: options }
+      : readOptions(options, validateKeys, "validate");
+    const count = checkCount(given.count, "validate");
+    const aligned = checkFlag(given.aligned, "aligned", "validate");
     const records = this.#records(bytes, count, "validate");
     if (aligned && records.rows.byteOffset % this.align !== 0) {
       throw new BinlaneError(
@@ -750,7 +814,81 @@ export class Schema<F extends FieldMap = FieldMap> implements RecordType {
   }
 }
 
+const recordKeys = ["pack", "align", "abi"] as const;
+const toColumnsKeys = ["count", "into", "validate"] as const;
+const validateKeys = ["count", "aligned"] as const;
+
+/** A record's field entries, each read once: a getter that throws, or a Proxy's trap, is `E_TYPE`. */
+function readFields(kind: string, fields: unknown): [string, FieldType][] {
+  if (fields === null || typeof fields !== "object") {
+    throw new BinlaneError("E_TYPE", `${kind} takes an object of field types, got ${describeValue(fields)}`);
+  }
+  let names: string[];
+  try {
+    names = Object.keys(fields);
+  } catch (cause) {
+    throw new BinlaneError("E_TYPE", `${kind}: the object of field types cannot be read`, { cause });
+  }
+  return names.map((name) => {
+    try {
+      return [name, (fields as Record<string, FieldType>)[name]];
+    } catch (cause) {
+      throw new BinlaneError("E_TYPE", `${kind}: reading field ${JSON.stringify(name)} threw`, { cause });
+    }
+  });
+}
+
+/** The leaf paths of a record type, worked out once per type. */
+const leafPathsOf = new WeakMap<Schema, readonly string[]>();
+function leafPaths(schema: Schema): readonly string[] {
+  let paths = leafPathsOf.get(schema);
+  if (paths === undefined) {
+    paths = leavesOf(schema).map((leaf) => leaf.path);
+    leafPathsOf.set(schema, paths);
+  }
+  return paths;
+}
+
+/**
+ * A caller's object of columns read once into a snapshot: `paths` only (the
+ * columns `toColumns` fills), or every own key. Later code reads only the
+ * snapshot, so a getter cannot hand it one column for its checks and
+ * another for its writes.
+ */
+function readColumns(
+  columns: unknown,
+  paths: readonly string[] | undefined,
+  where: string,
+): Record<string, unknown> {
+  if (columns === null || typeof columns !== "object") {
+    throw new BinlaneError(
+      "E_TYPE",
+      `${where} must be an object of columns keyed by field path, got ${describeValue(columns)}`,
+    );
+  }
+  let keys: readonly string[];
+  try {
+    keys = paths ?? Object.keys(columns);
+  } catch (cause) {
+    throw new BinlaneError("E_TYPE", `${where}: the object of columns cannot be read`, { cause });
+  }
+  const snapshot: Record<string, unknown> = Object.create(null);
+  for (const key of keys) {
+    let value: unknown;
+    try {
+      value = (columns as Record<string, unknown>)[key];
+    } catch (cause) {
+      throw new BinlaneError("E_TYPE", `${where}: reading column ${JSON.stringify(key)} threw`, { cause });
+    }
+    if (value !== undefined || paths === undefined) snapshot[key] = value;
+  }
+  return snapshot;
+}
+
 function checkName(name: string): string {
+  if (typeof name !== "string") {
+    throw new BinlaneError("E_TYPE", `a C name must be a string, got ${describeValue(name)}`);
+  }
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     throw new BinlaneError("E_INVALID_ARGUMENT", `${JSON.stringify(name)} is not a C identifier`);
   }
@@ -770,7 +908,7 @@ function checkName(name: string): string {
  * console.log(Packet.size, Packet.align, Packet.offsetOf("ts")); // 24 8 16
  * ```
  */
-export function struct<const F extends FieldMap>(fields: F, options: RecordOptions = {}): Schema<F> {
+export function struct<const F extends FieldMap>(fields: F, options?: RecordOptions): Schema<F> {
   return new Schema("struct", fields, options);
 }
 
@@ -785,6 +923,6 @@ export function struct<const F extends FieldMap>(fields: F, options: RecordOptio
  * console.log(union({ word: u32, bytes: array(u8, 6) }).size); // 8
  * ```
  */
-export function union<const F extends FieldMap>(fields: F, options: RecordOptions = {}): Schema<F> {
+export function union<const F extends FieldMap>(fields: F, options?: RecordOptions): Schema<F> {
   return new Schema("union", fields, options);
 }

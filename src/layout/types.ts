@@ -7,6 +7,50 @@
  */
 
 import { BinlaneError } from "../errors.ts";
+import { describeValue } from "../options.ts";
+
+/** Every field type binlane made: a caller's object that only looks like one (a size that lies) is not. */
+const genuine = new WeakSet<object>();
+
+/** Freezes a field type and records it as binlane's own. */
+function made<T extends object>(type: T): T {
+  genuine.add(Object.freeze(type));
+  return type;
+}
+
+/**
+ * Records a record schema as a genuine field type; the schema's
+ * constructor calls it once its layout is fixed.
+ *
+ * @example
+ * ```ts
+ * import { isFieldType, markFieldType } from "./types.ts";
+ *
+ * const record = {};
+ * markFieldType(record);
+ * if (!isFieldType(record)) throw new Error("a marked record is a field type");
+ * ```
+ */
+export function markFieldType(record: object): void {
+  genuine.add(record);
+}
+
+/**
+ * Whether `value` is a field type binlane made (`u32`, `array(...)`, a
+ * schema, ...), not a caller's look-alike.
+ *
+ * @example
+ * ```ts
+ * import { isFieldType, u32 } from "./types.ts";
+ *
+ * if (!isFieldType(u32) || isFieldType({ kind: "scalar", name: "u32", size: 1, align: 1 })) {
+ *   throw new Error("wrong answer");
+ * }
+ * ```
+ */
+export function isFieldType(value: unknown): value is FieldType {
+  return typeof value === "object" && value !== null && genuine.has(value);
+}
 
 /** The scalar element types. */
 export type ScalarName = "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" | "f32" | "f64";
@@ -132,7 +176,7 @@ export interface PlacedField {
 }
 
 function scalar(name: ScalarName, size: 1 | 2 | 4 | 8): ScalarType {
-  return Object.freeze({
+  return made({
     kind: "scalar",
     name,
     size,
@@ -173,7 +217,7 @@ export const f64: ScalarType<number, "f64"> = scalar("f64", 8) as ScalarType<num
  * console.log(struct({ ok: bool8 }).size); // 1
  * ```
  */
-export const bool8: Bool8Type = Object.freeze({ kind: "bool8", size: 1, align: 1 });
+export const bool8: Bool8Type = made({ kind: "bool8", size: 1, align: 1 });
 
 /**
  * `type` in big-endian byte order.
@@ -187,7 +231,7 @@ export const bool8: Bool8Type = Object.freeze({ kind: "bool8", size: 1, align: 1
  * ```
  */
 export function be<T extends ScalarType>(type: T): T {
-  return Object.freeze({ ...checkScalar(type, "be"), endian: "big" }) as T;
+  return made({ ...checkScalar(type, "be"), endian: "big" }) as T;
 }
 
 /**
@@ -201,7 +245,7 @@ export function be<T extends ScalarType>(type: T): T {
  * ```
  */
 export function le<T extends ScalarType>(type: T): T {
-  return Object.freeze({ ...checkScalar(type, "le"), endian: "little" }) as T;
+  return made({ ...checkScalar(type, "le"), endian: "little" }) as T;
 }
 
 /**
@@ -221,11 +265,13 @@ export function asNumber(type: ScalarType<bigint>): ScalarType<number> {
   if (checked.size !== 8 || checked.name[0] === "f") {
     throw new BinlaneError("E_TYPE", `asNumber takes u64 or i64, got ${checked.name}`);
   }
-  return Object.freeze({ ...checked, bigint: false }) as ScalarType<number>;
+  return made({ ...checked, bigint: false }) as ScalarType<number>;
 }
 
 function checkScalar<T extends ScalarType>(type: T, name: string): T {
-  if (type?.kind !== "scalar") throw new BinlaneError("E_TYPE", `${name} takes a scalar type`);
+  if (!isFieldType(type) || type.kind !== "scalar") {
+    throw new BinlaneError("E_TYPE", `${name} takes a scalar type, got ${describeValue(type)}`);
+  }
   return type;
 }
 
@@ -258,19 +304,22 @@ export const f64be: ScalarType<number, "f64"> = be(f64);
  * ```
  */
 export function array<E extends FieldType>(element: E, length: number): ArrayType<E> {
+  if (typeof length !== "number") {
+    throw new BinlaneError("E_TYPE", `array length must be a number, got ${describeValue(length)}`);
+  }
   if (!Number.isInteger(length) || length < 1 || length > 1 << 24) {
     throw new BinlaneError(
       "E_RANGE",
-      `array length must be an integer from 1 to 2^24, got ${String(length)}`,
+      `array length must be an integer from 1 to 2^24, got ${describeValue(length)}`,
     );
   }
-  if (element?.kind === undefined || element.kind === "pad" || element.kind === "bits") {
+  if (!isFieldType(element) || element.kind === "pad" || element.kind === "bits") {
     throw new BinlaneError(
       "E_TYPE",
       "array elements must be a scalar, bool8, enum, array, struct or union type",
     );
   }
-  return Object.freeze({ kind: "array", element, length, size: element.size * length, align: element.align });
+  return made({ kind: "array", element, length, size: element.size * length, align: element.align });
 }
 
 /**
@@ -296,20 +345,32 @@ export function enumOf<const V extends Record<string, number>>(
   const bits = 8 * base.size;
   const [low, high] = base.name[0] === "i" ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
   const seen = new Set<number>();
-  for (const [name, value] of Object.entries(values)) {
+  // Read once: the frozen copy holds exactly the values checked here.
+  let entries: [string, unknown][];
+  try {
+    entries = Object.entries(values as object);
+  } catch (cause) {
+    throw new BinlaneError("E_TYPE", "enumOf: the object of values cannot be read", { cause });
+  }
+  const own: Record<string, number> = {};
+  for (const [name, value] of entries) {
+    if (typeof value !== "number") {
+      throw new BinlaneError("E_TYPE", `enum value ${name} must be a number, got ${describeValue(value)}`);
+    }
     if (!Number.isInteger(value) || value < low || value > high) {
       throw new BinlaneError("E_RANGE", `enum value ${name} = ${value} does not fit ${base.name}`);
     }
+    own[name] = value;
     if (seen.has(value)) {
       throw new BinlaneError("E_INVALID_ARGUMENT", `enum value ${value} is declared twice`);
     }
     seen.add(value);
   }
   if (seen.size === 0) throw new BinlaneError("E_INVALID_ARGUMENT", "an enum needs at least one value");
-  return Object.freeze({
+  return made({
     kind: "enum",
     storage: base,
-    values: Object.freeze({ ...values }),
+    values: Object.freeze(own),
     size: base.size,
     align: base.align,
   }) as EnumType<Extract<keyof V, string>>;
@@ -336,13 +397,16 @@ export function bits(storage: ScalarType<number>, width: number): BitsType {
       `bitfield storage must be a little-endian integer of up to 32 bits, got ${base.name}`,
     );
   }
+  if (typeof width !== "number") {
+    throw new BinlaneError("E_TYPE", `bitfield width must be a number, got ${describeValue(width)}`);
+  }
   if (!Number.isInteger(width) || width < 1 || width > 8 * base.size) {
     throw new BinlaneError(
       "E_RANGE",
-      `bitfield width must be 1 to ${8 * base.size} for ${base.name}, got ${String(width)}`,
+      `bitfield width must be 1 to ${8 * base.size} for ${base.name}, got ${describeValue(width)}`,
     );
   }
-  return Object.freeze({
+  return made({
     kind: "bits",
     storage: base,
     width,
@@ -363,8 +427,14 @@ export function bits(storage: ScalarType<number>, width: number): BitsType {
  * ```
  */
 export function pad(size: number): PadType {
-  if (!Number.isInteger(size) || size < 1 || size > 1 << 24) {
-    throw new BinlaneError("E_RANGE", `pad size must be an integer from 1 to 2^24, got ${String(size)}`);
+  if (typeof size !== "number") {
+    throw new BinlaneError("E_TYPE", `pad size must be a number, got ${describeValue(size)}`);
   }
-  return Object.freeze({ kind: "pad", size, align: 1 });
+  if (!Number.isInteger(size) || size < 1 || size > 1 << 24) {
+    throw new BinlaneError(
+      "E_RANGE",
+      `pad size must be an integer from 1 to 2^24, got ${describeValue(size)}`,
+    );
+  }
+  return made({ kind: "pad", size, align: 1 });
 }
