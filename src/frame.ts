@@ -364,54 +364,71 @@ function checkStart(input: Uint8Array, start: number): void {
   }
 }
 
-/** The checked header at `start` of `input`; errors carry offsets into `input`. */
-function headerAt(input: Uint8Array, start: number, maxFrameSize: number): FrameHeaderInfo {
+/**
+ * A header that failed a check, as data: building the error (its message and
+ * stack) cost 5-8 us a header in Deno, which a resynchronising reader pays
+ * for every magic in damaged data and then drops.
+ */
+export interface HeaderFault {
+  /** The check that failed, which names the code and the message. */
+  readonly check: "truncated" | "magic" | "crc" | "version" | "flags" | "size";
+  /** Offset in the input of the field at fault. */
+  readonly offset: number;
+  /** What the field held (bytes remaining, for "truncated"; the payload length, for "size"). */
+  readonly found: number;
+  /** What it should have held (the computed CRC; the frame length, for "size"). */
+  readonly expected: number;
+}
+
+/**
+ * The header at `start` of `input`, checked (magic, header CRC, version,
+ * flags, size), or the first check it fails, without throwing. `input` must
+ * be memory no other thread writes (see {@linkcode isSharedMemory}): each
+ * field is read once, after the CRC vouched for it, but a concurrent writer
+ * could change it in between.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame } from "@binlane/binlane";
+ * import { checkHeader } from "./frame.ts";
+ *
+ * const frame = encodeFrame(new Uint8Array(3), { type: 5 });
+ * frame[0] ^= 1;
+ * console.log((checkHeader(frame, 0, 1024) as { check: string }).check); // "magic"
+ * ```
+ */
+export function checkHeader(
+  input: Uint8Array,
+  start: number,
+  maxFrameSize: number,
+): FrameHeaderInfo | HeaderFault {
   if (input.byteLength - start < FRAME_HEADER_SIZE) {
-    throw frameError(
-      "E_FRAME_TRUNCATED",
-      `a frame header needs ${FRAME_HEADER_SIZE} bytes, ${input.byteLength - start} remain`,
-      start,
-    );
+    return {
+      check: "truncated",
+      offset: start,
+      found: input.byteLength - start,
+      expected: FRAME_HEADER_SIZE,
+    };
   }
   const view = bufferView(input);
   const base = input.byteOffset + start;
   const magic = view.getUint32(base + at.magic, true);
-  if (magic !== FRAME_MAGIC) {
-    throw frameError("E_FRAME_MAGIC", `no frame magic: 0x${magic.toString(16).padStart(8, "0")}`, start);
-  }
+  if (magic !== FRAME_MAGIC) return { check: "magic", offset: start, found: magic, expected: FRAME_MAGIC };
   const stored = view.getUint32(base + at.headerCrc, true);
   const computed = crc32cRange(input, start, start + at.headerCrc);
   if (stored !== computed) {
-    throw frameError(
-      "E_FRAME_HEADER_CRC",
-      `header CRC-32C 0x${stored.toString(16)} does not match its bytes (0x${computed.toString(16)})`,
-      start + at.headerCrc,
-    );
+    return { check: "crc", offset: start + at.headerCrc, found: stored, expected: computed };
   }
   const version = view.getUint8(base + at.version);
   if (version !== FRAME_VERSION) {
-    throw frameError(
-      "E_FRAME_UNSUPPORTED",
-      `frame version ${version}; this reader knows ${FRAME_VERSION}`,
-      start + at.version,
-    );
+    return { check: "version", offset: start + at.version, found: version, expected: FRAME_VERSION };
   }
   const flags = view.getUint8(base + at.flags);
-  if (flags !== 0) {
-    throw frameError(
-      "E_FRAME_UNSUPPORTED",
-      `frame flags 0x${flags.toString(16)}; version 1 defines none`,
-      start + at.flags,
-    );
-  }
+  if (flags !== 0) return { check: "flags", offset: start + at.flags, found: flags, expected: 0 };
   const payloadLength = view.getUint32(base + at.payloadLength, true);
   const frameLength = FRAME_HEADER_SIZE + padded(payloadLength) + FRAME_TRAILER_SIZE;
   if (frameLength > maxFrameSize) {
-    throw frameError(
-      "E_FRAME_TOO_LARGE",
-      `a ${payloadLength}-byte payload makes a ${frameLength}-byte frame, above maxFrameSize ${maxFrameSize}`,
-      start + at.payloadLength,
-    );
+    return { check: "size", offset: start + at.payloadLength, found: payloadLength, expected: frameLength };
   }
   return {
     type: view.getUint16(base + at.type, true),
@@ -420,6 +437,77 @@ function headerAt(input: Uint8Array, start: number, maxFrameSize: number): Frame
     payloadLength,
     frameLength,
   };
+}
+
+/**
+ * Whether {@linkcode checkHeader} refused the header.
+ *
+ * @example
+ * ```ts
+ * import { checkHeader, isHeaderFault } from "./frame.ts";
+ *
+ * console.log(isHeaderFault(checkHeader(new Uint8Array(8), 0, 1024))); // true
+ * ```
+ */
+export function isHeaderFault(result: FrameHeaderInfo | HeaderFault): result is HeaderFault {
+  return (result as Partial<HeaderFault>).check !== undefined;
+}
+
+/**
+ * The error a fault is reported as, with its code and offset; `maxFrameSize`
+ * names the limit a "size" fault broke.
+ *
+ * @example
+ * ```ts
+ * import { checkHeader, headerFaultError, type HeaderFault } from "./frame.ts";
+ *
+ * const fault = checkHeader(new Uint8Array(8), 0, 1024) as HeaderFault;
+ * console.log(headerFaultError(fault, 1024).code); // "E_FRAME_TRUNCATED"
+ * ```
+ */
+export function headerFaultError(fault: HeaderFault, maxFrameSize: number): BinlaneError {
+  const { offset, found, expected } = fault;
+  switch (fault.check) {
+    case "truncated":
+      return frameError(
+        "E_FRAME_TRUNCATED",
+        `a frame header needs ${expected} bytes, ${found} remain`,
+        offset,
+      );
+    case "magic":
+      return frameError("E_FRAME_MAGIC", `no frame magic: 0x${found.toString(16).padStart(8, "0")}`, offset);
+    case "crc":
+      return frameError(
+        "E_FRAME_HEADER_CRC",
+        `header CRC-32C 0x${found.toString(16)} does not match its bytes (0x${expected.toString(16)})`,
+        offset,
+      );
+    case "version":
+      return frameError(
+        "E_FRAME_UNSUPPORTED",
+        `frame version ${found}; this reader knows ${expected}`,
+        offset,
+      );
+    case "flags":
+      return frameError(
+        "E_FRAME_UNSUPPORTED",
+        `frame flags 0x${found.toString(16)}; version 1 defines none`,
+        offset,
+      );
+    case "size":
+      return frameError(
+        "E_FRAME_TOO_LARGE",
+        `a ${found}-byte payload makes a ${expected}-byte frame, above maxFrameSize ${maxFrameSize}`,
+        offset,
+      );
+  }
+}
+
+/** The checked header at `start` of `input`, or its first fault thrown; errors carry offsets into `input`. */
+function headerAt(input: Uint8Array, start: number, maxFrameSize: number): FrameHeaderInfo {
+  const result = checkHeader(input, start, maxFrameSize);
+  if (isHeaderFault(result)) throw headerFaultError(result, maxFrameSize);
+  return result;
 }
 
 /**

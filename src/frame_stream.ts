@@ -9,6 +9,7 @@
 import { asBytes, type BinaryInput, bytesToOverwrite } from "./bytes.ts";
 import { BinlaneError } from "./errors.ts";
 import {
+  checkHeader,
   checkMaxFrameSize,
   emitWellFormedFrames,
   encodeFrame,
@@ -18,7 +19,9 @@ import {
   frameAfterHeader,
   type FrameHeaderInfo,
   type FrameOptions,
-  readFrameHeader,
+  type HeaderFault,
+  headerFaultError,
+  isHeaderFault,
 } from "./frame.ts";
 import { type CopySpan, crc32cCopyAt } from "./crc.ts";
 import { indexOfSubarray } from "./search.ts";
@@ -112,6 +115,38 @@ const MAGIC = new Uint8Array([
   (FRAME_MAGIC >>> 16) & 0xff,
   FRAME_MAGIC >>> 24,
 ]);
+
+/**
+ * Work the decoders have done to resynchronise, summed over all of them:
+ * headers checked and searches for a magic. For tests that bound it by the
+ * number of chunks and magics, so that a quadratic (or a few-bytes-a-step)
+ * resync fails a test without timing anything.
+ */
+export const resyncWork: { headerChecks: number; searches: number } = { headerChecks: 0, searches: 0 };
+
+/** How far past a bad header the next magic is looked for inline, before one call searches the rest. */
+const NEAR_MAGIC = 16;
+
+/**
+ * Where the next magic starts in `bytes` from `from` on, or -1. Magic-dense
+ * damage (the magic repeated) puts the next one a few bytes on: those are
+ * compared here, sparing a search call per candidate.
+ */
+function nextMagic(bytes: Uint8Array, from: number): number {
+  const last = bytes.length - MAGIC.length;
+  const near = Math.min(from + NEAR_MAGIC, last + 1);
+  for (let i = from; i < near; i++) {
+    if (
+      bytes[i] === MAGIC[0] && bytes[i + 1] === MAGIC[1] && bytes[i + 2] === MAGIC[2] &&
+      bytes[i + 3] === MAGIC[3]
+    ) {
+      return i;
+    }
+  }
+  if (near > last) return -1;
+  resyncWork.searches += 1;
+  return indexOfSubarray(bytes, MAGIC, near);
+}
 
 /** The same error, its offset moved from the chunk's numbering to the stream's. */
 function atStreamOffset(error: unknown, base: number): unknown {
@@ -407,7 +442,7 @@ class ChunkDecoder {
     while (this.#filled > 0 && offset < chunk.length) {
       const header = this.#header;
       if (header === null) {
-        offset += this.#completeHeader(chunk, offset, emit);
+        offset += this.#completeHeader(chunk, offset);
         continue;
       }
       const take = Math.min(header.frameLength - this.#filled, chunk.length - offset);
@@ -419,7 +454,7 @@ class ChunkDecoder {
     if (offset === chunk.length) return;
     // Nothing is carried: frames wholly inside the chunk go out as views of it.
     const rest = chunk.subarray(offset);
-    const used = this.#parse(rest, emit, false);
+    const used = this.#parse(rest, emit);
     this.#base += used;
     if (used < rest.length) {
       this.#carry = EMPTY;
@@ -451,26 +486,81 @@ class ChunkDecoder {
 
   /**
    * Carries bytes of `chunk` from `offset` until the carry holds a header,
-   * then checks it: a good one starts a frame, a bad one is skipped (with
-   * resync) or fails. Returns the bytes taken.
+   * then checks it: a good one starts a frame, a bad one fails, or with
+   * resync is searched past (`#resyncCarried`). Returns the bytes taken.
    */
-  #completeHeader(chunk: Uint8Array, offset: number, emit: (frame: Frame) => void): number {
-    const take = Math.min(FRAME_HEADER_SIZE - this.#filled, chunk.length - offset);
+  #completeHeader(chunk: Uint8Array, offset: number): number {
+    const held = this.#filled;
+    const take = Math.min(FRAME_HEADER_SIZE - held, chunk.length - offset);
     this.#append(chunk.subarray(offset, offset + take), FRAME_HEADER_SIZE);
     if (this.#filled < FRAME_HEADER_SIZE) return take;
-    const carried = this.#carry.subarray(0, this.#filled);
-    // A header alone is shorter than any frame: #parse emits nothing, and consumes only what it skips.
-    const used = this.#parse(carried, emit, true);
-    if (used === 0) {
-      this.#startFrame(this.#incomplete!);
+    const checked = this.#checkHeader(this.#carry, 0);
+    if (!isHeaderFault(checked)) {
+      this.#startFrame(checked);
       return take;
     }
-    this.#base += used;
-    const rest = carried.subarray(used);
-    // A fresh buffer for what is left, which may begin the next header.
-    this.#carry = rest.length > 0 ? rest.slice() : EMPTY;
-    this.#filled = rest.length;
-    return take;
+    if (!this.#resync) throw atStreamOffset(headerFaultError(checked, this.#maxFrameSize), this.#base);
+    return this.#resyncCarried(chunk, offset, held);
+  }
+
+  /**
+   * With resync, after the carried header failed: settles every place a
+   * frame may start among the `held` carried bytes, reading on into `chunk`
+   * from `offset` only as far as a header there needs. Returns the bytes of
+   * the chunk taken; the chunk's own bytes are left to `#parse`, which
+   * searches them in place. Re-carrying what is left a header at a time
+   * instead would move 29 bytes a step through the rest of the chunk.
+   */
+  #resyncCarried(chunk: Uint8Array, offset: number, held: number): number {
+    const extra = Math.min(chunk.length - offset, FRAME_HEADER_SIZE - 1);
+    const exhausted = extra === chunk.length - offset;
+    // The carried bytes and enough of the chunk for a header at any of them.
+    const joint = new Uint8Array(held + extra);
+    joint.set(this.#carry.subarray(0, held));
+    joint.set(chunk.subarray(offset, offset + extra), held);
+    for (let at = 0;;) {
+      const next = nextMagic(joint, at + 1);
+      if (next < 0 || next >= held) {
+        // No frame starts in the carried bytes, except perhaps one whose magic the next chunk completes.
+        const tail = exhausted ? Math.max(at + 1, joint.length - (MAGIC.length - 1)) : held;
+        if (tail >= held) {
+          this.#skipped(held - at);
+          this.#base += held;
+          this.#carry = EMPTY;
+          this.#filled = 0;
+          return 0;
+        }
+        this.#skipped(tail - at);
+        return this.#carryJoint(joint, tail, joint.length, held);
+      }
+      this.#skipped(next - at);
+      if (joint.length - next < FRAME_HEADER_SIZE) return this.#carryJoint(joint, next, joint.length, held);
+      const checked = this.#checkHeader(joint, next);
+      if (isHeaderFault(checked)) {
+        at = next;
+        continue;
+      }
+      const taken = this.#carryJoint(joint, next, next + FRAME_HEADER_SIZE, held);
+      this.#startFrame(checked);
+      return taken;
+    }
+  }
+
+  /**
+   * Carries `joint[from, end)`, the bytes before `from` skipped; returns how
+   * many bytes of the chunk that takes, the first `held` being carried ones.
+   */
+  #carryJoint(joint: Uint8Array, from: number, end: number, held: number): number {
+    this.#base += from;
+    this.#carry = joint.subarray(from, end);
+    this.#filled = end - from;
+    return end - held;
+  }
+
+  /** The header at `at` of `bytes`, checked, and counted in {@linkcode resyncWork}. */
+  #checkHeader(bytes: Uint8Array, at: number): FrameHeaderInfo | HeaderFault {
+    resyncWork.headerChecks += 1;
+    return checkHeader(bytes, at, this.#maxFrameSize);
   }
 
   /** The carry holds the first bytes of a frame with this checked header: make room for all of it. */
@@ -596,22 +686,27 @@ class ChunkDecoder {
   }
 
   /** Frames from the start of `bytes` (at stream offset `#base`); returns the bytes consumed. */
-  #parse(bytes: Uint8Array, emit: (frame: Frame) => void, copied: boolean): number {
+  #parse(bytes: Uint8Array, emit: (frame: Frame) => void): number {
     let at = 0;
-    const emitChecked = (frame: Frame) => this.#passOn(frame, copied, emit);
+    const emitChecked = (frame: Frame) => this.#passOn(frame, false, emit);
+    // After a bad header the next candidate is checked here first: most are bad too, and a native call each
+    // would cost more than the check.
+    let bulk = true;
     while (bytes.length - at >= FRAME_HEADER_SIZE) {
-      // Whole, well-formed frames in bulk. It returns at the end or at a frame it will not vouch for, which
-      // the JS reading below names: scanning that frame again would only find it so a second time.
-      at = emitWellFormedFrames(bytes, at, this.#maxFrameSize, this.#fingerprint, emitChecked);
-      if (bytes.length - at < FRAME_HEADER_SIZE) break;
-      let header: FrameHeaderInfo;
-      try {
-        header = readFrameHeader(bytes, { byteOffset: at, maxFrameSize: this.#maxFrameSize });
-      } catch (error) {
-        if (!this.#resync) throw atStreamOffset(error, this.#base);
+      if (bulk) {
+        // Whole, well-formed frames in bulk. It returns at the end or at a frame it will not vouch for, which
+        // the JS reading below names: scanning that frame again would only find it so a second time.
+        at = emitWellFormedFrames(bytes, at, this.#maxFrameSize, this.#fingerprint, emitChecked);
+        if (bytes.length - at < FRAME_HEADER_SIZE) break;
+      }
+      const header = this.#checkHeader(bytes, at);
+      if (isHeaderFault(header)) {
+        if (!this.#resync) throw atStreamOffset(headerFaultError(header, this.#maxFrameSize), this.#base);
         at = this.#skip(bytes, at);
+        bulk = false;
         continue;
       }
+      bulk = true;
       if (bytes.length - at < header.frameLength) {
         this.#incomplete = header;
         break;
@@ -627,7 +722,7 @@ class ChunkDecoder {
         at += header.frameLength;
         continue;
       }
-      this.#passOn(frame, copied, emit);
+      this.#passOn(frame, false, emit);
       at += frame.byteLength;
     }
     return at;
@@ -635,12 +730,17 @@ class ChunkDecoder {
 
   /** With resync, after a bad header at `at`: the next place a frame may start (a magic, or near the end). */
   #skip(bytes: Uint8Array, at: number): number {
-    const next = indexOfSubarray(bytes, MAGIC, at + 1);
+    const next = nextMagic(bytes, at + 1);
     // Without a magic, keep the last three bytes: they may begin one that the next chunk completes.
     const resume = next >= 0 ? next : Math.max(at + 1, bytes.length - (MAGIC.length - 1));
-    this.#drop(resume - at, !this.#scanning);
-    this.#scanning = true;
+    this.#skipped(resume - at);
     return resume;
+  }
+
+  /** With resync: `bytes` skipped after a bad header, counted as part of the damaged stretch it is in. */
+  #skipped(bytes: number): void {
+    this.#drop(bytes, !this.#scanning);
+    this.#scanning = true;
   }
 
   #drop(bytes: number, newStretch: boolean): void {
