@@ -9,6 +9,7 @@
 import { asBytes, type BinaryInput, bytesToOverwrite } from "./bytes.ts";
 import { BinlaneError } from "./errors.ts";
 import {
+  checkFingerprint,
   checkHeader,
   checkMaxFrameSize,
   emitWellFormedFrames,
@@ -22,6 +23,8 @@ import {
   type HeaderFault,
   headerFaultError,
   isHeaderFault,
+  isSharedMemory,
+  privateCopy,
 } from "./frame.ts";
 import { type CopySpan, crc32cCopyAt } from "./crc.ts";
 import { indexOfSubarray } from "./search.ts";
@@ -409,7 +412,7 @@ class ChunkDecoder {
       throw new BinlaneError("E_TYPE", "frame decoders take an options object");
     }
     this.#maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
-    this.#fingerprint = options.fingerprint;
+    this.#fingerprint = checkFingerprint(options.fingerprint);
     this.#resync = options.resync === true;
     this.#transient = options.transient === true;
   }
@@ -430,7 +433,10 @@ class ChunkDecoder {
     }
   }
 
-  push(chunk: Uint8Array, emit: (frame: Frame) => void): void {
+  push(input: Uint8Array, emit: (frame: Frame) => void): void {
+    // Memory another thread may write is copied before it is checked: the native scan vouches for bytes the
+    // JavaScript then reads again, and payloads are views of what was checked, which must not change after.
+    const chunk = isSharedMemory(input) ? privateCopy(input, 0, input.byteLength) : input;
     this.stats.bytes += chunk.length;
     if (this.#handedOut !== null) {
       // Taking a new chunk means the consumer is done with the last one's frames.
