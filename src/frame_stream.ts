@@ -86,13 +86,15 @@ export interface FrameDecoderOptions {
   resync?: boolean;
   /**
    * Assemble frames that straddle chunks in memory the decoder reuses,
-   * instead of a new buffer each: such a frame's payload is valid until the
-   * decoder takes its next chunk, and is then detached (it reads as empty,
-   * length 0; it is never overwritten under a reader). Frames wholly inside
-   * a chunk stay views of the chunk. For a consumer that is done with each
-   * frame (or batch) before it reads the next; a stage that queues frames
-   * must not use it. It spares the allocation, which costs more than the
-   * copy for frames of 64 KiB (bench/frame.bench.ts). Default false.
+   * instead of a new buffer each. Such a frame's memory is reused only once
+   * the consumer has read the `payload` of a later such frame: frames that
+   * a read-ahead stage holds unread keep theirs. Reading `payload` of a
+   * frame whose memory was reused throws `E_DISPOSED`; a payload array kept
+   * from before is then detached (length 0, never overwritten). Frames
+   * wholly inside a chunk stay views of the chunk. For a consumer that is
+   * done with each frame's payload before it reads the next one's. It
+   * spares the allocation, which costs more than the copy for frames of 64
+   * KiB (bench/frame.bench.ts). Default false.
    */
   transient?: boolean;
 }
@@ -363,6 +365,28 @@ const TRANSIENT_MIN_SIZE = 4 << 10;
  * stream; docs/PERFORMANCE.md, session 10).
  */
 const TRANSIENT_KEEP_SIZE = 16 << 10;
+/**
+ * Memory of transient frames held for reuse. A consumer in step is reading
+ * frame n when frame n + 1 is assembled, and has read n - 1 only, so frame
+ * n - 2's memory is the first it has passed: three rotate. Memory of frames
+ * a read-ahead stage holds unread falls out of this list and is never reused.
+ */
+const TRANSIENT_HELD = 3;
+
+/** What reading a transient frame's payload throws once its memory went to a later frame. */
+function reusedError(): BinlaneError {
+  return new BinlaneError(
+    "E_DISPOSED",
+    "this transient frame's payload memory was reused for a later frame: with `transient`, read a frame's " +
+      "payload before a later frame's, or decode without `transient`",
+  );
+}
+
+/** Memory a transient frame went out in, and that frame's number among the transient frames. */
+interface HeldMemory {
+  readonly buffer: ArrayBuffer;
+  readonly sequence: number;
+}
 
 /** The decoder's state between chunks: the stream offset, and a partial frame when one straddles. */
 class ChunkDecoder {
@@ -397,10 +421,12 @@ class ChunkDecoder {
   #slab: Uint8Array = EMPTY;
   #slabUsed = 0;
   readonly #transient: boolean;
-  /** With `transient`: memory whose frames went out with an earlier chunk, to be detached and reused. */
-  #reusable: ArrayBuffer | null = null;
-  /** With `transient`: memory whose frames went out with this chunk; reusable from the next. */
-  #handedOut: ArrayBuffer | null = null;
+  /** With `transient`: memory of frames passed on, oldest first, each reusable once a later one was read. */
+  readonly #held: HeldMemory[] = [];
+  /** With `transient`: how many frames went out in memory of the decoder's. */
+  #transientSent = 0;
+  /** With `transient`: the highest number of such a frame whose payload the consumer has read. */
+  #transientRead = 0;
   /** The array `pushBatch` fills, and the one emitter that fills it. */
   #batch: Frame[] = [];
   readonly #collect = (frame: Frame): void => {
@@ -438,11 +464,6 @@ class ChunkDecoder {
     // JavaScript then reads again, and payloads are views of what was checked, which must not change after.
     const chunk = isSharedMemory(input) ? privateCopy(input, 0, input.byteLength) : input;
     this.stats.bytes += chunk.length;
-    if (this.#handedOut !== null) {
-      // Taking a new chunk means the consumer is done with the last one's frames.
-      this.#reusable = this.#handedOut;
-      this.#handedOut = null;
-    }
     let offset = 0;
     // First complete what is carried, taking from the chunk only what that needs.
     while (this.#filled > 0 && offset < chunk.length) {
@@ -610,8 +631,44 @@ class ChunkDecoder {
     this.#filled = 0;
     this.#header = null;
     if (frame === undefined) return;
-    if (this.#transient) this.#handedOut = carried.buffer as ArrayBuffer;
-    this.#passOn(frame, true, emit);
+    this.#passOn(
+      this.#transient ? this.#transientFrame(frame, carried.buffer as ArrayBuffer) : frame,
+      true,
+      emit,
+    );
+  }
+
+  /**
+   * `frame`, whose payload is in `buffer`, memory the decoder will reuse:
+   * its `payload` is a getter, which tells the decoder the consumer has
+   * reached this frame, and throws `E_DISPOSED` once the memory has gone to
+   * a later frame (an own, enumerable property, so that a spread or a
+   * structured clone carries it). Whether a frame was read, not whether the
+   * decoder took another chunk, decides reuse: a stage that reads ahead
+   * takes chunks while the consumer is still frames behind.
+   */
+  #transientFrame(frame: Frame, buffer: ArrayBuffer): Frame {
+    const sequence = ++this.#transientSent;
+    const held = this.#held;
+    held.push({ buffer, sequence });
+    // Memory past the limit is left to its frame: it is not reused, so never detached under it.
+    if (held.length > TRANSIENT_HELD) held.shift();
+    const payload = frame.payload;
+    const length = payload.byteLength;
+    // deno-lint-ignore no-this-alias
+    const decoder = this;
+    return {
+      type: frame.type,
+      timestamp: frame.timestamp,
+      fingerprint: frame.fingerprint,
+      byteLength: frame.byteLength,
+      get payload(): Uint8Array {
+        // Only a detached buffer shortens a view of fixed length.
+        if (payload.byteLength !== length) throw reusedError();
+        if (sequence > decoder.#transientRead) decoder.#transientRead = sequence;
+        return payload;
+      },
+    };
   }
 
   /** A checked frame goes out: it ends any damaged stretch, and is counted. */
@@ -671,22 +728,23 @@ class ChunkDecoder {
   }
 
   /**
-   * With `transient`: `size` bytes of memory a frame passed on with an
-   * earlier chunk used, moved out by `transfer()` so that every view of it,
-   * that frame's payload included, is detached rather than overwritten; new
-   * memory when there is none, or it is too small or far too large (that is
-   * detached all the same). Its contents are not zeroed: only the bytes
-   * `#append` has filled are ever read.
+   * With `transient`: `size` bytes of memory a frame passed on earlier used,
+   * once the consumer has read the payload of a later frame, moved out by
+   * `transfer()` so that every view of it, that frame's payload included, is
+   * detached rather than overwritten (and its frame's `payload` throws
+   * `E_DISPOSED`); new memory when there is none, or it is too small or far
+   * too large. Its contents are not zeroed: only the bytes `#append` has
+   * filled are ever read.
    */
   #reuse(size: number): Uint8Array {
-    const previous = this.#reusable;
-    this.#reusable = null;
-    if (previous !== null) {
-      const kept = previous.byteLength;
+    const held = this.#held;
+    // Held memory is in the order its frames went out: the first not yet passed ends the search.
+    while (held.length > 0 && held[0].sequence < this.#transientRead) {
+      const { buffer } = held.shift()!;
+      const kept = buffer.byteLength; // 0 if the consumer detached it itself
       if (kept >= size && kept <= Math.max(2 * size, TRANSIENT_KEEP_SIZE)) {
-        return new Uint8Array(previous.transfer(), 0, size);
+        return new Uint8Array(buffer.transfer(), 0, size);
       }
-      previous.transfer(0);
     }
     return new Uint8Array(new ArrayBuffer(Math.max(size, TRANSIENT_MIN_SIZE)), 0, size);
   }
