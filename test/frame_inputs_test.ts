@@ -13,6 +13,8 @@ import {
 import { frameScanThresholds } from "../src/frame.ts";
 import { randomBytes, seededRandom, test, throwsCode } from "./harness.ts";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Detaches the memory under `bytes`, once. */
 function detach(bytes: Uint8Array): void {
   const buffer = bytes.buffer as ArrayBuffer;
@@ -226,4 +228,51 @@ test("encodeFrame: a shared payload's CRC is of the bytes copied into the frame"
   const frame = encodeFrame(payload, { type: 1 });
   assert.deepEqual(decodeFrame(frame).payload, payload);
   assert.ok(frame.buffer instanceof ArrayBuffer);
+});
+
+test("decodeFrame, decoders: a thread rewriting shared memory meanwhile never gets unchecked bytes delivered", async () => {
+  const payload = randomBytes(seededRandom(0x7ace), 4096);
+  const frame = encodeFrame(payload, { type: 1, timestamp: 0n });
+  const shared = sharedFrames([frame]);
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(new URL("./fixtures/shared_writer.ts", import.meta.url), { type: "module" });
+  const writes = new Promise<number>((resolve) => worker.onmessage = (event) => resolve(event.data));
+  worker.postMessage({ memory: shared.buffer, control: control.buffer, from: 32, to: 32 + payload.length });
+  try {
+    for (let wait = 0; Atomics.load(control, 0) !== 1; wait++) {
+      if (wait > 2000) throw new Error("the writer thread did not start");
+      await sleep(1);
+    }
+    let delivered = 0;
+    let refused = 0;
+    const check = (frame: Frame) => {
+      // Read again after a pause: a view of the shared bytes would have changed under it by now.
+      const copy = frame.payload.slice();
+      for (const until = performance.now() + 0.05; performance.now() < until;);
+      assert.deepEqual(frame.payload, copy, "the payload changed after delivery");
+      assert.deepEqual(frame.payload, payload, "a payload other than the checked one");
+      delivered += 1;
+    };
+    const started = performance.now();
+    while (performance.now() - started < 300) {
+      try {
+        check(decodeFrame(shared));
+      } catch (error) {
+        if ((error as { code?: string }).code !== "E_FRAME_PAYLOAD_CRC") throw error;
+        refused += 1;
+      }
+      try {
+        for await (const batch of decodeFrameBatches([shared])) batch.forEach(check);
+      } catch (error) {
+        if ((error as { code?: string }).code !== "E_FRAME_PAYLOAD_CRC") throw error;
+        refused += 1;
+      }
+    }
+    // Both must have happened for the test to mean anything: payloads caught whole, and torn ones refused.
+    assert.ok(refused > 0, `${refused} refused, ${delivered} delivered`);
+  } finally {
+    Atomics.store(control, 0, 2);
+    await writes;
+    worker.terminate();
+  }
 });
