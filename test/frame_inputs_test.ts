@@ -254,7 +254,9 @@ test("decodeFrame, decoders: a thread rewriting shared memory meanwhile never ge
       delivered += 1;
     };
     const started = performance.now();
-    while (performance.now() - started < 300) {
+    // 300 ms at least, and on a busy machine until the writer has been caught at work once (5 s at most).
+    const elapsed = () => performance.now() - started;
+    while (elapsed() < 300 || (refused === 0 && elapsed() < 5000)) {
       try {
         check(decodeFrame(shared));
       } catch (error) {
@@ -268,7 +270,7 @@ test("decodeFrame, decoders: a thread rewriting shared memory meanwhile never ge
         refused += 1;
       }
     }
-    // Both must have happened for the test to mean anything: payloads caught whole, and torn ones refused.
+    // A torn payload refused shows the writer raced the reads; whole ones, when caught, were checked above.
     assert.ok(refused > 0, `${refused} refused, ${delivered} delivered`);
   } finally {
     Atomics.store(control, 0, 2);
