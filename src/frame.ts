@@ -174,7 +174,7 @@ export interface Frame {
   readonly timestamp: bigint;
   /** The payload layout's fingerprint the writer gave, 0n for none. */
   readonly fingerprint: bigint;
-  /** The payload: a zero-copy view of the input bytes. */
+  /** The payload: a zero-copy view of the input bytes (of a private copy, for shared memory). */
   readonly payload: Uint8Array;
   /** Bytes the whole frame takes, padding and trailer included: where the next frame starts. */
   readonly byteLength: number;
@@ -713,7 +713,9 @@ export function frameAfterHeader(
  * Reads and checks the frame at the start of `bytes` (or at `byteOffset`,
  * given as a number or in options): header, padding, trailer, payload
  * CRC-32C and, when asked, the payload's fingerprint. The payload is a view
- * of `bytes`, not a copy. Errors carry a stable code and the absolute byte
+ * of `bytes`, not a copy, except of shared memory (a `SharedArrayBuffer`),
+ * which is copied before it is checked. Options are read before the bytes
+ * are looked at; bytes detached meanwhile are `E_DISPOSED`. Errors carry a stable code and the absolute byte
  * offset of the problem: `E_FRAME_TRUNCATED`, `E_FRAME_MAGIC`,
  * `E_FRAME_HEADER_CRC`, `E_FRAME_UNSUPPORTED` (version or flags),
  * `E_FRAME_TOO_LARGE`, `E_FRAME_MALFORMED` (non-zero padding),

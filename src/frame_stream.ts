@@ -204,7 +204,8 @@ function failingAfterQueued(
 /**
  * Bytes in chunks of any size, frames out. A frame inside one chunk comes
  * out as a zero-copy view of it; only a frame that straddles chunks is
- * copied, into a buffer of its own announced (and limited) size. Memory is
+ * copied, into a buffer of its own announced (and limited) size, and a
+ * chunk of shared memory is copied whole before it is read. Memory is
  * bounded by `maxFrameSize` and by the stream's backpressure: nothing is
  * read ahead of a slow consumer. A stream that ends inside a frame fails
  * with `E_FRAME_TRUNCATED`; every error's `offset` counts from the start of
