@@ -12,6 +12,7 @@ import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
 import { REFUSED } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
 import { crc32c, crc32cRange } from "./crc.ts";
+import { checkAttached } from "./detached.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
 import { type Schema, struct } from "./layout/schema.ts";
 import { u16, u32, u64, u8 } from "./layout/types.ts";
@@ -173,7 +174,7 @@ export interface Frame {
   readonly timestamp: bigint;
   /** The payload layout's fingerprint the writer gave, 0n for none. */
   readonly fingerprint: bigint;
-  /** The payload: a zero-copy view of the input bytes. */
+  /** The payload: a zero-copy view of the input bytes (of a private copy, for shared memory). */
   readonly payload: Uint8Array;
   /** Bytes the whole frame takes, padding and trailer included: where the next frame starts. */
   readonly byteLength: number;
@@ -269,23 +270,12 @@ function now(): bigint {
 export function encodeFrameInto(target: BinaryInput, payload: BinaryInput, options: FrameOptions): number {
   const out = asBytes(target);
   const body = asBytes(payload);
-  if (options === null || typeof options !== "object") {
-    throw new BinlaneError("E_TYPE", "encodeFrameInto takes options with at least a type");
-  }
-  const type = options.type;
-  if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
-    throw new BinlaneError("E_RANGE", `type must be an integer from 0 to 65535, got ${String(type)}`);
-  }
-  const timestamp = checkU64(options.timestamp ?? now(), "timestamp");
-  const fingerprint = checkU64(options.fingerprint ?? 0n, "fingerprint");
-  const maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
-  const length = frameSize(body.byteLength);
-  if (length > maxFrameSize) {
-    throw new BinlaneError(
-      "E_FRAME_TOO_LARGE",
-      `a ${body.byteLength}-byte payload makes a ${length}-byte frame, above maxFrameSize ${maxFrameSize}`,
-    );
-  }
+  const settings = encodeSettings(options, "encodeFrameInto");
+  // The options' getters are the caller's code, which may have detached or resized either buffer: lengths are
+  // taken only now.
+  checkAttached(out, "the target");
+  checkAttached(body, "the payload");
+  const length = checkedFrameLength(body.byteLength, settings.maxFrameSize);
   if (out.byteLength < length) {
     throw new BinlaneError(
       "E_BUFFER_TOO_SMALL",
@@ -295,23 +285,66 @@ export function encodeFrameInto(target: BinaryInput, payload: BinaryInput, optio
   if (overlaps(out, body, length)) {
     throw new BinlaneError("E_INVALID_ARGUMENT", "the payload overlaps the target");
   }
+  writeFrame(out, body, settings);
+  return length;
+}
+
+/** Frame options read once each (their getters run once, before any length is taken) and checked. */
+interface EncodeSettings {
+  type: number;
+  timestamp: bigint;
+  fingerprint: bigint;
+  maxFrameSize: number;
+}
+
+function encodeSettings(options: FrameOptions, caller: string): EncodeSettings {
+  if (options === null || typeof options !== "object") {
+    throw new BinlaneError("E_TYPE", `${caller} takes options with at least a type`);
+  }
+  const type = options.type;
+  if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
+    throw new BinlaneError("E_RANGE", `type must be an integer from 0 to 65535, got ${String(type)}`);
+  }
+  const timestamp = checkU64(options.timestamp ?? now(), "timestamp");
+  const fingerprint = checkU64(options.fingerprint ?? 0n, "fingerprint");
+  const maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
+  return { type, timestamp, fingerprint, maxFrameSize };
+}
+
+/** The length of a frame of a `payloadLength`-byte payload, which must be within `maxFrameSize`. */
+function checkedFrameLength(payloadLength: number, maxFrameSize: number): number {
+  const length = frameSize(payloadLength);
+  if (length > maxFrameSize) {
+    throw new BinlaneError(
+      "E_FRAME_TOO_LARGE",
+      `a ${payloadLength}-byte payload makes a ${length}-byte frame, above maxFrameSize ${maxFrameSize}`,
+    );
+  }
+  return length;
+}
+
+/** Writes the frame of `body` at the start of `out`, which has room for it and does not overlap it. */
+function writeFrame(out: Uint8Array, body: Uint8Array, settings: EncodeSettings): void {
   const header = headerScratchView;
   header.setUint32(at.magic, FRAME_MAGIC, true);
   header.setUint8(at.version, FRAME_VERSION);
   header.setUint8(at.flags, 0);
-  header.setUint16(at.type, type, true);
-  header.setBigUint64(at.fingerprint, fingerprint, true);
-  header.setBigUint64(at.timestamp, timestamp, true);
+  header.setUint16(at.type, settings.type, true);
+  header.setBigUint64(at.fingerprint, settings.fingerprint, true);
+  header.setBigUint64(at.timestamp, settings.timestamp, true);
   header.setUint32(at.payloadLength, body.byteLength, true);
   header.setUint32(at.headerCrc, crc32cRange(headerScratch, 0, at.headerCrc), true);
   out.set(headerScratch, 0);
   out.set(body, FRAME_HEADER_SIZE);
   const trailer = FRAME_HEADER_SIZE + padded(body.byteLength);
   out.fill(0, FRAME_HEADER_SIZE + body.byteLength, trailer);
-  trailerScratchView.setUint32(0, crc32c(body), true);
+  // A payload another thread may be writing is checksummed as copied, so that the frame is consistent.
+  const crc = isSharedMemory(body)
+    ? crc32c(new Uint8Array(out.buffer, out.byteOffset + FRAME_HEADER_SIZE, body.byteLength))
+    : crc32c(body);
+  trailerScratchView.setUint32(0, crc, true);
   trailerScratchView.setUint32(4, 0, true);
   out.set(trailerScratch, trailer);
-  return length;
 }
 
 /**
@@ -327,9 +360,58 @@ export function encodeFrameInto(target: BinaryInput, payload: BinaryInput, optio
  */
 export function encodeFrame(payload: BinaryInput, options: FrameOptions): Uint8Array {
   const body = asBytes(payload);
-  const out = new Uint8Array(frameSize(body.byteLength));
-  encodeFrameInto(out, body, options);
+  const settings = encodeSettings(options, "encodeFrame");
+  // As in encodeFrameInto: the getters may have detached or resized the payload.
+  checkAttached(body, "the payload");
+  const out = new Uint8Array(checkedFrameLength(body.byteLength, settings.maxFrameSize));
+  writeFrame(out, body, settings);
   return out;
+}
+
+/** The intrinsic getters: a subclass of Uint8Array can override `buffer` and `byteOffset`, but not these. */
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+const bufferOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, "buffer")!.get! as (
+  this: Uint8Array,
+) => ArrayBufferLike;
+const byteOffsetOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, "byteOffset")!.get! as (
+  this: Uint8Array,
+) => number;
+
+/**
+ * Whether `bytes` may be memory another thread writes: a view over a
+ * `SharedArrayBuffer` (or over anything but this realm's `ArrayBuffer`).
+ * Such bytes are copied before they are checked, and the copy is what a
+ * reader returns, so that a payload is the bytes that were checked and
+ * cannot change after.
+ *
+ * @example
+ * ```ts
+ * import { isSharedMemory } from "./frame.ts";
+ *
+ * console.log(isSharedMemory(new Uint8Array(new SharedArrayBuffer(8))), isSharedMemory(new Uint8Array(8)));
+ * // true false
+ * ```
+ */
+export function isSharedMemory(bytes: Uint8Array): boolean {
+  return !(bufferOf.call(bytes) instanceof ArrayBuffer);
+}
+
+/**
+ * A private copy of `length` bytes of `bytes` from `start`, which must be
+ * within it; read through the intrinsic getters, so that a subclass cannot
+ * point the copy elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { privateCopy } from "./frame.ts";
+ *
+ * const shared = new Uint8Array(new SharedArrayBuffer(4)).fill(7);
+ * const copy = privateCopy(shared, 1, 2);
+ * console.log(copy, copy.buffer instanceof ArrayBuffer); // Uint8Array(2) [7, 7] true
+ * ```
+ */
+export function privateCopy(bytes: Uint8Array, start: number, length: number): Uint8Array {
+  return new Uint8Array(bufferOf.call(bytes), byteOffsetOf.call(bytes) + start, length).slice();
 }
 
 /** The error codes a frame can fail with. */
@@ -364,54 +446,71 @@ function checkStart(input: Uint8Array, start: number): void {
   }
 }
 
-/** The checked header at `start` of `input`; errors carry offsets into `input`. */
-function headerAt(input: Uint8Array, start: number, maxFrameSize: number): FrameHeaderInfo {
+/**
+ * A header that failed a check, as data: building the error (its message and
+ * stack) cost 5-8 us a header in Deno, which a resynchronising reader pays
+ * for every magic in damaged data and then drops.
+ */
+export interface HeaderFault {
+  /** The check that failed, which names the code and the message. */
+  readonly check: "truncated" | "magic" | "crc" | "version" | "flags" | "size";
+  /** Offset in the input of the field at fault. */
+  readonly offset: number;
+  /** What the field held (bytes remaining, for "truncated"; the payload length, for "size"). */
+  readonly found: number;
+  /** What it should have held (the computed CRC; the frame length, for "size"). */
+  readonly expected: number;
+}
+
+/**
+ * The header at `start` of `input`, checked (magic, header CRC, version,
+ * flags, size), or the first check it fails, without throwing. `input` must
+ * be memory no other thread writes (see {@linkcode isSharedMemory}): each
+ * field is read once, after the CRC vouched for it, but a concurrent writer
+ * could change it in between.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame } from "@binlane/binlane";
+ * import { checkHeader } from "./frame.ts";
+ *
+ * const frame = encodeFrame(new Uint8Array(3), { type: 5 });
+ * frame[0] ^= 1;
+ * console.log((checkHeader(frame, 0, 1024) as { check: string }).check); // "magic"
+ * ```
+ */
+export function checkHeader(
+  input: Uint8Array,
+  start: number,
+  maxFrameSize: number,
+): FrameHeaderInfo | HeaderFault {
   if (input.byteLength - start < FRAME_HEADER_SIZE) {
-    throw frameError(
-      "E_FRAME_TRUNCATED",
-      `a frame header needs ${FRAME_HEADER_SIZE} bytes, ${input.byteLength - start} remain`,
-      start,
-    );
+    return {
+      check: "truncated",
+      offset: start,
+      found: input.byteLength - start,
+      expected: FRAME_HEADER_SIZE,
+    };
   }
   const view = bufferView(input);
   const base = input.byteOffset + start;
   const magic = view.getUint32(base + at.magic, true);
-  if (magic !== FRAME_MAGIC) {
-    throw frameError("E_FRAME_MAGIC", `no frame magic: 0x${magic.toString(16).padStart(8, "0")}`, start);
-  }
+  if (magic !== FRAME_MAGIC) return { check: "magic", offset: start, found: magic, expected: FRAME_MAGIC };
   const stored = view.getUint32(base + at.headerCrc, true);
   const computed = crc32cRange(input, start, start + at.headerCrc);
   if (stored !== computed) {
-    throw frameError(
-      "E_FRAME_HEADER_CRC",
-      `header CRC-32C 0x${stored.toString(16)} does not match its bytes (0x${computed.toString(16)})`,
-      start + at.headerCrc,
-    );
+    return { check: "crc", offset: start + at.headerCrc, found: stored, expected: computed };
   }
   const version = view.getUint8(base + at.version);
   if (version !== FRAME_VERSION) {
-    throw frameError(
-      "E_FRAME_UNSUPPORTED",
-      `frame version ${version}; this reader knows ${FRAME_VERSION}`,
-      start + at.version,
-    );
+    return { check: "version", offset: start + at.version, found: version, expected: FRAME_VERSION };
   }
   const flags = view.getUint8(base + at.flags);
-  if (flags !== 0) {
-    throw frameError(
-      "E_FRAME_UNSUPPORTED",
-      `frame flags 0x${flags.toString(16)}; version 1 defines none`,
-      start + at.flags,
-    );
-  }
+  if (flags !== 0) return { check: "flags", offset: start + at.flags, found: flags, expected: 0 };
   const payloadLength = view.getUint32(base + at.payloadLength, true);
   const frameLength = FRAME_HEADER_SIZE + padded(payloadLength) + FRAME_TRAILER_SIZE;
   if (frameLength > maxFrameSize) {
-    throw frameError(
-      "E_FRAME_TOO_LARGE",
-      `a ${payloadLength}-byte payload makes a ${frameLength}-byte frame, above maxFrameSize ${maxFrameSize}`,
-      start + at.payloadLength,
-    );
+    return { check: "size", offset: start + at.payloadLength, found: payloadLength, expected: frameLength };
   }
   return {
     type: view.getUint16(base + at.type, true),
@@ -420,6 +519,77 @@ function headerAt(input: Uint8Array, start: number, maxFrameSize: number): Frame
     payloadLength,
     frameLength,
   };
+}
+
+/**
+ * Whether {@linkcode checkHeader} refused the header.
+ *
+ * @example
+ * ```ts
+ * import { checkHeader, isHeaderFault } from "./frame.ts";
+ *
+ * console.log(isHeaderFault(checkHeader(new Uint8Array(8), 0, 1024))); // true
+ * ```
+ */
+export function isHeaderFault(result: FrameHeaderInfo | HeaderFault): result is HeaderFault {
+  return (result as Partial<HeaderFault>).check !== undefined;
+}
+
+/**
+ * The error a fault is reported as, with its code and offset; `maxFrameSize`
+ * names the limit a "size" fault broke.
+ *
+ * @example
+ * ```ts
+ * import { checkHeader, headerFaultError, type HeaderFault } from "./frame.ts";
+ *
+ * const fault = checkHeader(new Uint8Array(8), 0, 1024) as HeaderFault;
+ * console.log(headerFaultError(fault, 1024).code); // "E_FRAME_TRUNCATED"
+ * ```
+ */
+export function headerFaultError(fault: HeaderFault, maxFrameSize: number): BinlaneError {
+  const { offset, found, expected } = fault;
+  switch (fault.check) {
+    case "truncated":
+      return frameError(
+        "E_FRAME_TRUNCATED",
+        `a frame header needs ${expected} bytes, ${found} remain`,
+        offset,
+      );
+    case "magic":
+      return frameError("E_FRAME_MAGIC", `no frame magic: 0x${found.toString(16).padStart(8, "0")}`, offset);
+    case "crc":
+      return frameError(
+        "E_FRAME_HEADER_CRC",
+        `header CRC-32C 0x${found.toString(16)} does not match its bytes (0x${expected.toString(16)})`,
+        offset,
+      );
+    case "version":
+      return frameError(
+        "E_FRAME_UNSUPPORTED",
+        `frame version ${found}; this reader knows ${expected}`,
+        offset,
+      );
+    case "flags":
+      return frameError(
+        "E_FRAME_UNSUPPORTED",
+        `frame flags 0x${found.toString(16)}; version 1 defines none`,
+        offset,
+      );
+    case "size":
+      return frameError(
+        "E_FRAME_TOO_LARGE",
+        `a ${found}-byte payload makes a ${expected}-byte frame, above maxFrameSize ${maxFrameSize}`,
+        offset,
+      );
+  }
+}
+
+/** The checked header at `start` of `input`, or its first fault thrown; errors carry offsets into `input`. */
+function headerAt(input: Uint8Array, start: number, maxFrameSize: number): FrameHeaderInfo {
+  const result = checkHeader(input, start, maxFrameSize);
+  if (isHeaderFault(result)) throw headerFaultError(result, maxFrameSize);
+  return result;
 }
 
 /**
@@ -441,9 +611,25 @@ export function readFrameHeader(
   options: Omit<DecodeFrameOptions, "fingerprint"> = {},
 ): FrameHeaderInfo {
   const input = asBytes(bytes);
+  if (options === null || typeof options !== "object") {
+    throw new BinlaneError("E_TYPE", "readFrameHeader takes an options object");
+  }
   const start = options.byteOffset ?? 0;
+  const maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
+  // The getters may have detached the input: it is looked at only now.
+  checkAttached(input, "the frame bytes");
   checkStart(input, start);
-  return headerAt(input, start, checkMaxFrameSize(options.maxFrameSize));
+  if (!isSharedMemory(input)) return headerAt(input, start, maxFrameSize);
+  // Another thread may write the bytes: the fields are read from a copy of what the CRC covered.
+  const head = privateCopy(input, start, Math.min(FRAME_HEADER_SIZE, input.byteLength - start));
+  return sharedHeader(head, start, maxFrameSize);
+}
+
+/** The checked header `head` (copied from `start` of shared memory), its faults at offsets from `start`. */
+function sharedHeader(head: Uint8Array, start: number, maxFrameSize: number): FrameHeaderInfo {
+  const result = checkHeader(head, 0, maxFrameSize);
+  if (!isHeaderFault(result)) return result;
+  throw headerFaultError({ ...result, offset: result.offset + start }, maxFrameSize);
 }
 
 /**
@@ -451,7 +637,8 @@ export function readFrameHeader(
  * padding, trailer, payload CRC and fingerprint. For readers that checked
  * the header already (the stream decoder). `payloadCrc`, when given, is the
  * payload's CRC-32C as the caller computed it while copying the payload
- * in, and is compared instead of reading the payload again.
+ * in, and is compared instead of reading the payload again. Error offsets
+ * are `reportBase` plus offsets into `input`.
  *
  * @example
  * ```ts
@@ -468,23 +655,28 @@ export function frameAfterHeader(
   header: FrameHeaderInfo,
   fingerprint: bigint | undefined,
   payloadCrc?: number,
+  reportBase = 0,
 ): Frame {
   if (input.byteLength - start < header.frameLength) {
     throw frameError(
       "E_FRAME_TRUNCATED",
       `the frame needs ${header.frameLength} bytes, ${input.byteLength - start} remain`,
-      start,
+      reportBase + start,
     );
   }
   const payloadStart = start + FRAME_HEADER_SIZE;
   const payloadEnd = payloadStart + header.payloadLength;
   const trailer = payloadStart + padded(header.payloadLength);
   for (let i = payloadEnd; i < trailer; i++) {
-    if (input[i] !== 0) throw frameError("E_FRAME_MALFORMED", "payload padding is not zero", i);
+    if (input[i] !== 0) throw frameError("E_FRAME_MALFORMED", "payload padding is not zero", reportBase + i);
   }
   // Byte reads rather than a DataView: a frame assembled from chunks sits in memory no view was made for yet.
   if (u32At(input, trailer + 4) !== 0) {
-    throw frameError("E_FRAME_MALFORMED", "the trailer's reserved word is not zero", trailer + 4);
+    throw frameError(
+      "E_FRAME_MALFORMED",
+      "the trailer's reserved word is not zero",
+      reportBase + trailer + 4,
+    );
   }
   // The constructor, not `subarray`, which looks up a species constructor.
   const payload = new Uint8Array(input.buffer, input.byteOffset + payloadStart, header.payloadLength);
@@ -496,7 +688,7 @@ export function frameAfterHeader(
       `payload CRC-32C 0x${stored.toString(16)} does not match its ${header.payloadLength} bytes (0x${
         computed.toString(16)
       })`,
-      payloadStart,
+      reportBase + payloadStart,
     );
   }
   if (fingerprint !== undefined && fingerprint !== header.fingerprint) {
@@ -505,7 +697,7 @@ export function frameAfterHeader(
       `payload written with layout 0x${header.fingerprint.toString(16)}, expected 0x${
         fingerprint.toString(16)
       }`,
-      start + at.fingerprint,
+      reportBase + start + at.fingerprint,
     );
   }
   return {
@@ -521,7 +713,9 @@ export function frameAfterHeader(
  * Reads and checks the frame at the start of `bytes` (or at `byteOffset`,
  * given as a number or in options): header, padding, trailer, payload
  * CRC-32C and, when asked, the payload's fingerprint. The payload is a view
- * of `bytes`, not a copy. Errors carry a stable code and the absolute byte
+ * of `bytes`, not a copy, except of shared memory (a `SharedArrayBuffer`),
+ * which is copied before it is checked. Options are read before the bytes
+ * are looked at; bytes detached meanwhile are `E_DISPOSED`. Errors carry a stable code and the absolute byte
  * offset of the problem: `E_FRAME_TRUNCATED`, `E_FRAME_MAGIC`,
  * `E_FRAME_HEADER_CRC`, `E_FRAME_UNSUPPORTED` (version or flags),
  * `E_FRAME_TOO_LARGE`, `E_FRAME_MALFORMED` (non-zero padding),
@@ -538,11 +732,60 @@ export function frameAfterHeader(
  */
 export function decodeFrame(bytes: BinaryInput, options: number | DecodeFrameOptions = 0): Frame {
   const input = asBytes(bytes);
-  const settings: DecodeFrameOptions = typeof options === "number" ? { byteOffset: options } : options ?? {};
-  const start = settings.byteOffset ?? 0;
+  let start: number;
+  let maxFrameSize: number;
+  let fingerprint: bigint | undefined;
+  if (typeof options === "number") {
+    start = options;
+    maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  } else {
+    if (options === null || typeof options !== "object") {
+      throw new BinlaneError("E_TYPE", "decodeFrame takes a byte offset or an options object");
+    }
+    start = options.byteOffset ?? 0;
+    maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
+    fingerprint = checkFingerprint(options.fingerprint);
+  }
+  // The getters may have detached the input: it is looked at only now.
+  checkAttached(input, "the frame bytes");
   checkStart(input, start);
-  const header = headerAt(input, start, checkMaxFrameSize(settings.maxFrameSize));
-  return frameAfterHeader(input, start, header, settings.fingerprint);
+  if (isSharedMemory(input)) return decodeSharedFrame(input, start, maxFrameSize, fingerprint);
+  const header = headerAt(input, start, maxFrameSize);
+  return frameAfterHeader(input, start, header, fingerprint);
+}
+
+/**
+ * `decodeFrame` of memory another thread may write: the header is copied and
+ * checked, then the frame it announces is copied and checked, and its payload
+ * is a view of that private copy.
+ */
+function decodeSharedFrame(
+  input: Uint8Array,
+  start: number,
+  maxFrameSize: number,
+  fingerprint: bigint | undefined,
+): Frame {
+  const head = privateCopy(input, start, Math.min(FRAME_HEADER_SIZE, input.byteLength - start));
+  const header = sharedHeader(head, start, maxFrameSize);
+  const frame = privateCopy(input, start, Math.min(header.frameLength, input.byteLength - start));
+  // The header as checked, whatever the second copy read.
+  frame.set(head, 0);
+  return frameAfterHeader(frame, 0, header, fingerprint, undefined, start);
+}
+
+/**
+ * `value` when it is a fingerprint a reader can compare (a u64 bigint), or
+ * undefined for none; anything else would silently match no frame.
+ *
+ * @example
+ * ```ts
+ * import { checkFingerprint } from "./frame.ts";
+ *
+ * console.log(checkFingerprint(5n), checkFingerprint(undefined)); // 5n undefined
+ * ```
+ */
+export function checkFingerprint(value: bigint | undefined): bigint | undefined {
+  return value === undefined ? undefined : checkU64(value, "fingerprint");
 }
 
 /**
@@ -567,7 +810,9 @@ let scanGeneration = 0;
  * returns where it stopped: at the end, or at a frame that is incomplete,
  * damaged, larger than `maxFrameSize` or of another `fingerprint`, which it
  * leaves to the caller's own reading to name. On the JS path, or with less
- * than `frameScanThresholds.bytes` left, it emits nothing.
+ * than `frameScanThresholds.bytes` left, it emits nothing. `input` must be
+ * memory no other thread writes ({@linkcode isSharedMemory}: copy it
+ * first), since the frames it vouches for are read again and handed out.
  *
  * @example
  * ```ts

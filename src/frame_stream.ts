@@ -9,6 +9,8 @@
 import { asBytes, type BinaryInput, bytesToOverwrite } from "./bytes.ts";
 import { BinlaneError } from "./errors.ts";
 import {
+  checkFingerprint,
+  checkHeader,
   checkMaxFrameSize,
   emitWellFormedFrames,
   encodeFrame,
@@ -18,7 +20,11 @@ import {
   frameAfterHeader,
   type FrameHeaderInfo,
   type FrameOptions,
-  readFrameHeader,
+  type HeaderFault,
+  headerFaultError,
+  isHeaderFault,
+  isSharedMemory,
+  privateCopy,
 } from "./frame.ts";
 import { type CopySpan, crc32cCopyAt } from "./crc.ts";
 import { indexOfSubarray } from "./search.ts";
@@ -80,13 +86,15 @@ export interface FrameDecoderOptions {
   resync?: boolean;
   /**
    * Assemble frames that straddle chunks in memory the decoder reuses,
-   * instead of a new buffer each: such a frame's payload is valid until the
-   * decoder takes its next chunk, and is then detached (it reads as empty,
-   * length 0; it is never overwritten under a reader). Frames wholly inside
-   * a chunk stay views of the chunk. For a consumer that is done with each
-   * frame (or batch) before it reads the next; a stage that queues frames
-   * must not use it. It spares the allocation, which costs more than the
-   * copy for frames of 64 KiB (bench/frame.bench.ts). Default false.
+   * instead of a new buffer each. Such a frame's memory is reused only once
+   * the consumer has read the `payload` of a later such frame: frames that
+   * a read-ahead stage holds unread keep theirs. Reading `payload` of a
+   * frame whose memory was reused throws `E_DISPOSED`; a payload array kept
+   * from before is then detached (length 0, never overwritten). Frames
+   * wholly inside a chunk stay views of the chunk. For a consumer that is
+   * done with each frame's payload before it reads the next one's. It
+   * spares the allocation, which costs more than the copy for frames of 64
+   * KiB (bench/frame.bench.ts). Default false.
    */
   transient?: boolean;
 }
@@ -112,6 +120,38 @@ const MAGIC = new Uint8Array([
   (FRAME_MAGIC >>> 16) & 0xff,
   FRAME_MAGIC >>> 24,
 ]);
+
+/**
+ * Work the decoders have done to resynchronise, summed over all of them:
+ * headers checked and searches for a magic. For tests that bound it by the
+ * number of chunks and magics, so that a quadratic (or a few-bytes-a-step)
+ * resync fails a test without timing anything.
+ */
+export const resyncWork: { headerChecks: number; searches: number } = { headerChecks: 0, searches: 0 };
+
+/** How far past a bad header the next magic is looked for inline, before one call searches the rest. */
+const NEAR_MAGIC = 16;
+
+/**
+ * Where the next magic starts in `bytes` from `from` on, or -1. Magic-dense
+ * damage (the magic repeated) puts the next one a few bytes on: those are
+ * compared here, sparing a search call per candidate.
+ */
+function nextMagic(bytes: Uint8Array, from: number): number {
+  const last = bytes.length - MAGIC.length;
+  const near = Math.min(from + NEAR_MAGIC, last + 1);
+  for (let i = from; i < near; i++) {
+    if (
+      bytes[i] === MAGIC[0] && bytes[i + 1] === MAGIC[1] && bytes[i + 2] === MAGIC[2] &&
+      bytes[i + 3] === MAGIC[3]
+    ) {
+      return i;
+    }
+  }
+  if (near > last) return -1;
+  resyncWork.searches += 1;
+  return indexOfSubarray(bytes, MAGIC, near);
+}
 
 /** The same error, its offset moved from the chunk's numbering to the stream's. */
 function atStreamOffset(error: unknown, base: number): unknown {
@@ -164,7 +204,8 @@ function failingAfterQueued(
 /**
  * Bytes in chunks of any size, frames out. A frame inside one chunk comes
  * out as a zero-copy view of it; only a frame that straddles chunks is
- * copied, into a buffer of its own announced (and limited) size. Memory is
+ * copied, into a buffer of its own announced (and limited) size, and a
+ * chunk of shared memory is copied whole before it is read. Memory is
  * bounded by `maxFrameSize` and by the stream's backpressure: nothing is
  * read ahead of a slow consumer. A stream that ends inside a frame fails
  * with `E_FRAME_TRUNCATED`; every error's `offset` counts from the start of
@@ -325,6 +366,28 @@ const TRANSIENT_MIN_SIZE = 4 << 10;
  * stream; docs/PERFORMANCE.md, session 10).
  */
 const TRANSIENT_KEEP_SIZE = 16 << 10;
+/**
+ * Memory of transient frames held for reuse. A consumer in step is reading
+ * frame n when frame n + 1 is assembled, and has read n - 1 only, so frame
+ * n - 2's memory is the first it has passed: three rotate. Memory of frames
+ * a read-ahead stage holds unread falls out of this list and is never reused.
+ */
+const TRANSIENT_HELD = 3;
+
+/** What reading a transient frame's payload throws once its memory went to a later frame. */
+function reusedError(): BinlaneError {
+  return new BinlaneError(
+    "E_DISPOSED",
+    "this transient frame's payload memory was reused for a later frame: with `transient`, read a frame's " +
+      "payload before a later frame's, or decode without `transient`",
+  );
+}
+
+/** Memory a transient frame went out in, and that frame's number among the transient frames. */
+interface HeldMemory {
+  readonly buffer: ArrayBuffer;
+  readonly sequence: number;
+}
 
 /** The decoder's state between chunks: the stream offset, and a partial frame when one straddles. */
 class ChunkDecoder {
@@ -359,10 +422,12 @@ class ChunkDecoder {
   #slab: Uint8Array = EMPTY;
   #slabUsed = 0;
   readonly #transient: boolean;
-  /** With `transient`: memory whose frames went out with an earlier chunk, to be detached and reused. */
-  #reusable: ArrayBuffer | null = null;
-  /** With `transient`: memory whose frames went out with this chunk; reusable from the next. */
-  #handedOut: ArrayBuffer | null = null;
+  /** With `transient`: memory of frames passed on, oldest first, each reusable once a later one was read. */
+  readonly #held: HeldMemory[] = [];
+  /** With `transient`: how many frames went out in memory of the decoder's. */
+  #transientSent = 0;
+  /** With `transient`: the highest number of such a frame whose payload the consumer has read. */
+  #transientRead = 0;
   /** The array `pushBatch` fills, and the one emitter that fills it. */
   #batch: Frame[] = [];
   readonly #collect = (frame: Frame): void => {
@@ -374,7 +439,7 @@ class ChunkDecoder {
       throw new BinlaneError("E_TYPE", "frame decoders take an options object");
     }
     this.#maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
-    this.#fingerprint = options.fingerprint;
+    this.#fingerprint = checkFingerprint(options.fingerprint);
     this.#resync = options.resync === true;
     this.#transient = options.transient === true;
   }
@@ -395,19 +460,17 @@ class ChunkDecoder {
     }
   }
 
-  push(chunk: Uint8Array, emit: (frame: Frame) => void): void {
+  push(input: Uint8Array, emit: (frame: Frame) => void): void {
+    // Memory another thread may write is copied before it is checked: the native scan vouches for bytes the
+    // JavaScript then reads again, and payloads are views of what was checked, which must not change after.
+    const chunk = isSharedMemory(input) ? privateCopy(input, 0, input.byteLength) : input;
     this.stats.bytes += chunk.length;
-    if (this.#handedOut !== null) {
-      // Taking a new chunk means the consumer is done with the last one's frames.
-      this.#reusable = this.#handedOut;
-      this.#handedOut = null;
-    }
     let offset = 0;
     // First complete what is carried, taking from the chunk only what that needs.
     while (this.#filled > 0 && offset < chunk.length) {
       const header = this.#header;
       if (header === null) {
-        offset += this.#completeHeader(chunk, offset, emit);
+        offset += this.#completeHeader(chunk, offset);
         continue;
       }
       const take = Math.min(header.frameLength - this.#filled, chunk.length - offset);
@@ -419,7 +482,7 @@ class ChunkDecoder {
     if (offset === chunk.length) return;
     // Nothing is carried: frames wholly inside the chunk go out as views of it.
     const rest = chunk.subarray(offset);
-    const used = this.#parse(rest, emit, false);
+    const used = this.#parse(rest, emit);
     this.#base += used;
     if (used < rest.length) {
       this.#carry = EMPTY;
@@ -451,26 +514,81 @@ class ChunkDecoder {
 
   /**
    * Carries bytes of `chunk` from `offset` until the carry holds a header,
-   * then checks it: a good one starts a frame, a bad one is skipped (with
-   * resync) or fails. Returns the bytes taken.
+   * then checks it: a good one starts a frame, a bad one fails, or with
+   * resync is searched past (`#resyncCarried`). Returns the bytes taken.
    */
-  #completeHeader(chunk: Uint8Array, offset: number, emit: (frame: Frame) => void): number {
-    const take = Math.min(FRAME_HEADER_SIZE - this.#filled, chunk.length - offset);
+  #completeHeader(chunk: Uint8Array, offset: number): number {
+    const held = this.#filled;
+    const take = Math.min(FRAME_HEADER_SIZE - held, chunk.length - offset);
     this.#append(chunk.subarray(offset, offset + take), FRAME_HEADER_SIZE);
     if (this.#filled < FRAME_HEADER_SIZE) return take;
-    const carried = this.#carry.subarray(0, this.#filled);
-    // A header alone is shorter than any frame: #parse emits nothing, and consumes only what it skips.
-    const used = this.#parse(carried, emit, true);
-    if (used === 0) {
-      this.#startFrame(this.#incomplete!);
+    const checked = this.#checkHeader(this.#carry, 0);
+    if (!isHeaderFault(checked)) {
+      this.#startFrame(checked);
       return take;
     }
-    this.#base += used;
-    const rest = carried.subarray(used);
-    // A fresh buffer for what is left, which may begin the next header.
-    this.#carry = rest.length > 0 ? rest.slice() : EMPTY;
-    this.#filled = rest.length;
-    return take;
+    if (!this.#resync) throw atStreamOffset(headerFaultError(checked, this.#maxFrameSize), this.#base);
+    return this.#resyncCarried(chunk, offset, held);
+  }
+
+  /**
+   * With resync, after the carried header failed: settles every place a
+   * frame may start among the `held` carried bytes, reading on into `chunk`
+   * from `offset` only as far as a header there needs. Returns the bytes of
+   * the chunk taken; the chunk's own bytes are left to `#parse`, which
+   * searches them in place. Re-carrying what is left a header at a time
+   * instead would move 29 bytes a step through the rest of the chunk.
+   */
+  #resyncCarried(chunk: Uint8Array, offset: number, held: number): number {
+    const extra = Math.min(chunk.length - offset, FRAME_HEADER_SIZE - 1);
+    const exhausted = extra === chunk.length - offset;
+    // The carried bytes and enough of the chunk for a header at any of them.
+    const joint = new Uint8Array(held + extra);
+    joint.set(this.#carry.subarray(0, held));
+    joint.set(chunk.subarray(offset, offset + extra), held);
+    for (let at = 0;;) {
+      const next = nextMagic(joint, at + 1);
+      if (next < 0 || next >= held) {
+        // No frame starts in the carried bytes, except perhaps one whose magic the next chunk completes.
+        const tail = exhausted ? Math.max(at + 1, joint.length - (MAGIC.length - 1)) : held;
+        if (tail >= held) {
+          this.#skipped(held - at);
+          this.#base += held;
+          this.#carry = EMPTY;
+          this.#filled = 0;
+          return 0;
+        }
+        this.#skipped(tail - at);
+        return this.#carryJoint(joint, tail, joint.length, held);
+      }
+      this.#skipped(next - at);
+      if (joint.length - next < FRAME_HEADER_SIZE) return this.#carryJoint(joint, next, joint.length, held);
+      const checked = this.#checkHeader(joint, next);
+      if (isHeaderFault(checked)) {
+        at = next;
+        continue;
+      }
+      const taken = this.#carryJoint(joint, next, next + FRAME_HEADER_SIZE, held);
+      this.#startFrame(checked);
+      return taken;
+    }
+  }
+
+  /**
+   * Carries `joint[from, end)`, the bytes before `from` skipped; returns how
+   * many bytes of the chunk that takes, the first `held` being carried ones.
+   */
+  #carryJoint(joint: Uint8Array, from: number, end: number, held: number): number {
+    this.#base += from;
+    this.#carry = joint.subarray(from, end);
+    this.#filled = end - from;
+    return end - held;
+  }
+
+  /** The header at `at` of `bytes`, checked, and counted in {@linkcode resyncWork}. */
+  #checkHeader(bytes: Uint8Array, at: number): FrameHeaderInfo | HeaderFault {
+    resyncWork.headerChecks += 1;
+    return checkHeader(bytes, at, this.#maxFrameSize);
   }
 
   /** The carry holds the first bytes of a frame with this checked header: make room for all of it. */
@@ -514,8 +632,44 @@ class ChunkDecoder {
     this.#filled = 0;
     this.#header = null;
     if (frame === undefined) return;
-    if (this.#transient) this.#handedOut = carried.buffer as ArrayBuffer;
-    this.#passOn(frame, true, emit);
+    this.#passOn(
+      this.#transient ? this.#transientFrame(frame, carried.buffer as ArrayBuffer) : frame,
+      true,
+      emit,
+    );
+  }
+
+  /**
+   * `frame`, whose payload is in `buffer`, memory the decoder will reuse:
+   * its `payload` is a getter, which tells the decoder the consumer has
+   * reached this frame, and throws `E_DISPOSED` once the memory has gone to
+   * a later frame (an own, enumerable property, so that a spread or a
+   * structured clone carries it). Whether a frame was read, not whether the
+   * decoder took another chunk, decides reuse: a stage that reads ahead
+   * takes chunks while the consumer is still frames behind.
+   */
+  #transientFrame(frame: Frame, buffer: ArrayBuffer): Frame {
+    const sequence = ++this.#transientSent;
+    const held = this.#held;
+    held.push({ buffer, sequence });
+    // Memory past the limit is left to its frame: it is not reused, so never detached under it.
+    if (held.length > TRANSIENT_HELD) held.shift();
+    const payload = frame.payload;
+    const length = payload.byteLength;
+    // deno-lint-ignore no-this-alias
+    const decoder = this;
+    return {
+      type: frame.type,
+      timestamp: frame.timestamp,
+      fingerprint: frame.fingerprint,
+      byteLength: frame.byteLength,
+      get payload(): Uint8Array {
+        // Only a detached buffer shortens a view of fixed length.
+        if (payload.byteLength !== length) throw reusedError();
+        if (sequence > decoder.#transientRead) decoder.#transientRead = sequence;
+        return payload;
+      },
+    };
   }
 
   /** A checked frame goes out: it ends any damaged stretch, and is counted. */
@@ -575,43 +729,49 @@ class ChunkDecoder {
   }
 
   /**
-   * With `transient`: `size` bytes of memory a frame passed on with an
-   * earlier chunk used, moved out by `transfer()` so that every view of it,
-   * that frame's payload included, is detached rather than overwritten; new
-   * memory when there is none, or it is too small or far too large (that is
-   * detached all the same). Its contents are not zeroed: only the bytes
-   * `#append` has filled are ever read.
+   * With `transient`: `size` bytes of memory a frame passed on earlier used,
+   * once the consumer has read the payload of a later frame, moved out by
+   * `transfer()` so that every view of it, that frame's payload included, is
+   * detached rather than overwritten (and its frame's `payload` throws
+   * `E_DISPOSED`); new memory when there is none, or it is too small or far
+   * too large. Its contents are not zeroed: only the bytes `#append` has
+   * filled are ever read.
    */
   #reuse(size: number): Uint8Array {
-    const previous = this.#reusable;
-    this.#reusable = null;
-    if (previous !== null) {
-      const kept = previous.byteLength;
+    const held = this.#held;
+    // Held memory is in the order its frames went out: the first not yet passed ends the search.
+    while (held.length > 0 && held[0].sequence < this.#transientRead) {
+      const { buffer } = held.shift()!;
+      const kept = buffer.byteLength; // 0 if the consumer detached it itself
       if (kept >= size && kept <= Math.max(2 * size, TRANSIENT_KEEP_SIZE)) {
-        return new Uint8Array(previous.transfer(), 0, size);
+        return new Uint8Array(buffer.transfer(), 0, size);
       }
-      previous.transfer(0);
     }
     return new Uint8Array(new ArrayBuffer(Math.max(size, TRANSIENT_MIN_SIZE)), 0, size);
   }
 
   /** Frames from the start of `bytes` (at stream offset `#base`); returns the bytes consumed. */
-  #parse(bytes: Uint8Array, emit: (frame: Frame) => void, copied: boolean): number {
+  #parse(bytes: Uint8Array, emit: (frame: Frame) => void): number {
     let at = 0;
-    const emitChecked = (frame: Frame) => this.#passOn(frame, copied, emit);
+    const emitChecked = (frame: Frame) => this.#passOn(frame, false, emit);
+    // After a bad header the next candidate is checked here first: most are bad too, and a native call each
+    // would cost more than the check.
+    let bulk = true;
     while (bytes.length - at >= FRAME_HEADER_SIZE) {
-      // Whole, well-formed frames in bulk. It returns at the end or at a frame it will not vouch for, which
-      // the JS reading below names: scanning that frame again would only find it so a second time.
-      at = emitWellFormedFrames(bytes, at, this.#maxFrameSize, this.#fingerprint, emitChecked);
-      if (bytes.length - at < FRAME_HEADER_SIZE) break;
-      let header: FrameHeaderInfo;
-      try {
-        header = readFrameHeader(bytes, { byteOffset: at, maxFrameSize: this.#maxFrameSize });
-      } catch (error) {
-        if (!this.#resync) throw atStreamOffset(error, this.#base);
+      if (bulk) {
+        // Whole, well-formed frames in bulk. It returns at the end or at a frame it will not vouch for, which
+        // the JS reading below names: scanning that frame again would only find it so a second time.
+        at = emitWellFormedFrames(bytes, at, this.#maxFrameSize, this.#fingerprint, emitChecked);
+        if (bytes.length - at < FRAME_HEADER_SIZE) break;
+      }
+      const header = this.#checkHeader(bytes, at);
+      if (isHeaderFault(header)) {
+        if (!this.#resync) throw atStreamOffset(headerFaultError(header, this.#maxFrameSize), this.#base);
         at = this.#skip(bytes, at);
+        bulk = false;
         continue;
       }
+      bulk = true;
       if (bytes.length - at < header.frameLength) {
         this.#incomplete = header;
         break;
@@ -627,7 +787,7 @@ class ChunkDecoder {
         at += header.frameLength;
         continue;
       }
-      this.#passOn(frame, copied, emit);
+      this.#passOn(frame, false, emit);
       at += frame.byteLength;
     }
     return at;
@@ -635,12 +795,17 @@ class ChunkDecoder {
 
   /** With resync, after a bad header at `at`: the next place a frame may start (a magic, or near the end). */
   #skip(bytes: Uint8Array, at: number): number {
-    const next = indexOfSubarray(bytes, MAGIC, at + 1);
+    const next = nextMagic(bytes, at + 1);
     // Without a magic, keep the last three bytes: they may begin one that the next chunk completes.
     const resume = next >= 0 ? next : Math.max(at + 1, bytes.length - (MAGIC.length - 1));
-    this.#drop(resume - at, !this.#scanning);
-    this.#scanning = true;
+    this.#skipped(resume - at);
     return resume;
+  }
+
+  /** With resync: `bytes` skipped after a bad header, counted as part of the damaged stretch it is in. */
+  #skipped(bytes: number): void {
+    this.#drop(bytes, !this.#scanning);
+    this.#scanning = true;
   }
 
   #drop(bytes: number, newStretch: boolean): void {
