@@ -88,16 +88,28 @@ function streamOf(payloadLength: number): { bytes: Uint8Array; chunks: Uint8Arra
   return { bytes, chunks };
 }
 
+/**
+ * Counts a batch's frames by reading each payload, as a consumer does: a
+ * transient frame's memory is reused only once a later frame's payload was read.
+ */
+function readPayloads(batch: readonly { payload: Uint8Array }[]): number {
+  let frames = 0;
+  for (const frame of batch) frames += frame.payload.byteLength > 0 ? 1 : 0;
+  return frames;
+}
+
 async function decodeStream(chunks: Uint8Array[]): Promise<number> {
   let frames = 0;
-  for await (const _ of ReadableStream.from(chunks).pipeThrough(new FrameDecoderStream())) frames++;
+  for await (const frame of ReadableStream.from(chunks).pipeThrough(new FrameDecoderStream())) {
+    frames += frame.payload.byteLength > 0 ? 1 : 0;
+  }
   return frames;
 }
 
 async function decodeStreamBatched(chunks: Uint8Array[], transient = false): Promise<number> {
   let frames = 0;
   const decoder = new FrameBatchDecoderStream({ transient });
-  for await (const batch of ReadableStream.from(chunks).pipeThrough(decoder)) frames += batch.length;
+  for await (const batch of ReadableStream.from(chunks).pipeThrough(decoder)) frames += readPayloads(batch);
   return frames;
 }
 
@@ -105,7 +117,7 @@ async function decodeStreamBatched(chunks: Uint8Array[], transient = false): Pro
 async function decodeIterated(chunks: Uint8Array[], transient = false): Promise<number> {
   let frames = 0;
   for await (const batch of decodeFrameBatches(ReadableStream.from(chunks), { transient })) {
-    frames += batch.length;
+    frames += readPayloads(batch);
   }
   return frames;
 }
@@ -113,7 +125,7 @@ async function decodeIterated(chunks: Uint8Array[], transient = false): Promise<
 /** decodeFrameBatches over the chunks themselves: the decoder without a stream source's cost per chunk. */
 async function decodeIteratedArray(chunks: Uint8Array[]): Promise<number> {
   let frames = 0;
-  for await (const batch of decodeFrameBatches(chunks, { transient: true })) frames += batch.length;
+  for await (const batch of decodeFrameBatches(chunks, { transient: true })) frames += readPayloads(batch);
   return frames;
 }
 
