@@ -86,7 +86,8 @@ pub fn alloc(kind: Kind, size: u64, alignment_bytes: u32, zero: bool, out: *abi.
     const from_pages = zero and size >= zero_pages_min;
     assert(!from_pages or alignment_bytes <= std.heap.pageSize());
     const allocator = if (from_pages) pages else backing;
-    const memory = allocator.rawAlloc(len, alignment, @returnAddress()) orelse return .out_of_memory;
+    const memory = allocator.rawAlloc(len, alignment, @returnAddress()) orelse
+        return .out_of_memory;
     if (zero and !from_pages) @memset(memory[0..len], 0);
 
     mutex.lock();

@@ -109,7 +109,7 @@ pub fn open(path: []const u8, flags: u32, size: u64, out: *abi.AllocResult) Stat
     path_z[path.len] = 0;
 
     const path_ptr: [*:0]const u8 = @ptrCast(&path_z);
-    // O_NONBLOCK: open(2) of a FIFO would wait for a writer forever; the type is checked right after.
+    // O_NONBLOCK: open(2) of a FIFO would wait for a writer forever; fstat checks the type next.
     var open_flags: std.c.O = .{
         .ACCMODE = if (writable) .RDWR else .RDONLY,
         .CLOEXEC = true,
