@@ -57,7 +57,7 @@ const FinalizationRegistryIntrinsic = FinalizationRegistry;
 const counters = { leakedTransfers: 0, leakedBytes: 0, finalizerFailures: 0 };
 
 /**
- * Whether `buffer` is detached, asked of the engine's own getter (a
+ * Whether `buffer` is detached, asked of the engine's own getters (a
  * replaced prototype getter or an own `detached` property cannot lie).
  *
  * @example
@@ -70,7 +70,9 @@ const counters = { leakedTransfers: 0, leakedBytes: 0, finalizerFailures: 0 };
  * ```
  */
 export function isReallyDetached(buffer: ArrayBuffer): boolean {
-  return reflectApply(detachedGetter, buffer, []) === true;
+  // Two intrinsics: a detached buffer also has no bytes, so one getter replaced before load cannot lie alone.
+  return reflectApply(detachedGetter, buffer, []) === true &&
+    reflectApply(byteLengthGetter, buffer, []) === 0;
 }
 
 /**
@@ -151,7 +153,7 @@ export function maxViewBytes(): number {
 
 /** Throws unless `buffer` is detached, checked with two intrinsic getters. */
 function checkRevoked(buffer: ArrayBuffer): void {
-  if (isReallyDetached(buffer) && reflectApply(byteLengthGetter, buffer, []) === 0) return;
+  if (isReallyDetached(buffer)) return;
   throw new BinlaneError(
     "E_INVALID_ARGUMENT",
     "ArrayBuffer.prototype.transfer did not detach the buffer (was it replaced before binlane loaded?): " +
