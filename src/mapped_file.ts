@@ -17,6 +17,10 @@
  * - Without the native library (the JS path, or Windows), the same API
  *   reads the file into memory instead (`mapped` is false), and a writer's
  *   bytes are written back on `flush()` and disposal.
+ * - Only regular files: a FIFO, device or directory is `E_NOT_A_FILE`, and
+ *   is never opened in a way that could wait. A file that reports size 0
+ *   but reads (procfs, sysfs) is read into memory (`mapped` is false); a
+ *   writer of one is `E_NOT_A_FILE`.
  *
  * @module
  */
@@ -485,8 +489,10 @@ function writeBack(backing: CopiedFile, bytes: Uint8Array, path: string): void {
  * reach the file; `size` maps a prefix, or grows (and creates) a writer's
  * file. Paths are checked against Deno's `--allow-read`/`--allow-write`.
  *
- * Errors: `E_NOT_FOUND`, `E_PERMISSION_DENIED`, `E_NOT_A_FILE`, `E_LENGTH`
- * (a reader asking for more than the file has), `E_RANGE` (a bad size),
+ * Errors: `E_NOT_FOUND`, `E_PERMISSION_DENIED`, `E_NOT_A_FILE` (not a
+ * regular file, or a writer of a procfs file), `E_LENGTH` (a reader asking
+ * for more than the file has, or a size past the runtime's view limit:
+ * Bun's 4 GiB, checked before the file grows), `E_RANGE` (a bad size),
  * `E_IO`.
  *
  * @example
