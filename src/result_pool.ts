@@ -18,6 +18,7 @@
  */
 
 import { runtimeName } from "../ffi/runtime.ts";
+import { markOwned } from "./owned.ts";
 
 const pooled = runtimeName() === "deno" && typeof WebAssembly === "object";
 /** One WebAssembly page: 64 KiB. */
@@ -32,6 +33,7 @@ function carve(bytes: number): { buffer: ArrayBuffer; offset: number } | undefin
   if (poolOffset + bytes > pool.byteLength) {
     // A memory's buffer cannot be detached by anyone but a grow(), and its Memory object stays here.
     pool = new WebAssembly.Memory({ initial: POOL_PAGES, maximum: POOL_PAGES }).buffer as ArrayBuffer;
+    markOwned(pool); // so that a worker message copies it rather than try (and fail) to move it
     poolOffset = 0;
   }
   const offset = poolOffset;
