@@ -59,22 +59,6 @@ function release(allocation: Allocation): number {
   return 0;
 }
 
-/**
- * Counts a native free refused inside a finalizer, where nothing can throw.
- * Lifetimes (src/lifetime.ts) count their own; this stays for other callers.
- *
- * @example
- * ```ts ignore
- * import { noteFinalizerFailure } from "./native_buffer.ts";
- *
- * noteFinalizerFailure();
- * ```
- */
-export function noteFinalizerFailure(): void {
-  extraFinalizerFailures += 1;
-}
-let extraFinalizerFailures = 0;
-
 /** binlane_alloc's out-struct, read right after each call. */
 const ALLOC_RESULT_SIZE: number = AllocResultStruct.layout.size;
 const allocResult: BigUint64Array = new BigUint64Array(ALLOC_RESULT_SIZE / 8);
@@ -170,8 +154,11 @@ export class NativeBuffer {
     const align = options.align ?? (library ? 64 : JS_ALIGN);
     checkAlign(align);
     const zero = options.zero ?? true;
-    if (size > maxViewBytes()) {
-      throw new BinlaneError("E_LENGTH", `${size} bytes is past this runtime's limit for one ArrayBuffer`);
+    if (library && size > maxViewBytes()) {
+      throw new BinlaneError(
+        "E_LENGTH",
+        `${size} bytes is past this runtime's limit for one ArrayBuffer over native memory`,
+      );
     }
     if (!library) {
       if (align > JS_ALIGN) {
@@ -338,7 +325,7 @@ function checkOptions(options: AllocOptions): void {
 function lifetimeCounts(): { finalizerFailures: number; leakedTransfers: number } {
   const counts = lifetimeStats();
   return {
-    finalizerFailures: counts.finalizerFailures + extraFinalizerFailures,
+    finalizerFailures: counts.finalizerFailures,
     leakedTransfers: counts.leakedTransfers,
   };
 }
