@@ -10,6 +10,12 @@ const abi = @import("abi.zig");
 const assert = std.debug.assert;
 
 const backing = std.heap.c_allocator;
+/// Fresh anonymous pages: zero already, and committed only when touched, so a
+/// huge zeroed allocation costs no memory until it is used (no memset).
+const pages = std.heap.page_allocator;
+/// Zeroed allocations from this size up come from `pages`; smaller ones are
+/// cheaper as malloc and memset than as a system call and page faults.
+pub const zero_pages_min: u64 = 1 << 20;
 
 /// What a handle names. Each release export frees only its own kind, so a
 /// hasher's handle cannot be freed as a buffer's, nor the other way round.
@@ -22,6 +28,8 @@ const Slot = struct {
     busy: bool,
     len: usize,
     alignment: std.mem.Alignment,
+    /// Which allocator the memory came from, and so which one frees it.
+    from_pages: bool,
     /// Bumped on every free, so a handle outlives its slot's reuse harmlessly.
     generation: u32,
     next_free: u32,
@@ -51,7 +59,16 @@ fn grow() Status {
     var index: u32 = new_len;
     while (index > old_len) {
         index -= 1;
-        grown[index] = .{ .memory = null, .kind = .buffer, .busy = false, .len = 0, .alignment = .@"1", .generation = 0, .next_free = free_head };
+        grown[index] = .{
+            .memory = null,
+            .kind = .buffer,
+            .busy = false,
+            .len = 0,
+            .alignment = .@"1",
+            .from_pages = false,
+            .generation = 0,
+            .next_free = free_head,
+        };
         free_head = index;
     }
     if (old_len != 0) backing.free(slots);
@@ -66,20 +83,33 @@ pub fn alloc(kind: Kind, size: u64, alignment_bytes: u32, zero: bool, out: *abi.
     if (size > max_size) return .length;
     const alignment = std.mem.Alignment.fromByteUnits(alignment_bytes);
     const len: usize = @intCast(@max(size, 1)); // a zero-byte handle still pairs one free
-    const memory = backing.rawAlloc(len, alignment, @returnAddress()) orelse return .out_of_memory;
-    if (zero) @memset(memory[0..len], 0);
+    const from_pages = zero and size >= zero_pages_min;
+    assert(!from_pages or alignment_bytes <= std.heap.pageSize());
+    const allocator = if (from_pages) pages else backing;
+    const memory = allocator.rawAlloc(len, alignment, @returnAddress()) orelse
+        return .out_of_memory;
+    if (zero and !from_pages) @memset(memory[0..len], 0);
 
     mutex.lock();
     defer mutex.unlock();
     if (free_head == no_slot and grow() != .ok) {
-        backing.rawFree(memory[0..len], alignment, @returnAddress());
+        allocator.rawFree(memory[0..len], alignment, @returnAddress());
         return .out_of_memory;
     }
     const index = free_head;
     const slot = &slots[index];
     assert(slot.memory == null);
     free_head = slot.next_free;
-    slot.* = .{ .memory = memory, .kind = kind, .busy = false, .len = len, .alignment = alignment, .generation = slot.generation, .next_free = no_slot };
+    slot.* = .{
+        .memory = memory,
+        .kind = kind,
+        .busy = false,
+        .len = len,
+        .alignment = alignment,
+        .from_pages = from_pages,
+        .generation = slot.generation,
+        .next_free = no_slot,
+    };
     stats.live_allocations += 1;
     stats.live_bytes += size;
     stats.total_allocations += 1;
@@ -104,7 +134,8 @@ pub fn free(handle: u64, kind: Kind, size: u64) Status {
     const slot = find(handle, kind, size) orelse return reject();
     if (slot.busy) return reject();
     const index = @as(u32, @truncate(handle)) - 1;
-    backing.rawFree(slot.memory.?[0..slot.len], slot.alignment, @returnAddress());
+    const allocator = if (slot.from_pages) pages else backing;
+    allocator.rawFree(slot.memory.?[0..slot.len], slot.alignment, @returnAddress());
     slot.memory = null;
     slot.generation +%= 1;
     slot.next_free = free_head;

@@ -109,7 +109,13 @@ pub fn open(path: []const u8, flags: u32, size: u64, out: *abi.AllocResult) Stat
     path_z[path.len] = 0;
 
     const path_ptr: [*:0]const u8 = @ptrCast(&path_z);
-    var open_flags: std.c.O = .{ .ACCMODE = if (writable) .RDWR else .RDONLY, .CLOEXEC = true };
+    // O_NONBLOCK: open(2) of a FIFO would wait for a writer forever; fstat checks the type next.
+    var open_flags: std.c.O = .{
+        .ACCMODE = if (writable) .RDWR else .RDONLY,
+        .CLOEXEC = true,
+        .NONBLOCK = true,
+        .NOCTTY = true,
+    };
     var fd = std.c.open(path_ptr, open_flags, @as(c_uint, 0o644));
     // A file this call creates is removed again if the mapping fails: a failed call leaves no trace.
     var created = false;
@@ -132,6 +138,11 @@ fn mapOpened(fd: c_int, writable: bool, size: u64, out: *abi.AllocResult) Status
     var stat: std.c.Stat = undefined;
     if (std.c.fstat(fd, &stat) != 0) return osError();
     if (!std.c.S.ISREG(@intCast(stat.mode))) return .not_regular_file;
+    // A regular file never blocks; the flag is cleared so the descriptor behaves as any other.
+    const fd_flags = std.c.fcntl(fd, std.c.F.GETFL);
+    if (fd_flags < 0) return osError();
+    const nonblock: c_int = @bitCast(@as(u32, @bitCast(std.c.O{ .NONBLOCK = true })));
+    if (std.c.fcntl(fd, std.c.F.SETFL, fd_flags & ~nonblock) != 0) return osError();
     const file_len: u64 = @intCast(@max(0, stat.size));
     if (file_len > max_size) return .length;
     const len = if (size == whole_file) file_len else size;

@@ -698,3 +698,51 @@ test "reduce: -0 sits below +0, NaN wins, and 64-bit sums are exact past 2^64" {
     const negative_zeros = [_]f32{-0.0} ** 20;
     try std.testing.expect(std.math.signbit(reduce.Vectorized(16).sumFloat(f32, &negative_zeros)));
 }
+
+const alloc = @import("alloc.zig");
+const mmap = @import("mmap.zig");
+const abi = @import("abi.zig");
+const zig_builtin = @import("builtin");
+
+extern "c" fn mkfifo(path: [*:0]const u8, mode: c_uint) c_int;
+
+test "alloc: large zeroed memory comes as fresh pages: zero, aligned, freed once; too much is out_of_memory" {
+    // The allocator is libc's: run with -lc (the library always links it).
+    if (comptime !zig_builtin.link_libc) return error.SkipZigTest;
+    const size: u64 = alloc.zero_pages_min * 4;
+    var out: abi.AllocResult = undefined;
+    try std.testing.expectEqual(.ok, alloc.alloc(.buffer, size, 4096, true, &out));
+    const memory: [*]u8 = @ptrFromInt(@as(usize, @intCast(out.address)));
+    try std.testing.expectEqual(@as(u64, 0), out.address % 4096);
+    for (memory[0..@intCast(size)]) |byte| try std.testing.expectEqual(@as(u8, 0), byte);
+    @memset(memory[0..@intCast(size)], 0xab);
+    try std.testing.expectEqual(.ok, alloc.free(out.handle, .buffer, size));
+    try std.testing.expectEqual(.invalid_handle, alloc.free(out.handle, .buffer, size));
+    // 1 TiB: refused by the system (out_of_memory) or reserved without being committed, never memset.
+    const huge: u64 = 1 << 40;
+    const status = alloc.alloc(.buffer, huge, 64, true, &out);
+    if (status == .ok) {
+        try std.testing.expectEqual(.ok, alloc.free(out.handle, .buffer, huge));
+    } else {
+        try std.testing.expectEqual(.out_of_memory, status);
+    }
+    // Below the threshold, malloc and memset still zero.
+    try std.testing.expectEqual(.ok, alloc.alloc(.buffer, 1000, 64, true, &out));
+    const small: [*]u8 = @ptrFromInt(@as(usize, @intCast(out.address)));
+    for (small[0..1000]) |byte| try std.testing.expectEqual(@as(u8, 0), byte);
+    try std.testing.expectEqual(.ok, alloc.free(out.handle, .buffer, 1000));
+}
+
+test "mmap: a FIFO is refused as not a regular file at once, never waited on" {
+    if (comptime !zig_builtin.link_libc or !mmap.supported) return error.SkipZigTest;
+    var name_buffer: [64]u8 = undefined;
+    const pid = std.c.getpid();
+    const name = try std.fmt.bufPrintZ(&name_buffer, "/tmp/binlane-fifo-{d}", .{pid});
+    _ = std.c.unlink(name);
+    try std.testing.expectEqual(@as(c_int, 0), mkfifo(name, 0o600));
+    defer _ = std.c.unlink(name);
+    var out: abi.AllocResult = undefined;
+    // Without O_NONBLOCK the reader's open(2) would wait here for a writer that never comes.
+    try std.testing.expectEqual(.not_regular_file, mmap.open(name, 0, mmap.whole_file, &out));
+    try std.testing.expectEqual(.not_regular_file, mmap.open(name, mmap.Flags.readwrite, 16, &out));
+}

@@ -1,5 +1,6 @@
 /**
- * A pool of native, 64-byte-aligned buffers in size classes. A block goes
+ * A pool of native, 64-byte-aligned buffers in size classes (8-byte-aligned
+ * memory of the engine's on the JS path). A block goes
  * back to the pool when it is released (`using`), with every view of it
  * revoked first, so that reused memory is never reachable through an old
  * view.
@@ -7,6 +8,7 @@
  * @module
  */
 
+import { nativeLibrary } from "./backend.ts";
 import { BinlaneError } from "./errors.ts";
 import { NativeBuffer } from "./native_buffer.ts";
 
@@ -145,7 +147,7 @@ export class BufferPool {
   }
 
   /**
-   * A block of `size` bytes, aligned to 64: a retained one when there is
+   * A block of `size` bytes, aligned to 64 (8 on the JS path): a retained one when there is
    * one, else new memory (zeroed). Throws `E_DISPOSED` once the pool is
    * disposed.
    *
@@ -169,7 +171,9 @@ export class BufferPool {
       this.#hits += 1;
     } else {
       this.#misses += 1;
-      buffer = NativeBuffer.alloc(classIndex >= 0 ? this.#classes[classIndex] : size, { align: BLOCK_ALIGN });
+      // The JS path's memory is placed by the engine (8-byte aligned), which is all it can promise.
+      const align = nativeLibrary() ? BLOCK_ALIGN : undefined;
+      buffer = NativeBuffer.alloc(classIndex >= 0 ? this.#classes[classIndex] : size, { align });
     }
     this.#outstanding += 1;
     return new PooledBuffer(buffer, size, (released) => this.#takeBack(released, classIndex));

@@ -3,8 +3,8 @@
  * reference xxHash, one-shot and streaming.
  *
  * Streaming hashers hold their state in native memory behind a handle, with
- * the rules of `NativeBuffer`: one paired release (`using` or `dispose()`),
- * a `FinalizationRegistry` as the safety net, and `E_DISPOSED` for use
+ * the rules of `NativeBuffer` (one lifetime owner, src/lifetime.ts): one
+ * paired release (`using` or `dispose()`), a finalizer as the safety net, and `E_DISPOSED` for use
  * after release. Without FFI they run the TypeScript twin, with the same API.
  *
  * @module
@@ -14,7 +14,7 @@ import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
-import { noteFinalizerFailure } from "./native_buffer.ts";
+import { Lifetime } from "./lifetime.ts";
 import { xxh3Js, Xxh3State, xxh64Js, Xxh64State } from "./xxhash_js.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -112,14 +112,12 @@ interface HasherState {
   readonly symbols: NativeSymbols;
   readonly kind: number;
   readonly handle: bigint;
-  released: boolean;
+  /** Frees the state once, on disposal or from the finalizer; no view of it exists. */
+  readonly lifetime: Lifetime;
 }
 
-const registry = new FinalizationRegistry<HasherState>((state) => {
-  if (state.released) return;
-  state.released = true;
-  if (state.symbols.binlane_hasher_free(state.kind, state.handle) !== 0) noteFinalizerFailure();
-});
+/** The size of the native state, for the lifetime's counts only. */
+const STATE_BYTES = 64;
 
 /** Out-parameter of the create and digest calls, read right after each. */
 const word = new BigUint64Array(1);
@@ -158,8 +156,12 @@ export class StreamingHasher {
     const kind = nativeKinds[algorithm];
     const status = symbols.binlane_hasher_create(kind, seed, word, 8);
     if (status !== 0) throw errorFromStatus(status, "binlane_hasher_create");
-    this.#native = { symbols, kind, handle: word[0], released: false };
-    registry.register(this, this.#native, this.#native);
+    const handle = word[0];
+    const lifetime = new Lifetime(this, undefined, () => symbols.binlane_hasher_free(kind, handle), {
+      size: STATE_BYTES,
+      engineMemory: false,
+    });
+    this.#native = { symbols, kind, handle, lifetime };
   }
 
   /** @internal The one way in, for the factory functions. */
@@ -212,9 +214,7 @@ export class StreamingHasher {
     this.#released = true;
     const native = this.#native;
     if (!native) return;
-    registry.unregister(native);
-    native.released = true;
-    const status = native.symbols.binlane_hasher_free(native.kind, native.handle);
+    const status = native.lifetime.end();
     if (status !== 0) throw errorFromStatus(status, "binlane_hasher_free");
   }
 

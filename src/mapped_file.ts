@@ -17,6 +17,10 @@
  * - Without the native library (the JS path, or Windows), the same API
  *   reads the file into memory instead (`mapped` is false), and a writer's
  *   bytes are written back on `flush()` and disposal.
+ * - Only regular files: a FIFO, device or directory is `E_NOT_A_FILE`, and
+ *   is never opened in a way that could wait. A file that reports size 0
+ *   but reads (procfs, sysfs) is read into memory (`mapped` is false); a
+ *   writer of one is `E_NOT_A_FILE`.
  *
  * @module
  */
@@ -29,6 +33,7 @@ import {
   ftruncateSync,
   openSync,
   readSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -37,8 +42,8 @@ import { MAP_WHOLE_FILE, MapFlag, type NativeSymbols } from "../ffi/symbols.ts";
 import type { NativeLibrary } from "../ffi/library.ts";
 import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, wordIndex } from "./crossing.ts";
-import { isDetached } from "./detached.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
+import { Lifetime, maxViewBytes } from "./lifetime.ts";
 import { markOwned } from "./owned.ts";
 
 /** How a file is mapped. */
@@ -96,7 +101,6 @@ interface NativeMapping {
   readonly handle: bigint;
   readonly size: number;
   readonly symbols: NativeSymbols;
-  released: boolean;
 }
 
 interface CopiedFile {
@@ -104,18 +108,21 @@ interface CopiedFile {
   readonly fd: number;
   readonly size: number;
   readonly writable: boolean;
-  released: boolean;
 }
 
 type Backing = NativeMapping | CopiedFile;
 
-const registry = new FinalizationRegistry<Backing>((backing) => {
-  if (backing.released) return;
-  backing.released = true;
-  // Nothing can throw here: a mapping is closed, a copy's file descriptor too.
-  if (backing.kind === "native") backing.symbols.binlane_map_close(backing.handle, BigInt(backing.size));
-  else closeQuietly(backing.fd);
-});
+/** Unmaps a mapping, or closes a copy's file: the lifetime's release, which returns a status. */
+function releaseBacking(backing: Backing): number {
+  if (backing.kind === "native") {
+    return backing.symbols.binlane_map_close(backing.handle, BigInt(backing.size));
+  }
+  closeQuietly(backing.fd);
+  return 0;
+}
+
+/** Open flags that keep `open(2)` from waiting on a FIFO or taking a terminal. */
+const NO_WAIT: number = (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 
 function closeQuietly(fd: number): void {
   try {
@@ -156,6 +163,8 @@ export class MappedFile {
   readonly mapped: boolean;
   readonly #backing: Backing;
   readonly #bytes: Uint8Array<ArrayBuffer>;
+  readonly #lifetime: Lifetime;
+  #disposed = false;
 
   private constructor(path: string, mode: MapMode, backing: Backing, buffer: ArrayBuffer) {
     this.path = path;
@@ -163,7 +172,12 @@ export class MappedFile {
     this.mapped = backing.kind === "native";
     this.#backing = backing;
     this.#bytes = new Uint8Array(buffer);
-    registry.register(buffer, backing, backing);
+    // A copy is the engine's memory, and an empty mapping maps nothing: a transfer of either is harmless.
+    const engineMemory = backing.kind === "copy" || backing.size === 0;
+    this.#lifetime = new Lifetime(this, buffer, () => releaseBacking(backing), {
+      size: backing.size,
+      engineMemory,
+    });
     markOwned(buffer);
   }
 
@@ -174,7 +188,10 @@ export class MappedFile {
   /** The file's bytes, zero-copy. Throws `E_DISPOSED` after disposal. */
   get bytes(): Uint8Array<ArrayBuffer> {
     this.#checkLive();
-    return this.#bytes;
+    const bytes = this.#bytes;
+    // Only an empty view pays: a transfer seen here leaves the file mapped now, never unmapped later.
+    if (bytes.byteLength === 0 && this.#backing.size !== 0) this.#lifetime.noticeTransfer();
+    return bytes;
   }
 
   /** Bytes mapped. Throws `E_DISPOSED` after disposal. */
@@ -185,7 +202,7 @@ export class MappedFile {
 
   /** Whether the mapping has been released. */
   get disposed(): boolean {
-    return this.#backing.released;
+    return this.#disposed;
   }
 
   /**
@@ -250,35 +267,21 @@ export class MappedFile {
    * place of truncated bytes, or, for a writer, if writes were lost.
    */
   [Symbol.dispose](): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     const backing = this.#backing;
-    if (backing.released) return;
-    registry.unregister(backing);
-    const buffer = this.#bytes.buffer;
-    if (isDetached(buffer)) {
-      backing.released = true; // deliberately left mapped: a live ArrayBuffer may point into it
-      throw new BinlaneError(
-        "E_TRANSFERRED",
-        `the buffer of ${this.path} was transferred away from its MappedFile; ` +
-          "the file is left mapped, since a live ArrayBuffer may still point into it",
-      );
-    }
+    const what = `the buffer of ${this.path}`;
     if (backing.kind === "native") {
-      buffer.transfer(0);
-      backing.released = true;
-      const status = backing.symbols.binlane_map_close(backing.handle, BigInt(backing.size));
+      const status = this.#lifetime.end(what);
       if (status !== 0) throw this.#error(status, backing.symbols, "binlane_map_close");
       return;
     }
-    try {
-      if (backing.writable) {
-        if (fstatSync(backing.fd).size < backing.size) throw truncatedError(this.path, backing.size);
-        writeBack(backing, this.#bytes, this.path);
-      }
-    } finally {
-      buffer.transfer(0);
-      backing.released = true;
-      closeQuietly(backing.fd);
-    }
+    // A writer's copy is written back while its bytes are still viewable; the file is closed in every case.
+    this.#lifetime.end(what, () => {
+      if (!backing.writable) return;
+      if (fstatSync(backing.fd).size < backing.size) throw truncatedError(this.path, backing.size);
+      writeBack(backing, this.#bytes, this.path);
+    });
   }
 
   /** The same as `[Symbol.dispose]()`, for code that cannot use `using`. */
@@ -287,7 +290,7 @@ export class MappedFile {
   }
 
   #checkLive(): void {
-    if (this.#backing.released) {
+    if (this.#disposed) {
       throw new BinlaneError("E_DISPOSED", `the mapping of ${this.path} has been disposed`);
     }
   }
@@ -331,7 +334,12 @@ function openNative(
   }
   const handle = result[resultHandle];
   const byteLength = Number(result[resultSize]);
-  const backing: NativeMapping = { kind: "native", handle, size: byteLength, symbols, released: false };
+  const backing: NativeMapping = { kind: "native", handle, size: byteLength, symbols };
+  if (byteLength > maxViewBytes()) {
+    // Only a whole file gets here (a size was checked before): nothing was grown.
+    symbols.binlane_map_close(handle, BigInt(byteLength));
+    throw overViewLimit(path, byteLength);
+  }
   if (byteLength === 0) return { backing, buffer: new ArrayBuffer(0) };
   try {
     return { backing, buffer: library.arrayBufferAt(result[resultAddress], byteLength) };
@@ -341,6 +349,13 @@ function openNative(
       cause: error,
     });
   }
+}
+
+function overViewLimit(path: string, size: number): BinlaneError {
+  return new BinlaneError(
+    "E_LENGTH",
+    `${path}: ${size} bytes is past this runtime's limit of ${maxViewBytes()} bytes for one ArrayBuffer`,
+  );
 }
 
 function tooShort(path: string, size: number | undefined): BinlaneError {
@@ -358,13 +373,71 @@ function fsError(error: unknown, path: string): BinlaneError {
   });
 }
 
+function notAFile(path: string): BinlaneError {
+  return new BinlaneError("E_NOT_A_FILE", `${path} is not a regular file`);
+}
+
+/** A file that says it is empty but reads (procfs, sysfs) cannot be mapped nor written back. */
+function pseudoFile(path: string): BinlaneError {
+  return new BinlaneError(
+    "E_NOT_A_FILE",
+    `${path} reports a size of 0 but has content (a procfs or sysfs file): it can be read, not written back`,
+  );
+}
+
+/**
+ * Reads a whole file from `fd` that reported a size of 0, to its end:
+ * procfs and sysfs files report 0 and generate their content when read.
+ */
+function readToEnd(fd: number, path: string): ArrayBuffer {
+  let bytes = new Uint8Array(4096);
+  let done = 0;
+  for (;;) {
+    if (done === bytes.length) {
+      if (bytes.length >= maxViewBytes() / 2) throw overViewLimit(path, bytes.length * 2);
+      const grown = new Uint8Array(bytes.length * 2);
+      grown.set(bytes);
+      bytes = grown;
+    }
+    const read = readSync(fd, bytes, done, bytes.length - done, null);
+    if (read === 0) break;
+    done += read;
+  }
+  return bytes.buffer.slice(0, done);
+}
+
+/** Whether the regular file at `path`, which mapped as empty, has content all the same. */
+function readsPastZero(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | NO_WAIT);
+  } catch {
+    return false; // gone or unreadable since it was mapped: the empty mapping stands
+  }
+  try {
+    return fstatSync(fd).isFile() && readSync(fd, new Uint8Array(1), 0, 1, 0) > 0;
+  } catch {
+    return false;
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
 function openCopy(
   path: string,
   mode: MapMode,
   size: number | undefined,
 ): { backing: CopiedFile; buffer: ArrayBuffer } {
   const writable = mode === "readwrite";
-  let flags = writable ? constants.O_RDWR : constants.O_RDONLY;
+  // Checked before open(2), which would wait forever on a FIFO; fstat below catches a swap in between.
+  try {
+    if (!statSync(path).isFile()) throw notAFile(path);
+  } catch (error) {
+    if (error instanceof BinlaneError) throw error;
+    const missing = (error as { code?: string }).code === "ENOENT";
+    if (!(missing && writable && size !== undefined)) throw fsError(error, path);
+  }
+  let flags = (writable ? constants.O_RDWR : constants.O_RDONLY) | NO_WAIT;
   if (writable && size !== undefined) flags |= constants.O_CREAT;
   let fd: number;
   try {
@@ -374,7 +447,12 @@ function openCopy(
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new BinlaneError("E_NOT_A_FILE", `${path} is not a regular file`);
+    if (!stat.isFile()) throw notAFile(path);
+    if (stat.size === 0 && size === undefined) {
+      const buffer = readToEnd(fd, path);
+      if (buffer.byteLength > 0 && writable) throw pseudoFile(path);
+      return { backing: { kind: "copy", fd, size: buffer.byteLength, writable }, buffer };
+    }
     const length = size ?? stat.size;
     if (length > stat.size) {
       if (!writable) throw tooShort(path, size);
@@ -387,7 +465,7 @@ function openCopy(
       if (read === 0) throw truncatedError(path, length);
       done += read;
     }
-    return { backing: { kind: "copy", fd, size: length, writable, released: false }, buffer };
+    return { backing: { kind: "copy", fd, size: length, writable }, buffer };
   } catch (error) {
     closeQuietly(fd);
     throw error instanceof BinlaneError ? error : fsError(error, path);
@@ -411,8 +489,10 @@ function writeBack(backing: CopiedFile, bytes: Uint8Array, path: string): void {
  * reach the file; `size` maps a prefix, or grows (and creates) a writer's
  * file. Paths are checked against Deno's `--allow-read`/`--allow-write`.
  *
- * Errors: `E_NOT_FOUND`, `E_PERMISSION_DENIED`, `E_NOT_A_FILE`, `E_LENGTH`
- * (a reader asking for more than the file has), `E_RANGE` (a bad size),
+ * Errors: `E_NOT_FOUND`, `E_PERMISSION_DENIED`, `E_NOT_A_FILE` (not a
+ * regular file, or a writer of a procfs file), `E_LENGTH` (a reader asking
+ * for more than the file has, or a size past the runtime's view limit:
+ * Bun's 4 GiB, checked before the file grows), `E_RANGE` (a bad size),
  * `E_IO`.
  *
  * @example
@@ -461,8 +541,15 @@ export function mapFile(path: string | URL, options: MapFileOptions = {}): Mappe
       `Deno has not granted ${mode === "readwrite" ? "read and write" : "read"} access to ${filePath}`,
     );
   }
+  if (size !== undefined && size > maxViewBytes()) throw overViewLimit(filePath, size); // before any growth
   const library = nativeLibrary();
-  const mapped = library ? openNative(library, filePath, mode, size) : undefined;
+  let mapped = library ? openNative(library, filePath, mode, size) : undefined;
+  if (mapped !== undefined && mapped.backing.size === 0 && size === undefined && readsPastZero(filePath)) {
+    // A procfs or sysfs file maps as empty: read it instead (`mapped: false`), or refuse a writer.
+    mapped.backing.symbols.binlane_map_close(mapped.backing.handle, 0n);
+    if (mode === "readwrite") throw pseudoFile(filePath);
+    mapped = undefined;
+  }
   const { backing, buffer } = mapped ?? openCopy(filePath, mode, size);
   return construct(filePath, mode, backing, buffer);
 }

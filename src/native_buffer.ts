@@ -2,16 +2,15 @@
  * Native memory behind an opaque handle, released once, deterministically,
  * with `using`; a `FinalizationRegistry` frees what is never disposed.
  *
- * The lifetime contract:
- * - Disposal first revokes every view (`ArrayBuffer.prototype.transfer(0)`
- *   detaches the one external buffer all views share), then calls the
- *   paired native free exactly once.
- * - The finalizer watches that shared buffer, not the handle: it runs only
- *   when the handle and every view are unreachable, so GC never frees memory
- *   under a live view.
+ * The lifetime contract (src/lifetime.ts keeps it for every handle):
+ * - Disposal first revokes every view (the engine's own `transfer(0)`,
+ *   captured at load, detaches the one external buffer all views share, and
+ *   that it did is checked), then calls the paired native free exactly once.
+ * - The finalizer frees only when the handle and every view are
+ *   unreachable, so GC never frees memory under a live view.
  * - If the buffer was transferred away (`transfer()`, `postMessage`), a live
- *   buffer elsewhere may point at the memory: it is never freed, and
- *   disposal throws `E_TRANSFERRED`.
+ *   buffer elsewhere may point at the memory: it is never freed (counted in
+ *   `nativeStats().leakedTransfers`), and disposal throws `E_TRANSFERRED`.
  *
  * @module
  */
@@ -20,13 +19,18 @@ import type { NativeLibrary } from "../ffi/library.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, NativeStatsStruct, wordIndex } from "./crossing.ts";
-import { isDetached } from "./detached.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { countLeak, Lifetime, lifetimeStats, maxViewBytes, moveMemory, revokeViews } from "./lifetime.ts";
 import { markOwned } from "./owned.ts";
 
 /** Options for {@linkcode NativeBuffer.alloc}. */
 export interface AllocOptions {
-  /** Alignment of the first byte: a power of two in 1..4096. Default 64. */
+  /**
+   * Alignment of the first byte's address: a power of two in 1..4096.
+   * Default 64. On the JS path (no native library) the engine places the
+   * memory, at a multiple of 8: the default there is 8, and more is refused
+   * with `E_ALIGNMENT`.
+   */
   align?: number;
   /** Zero the memory. Default true. */
   zero?: boolean;
@@ -42,41 +46,17 @@ interface Allocation {
   readonly library: NativeLibrary | undefined;
   /** The memory's address; 0n on the JS fallback. */
   readonly address: bigint;
-  released: boolean;
 }
 
 /** Counters for the JS fallback, where there is no native allocator. */
 const jsCounters = { live: 0, liveBytes: 0, allocations: 0, frees: 0 };
-/** Native frees refused from the finalizer, where nothing can throw. */
-let finalizerFailures = 0;
 
 function release(allocation: Allocation): number {
-  allocation.released = true;
   if (allocation.symbols) return allocation.symbols.binlane_free(allocation.handle, BigInt(allocation.size));
   jsCounters.live -= 1;
   jsCounters.liveBytes -= allocation.size;
   jsCounters.frees += 1;
   return 0;
-}
-
-const registry = new FinalizationRegistry<Allocation>((allocation) => {
-  if (!allocation.released && release(allocation) !== 0) noteFinalizerFailure();
-});
-
-/**
- * Counts a native free refused inside a finalizer, where nothing can throw;
- * other handle owners (streaming hashers) report theirs here too, so
- * {@linkcode nativeStats} shows them all.
- *
- * @example
- * ```ts ignore
- * import { noteFinalizerFailure } from "./native_buffer.ts";
- *
- * noteFinalizerFailure();
- * ```
- */
-export function noteFinalizerFailure(): void {
-  finalizerFailures += 1;
 }
 
 /** binlane_alloc's out-struct, read right after each call. */
@@ -112,10 +92,14 @@ function checkAlign(align: number): void {
 /** Whether `transfer()` of an external buffer keeps its memory (checked at the first `renew`). */
 let transferKeepsMemory: boolean | undefined;
 
+/** The alignment the JS path's memory has: the engine places it, and Bun's is only 8-byte aligned. */
+const JS_ALIGN = 8;
+
 /**
  * Memory allocated by binlane's native library, reached only through this
  * handle. On the JS path (no FFI) it is an ordinary `ArrayBuffer` with the
- * same API and rules; `align` then only holds as far as the engine aligns.
+ * same API and rules, aligned to 8 (the engine's placement): a larger
+ * `align` is refused there with `E_ALIGNMENT`, never silently ignored.
  *
  * @example
  * ```ts
@@ -131,44 +115,70 @@ let transferKeepsMemory: boolean | undefined;
 export class NativeBuffer {
   readonly #allocation: Allocation;
   readonly #bytes: Uint8Array<ArrayBuffer>;
+  readonly #lifetime: Lifetime;
+  #disposed = false;
 
   private constructor(allocation: Allocation, buffer: ArrayBuffer) {
     this.#allocation = allocation;
     this.#bytes = new Uint8Array(buffer);
-    registry.register(buffer, allocation, allocation);
+    // An empty buffer views no native memory, so a transfer of it cannot leave anything reachable.
+    const engineMemory = allocation.symbols === undefined || allocation.size === 0;
+    this.#lifetime = new Lifetime(this, buffer, () => release(allocation), {
+      size: allocation.size,
+      engineMemory,
+    });
     markOwned(buffer);
   }
 
   /**
-   * Allocates `size` bytes, zeroed unless `zero: false`, at `align` bytes.
+   * Allocates `size` bytes, zeroed unless `zero: false`, at an address that
+   * is a multiple of `align` (default 64; on the JS path default 8, and more
+   * is refused with `E_ALIGNMENT`). Large zeroed allocations are fresh pages,
+   * committed only when touched; a size the system cannot give is
+   * `E_OUT_OF_MEMORY`, a size past 2^48 (or, in Bun, past its 4 GiB view
+   * limit) `E_LENGTH`.
    *
    * @example
    * ```ts
-   * import { NativeBuffer } from "@binlane/binlane";
+   * import { backend, NativeBuffer } from "@binlane/binlane";
    *
-   * using buffer = NativeBuffer.alloc(1 << 20, { align: 4096, zero: false });
-   * console.log(buffer.byteLength); // 1048576
+   * const align = backend().path === "native" ? 4096 : 8;
+   * using buffer = NativeBuffer.alloc(1 << 20, { align, zero: false });
+   * if (buffer.byteLength !== 1048576) throw new Error("the size asked for");
    * ```
    */
   static alloc(size: number, options: AllocOptions = {}): NativeBuffer {
     checkSize(size);
-    const align = options.align ?? 64;
+    checkOptions(options);
+    const library = nativeLibrary();
+    const align = options.align ?? (library ? 64 : JS_ALIGN);
     checkAlign(align);
     const zero = options.zero ?? true;
-    const library = nativeLibrary();
+    if (library && size > maxViewBytes()) {
+      throw new BinlaneError(
+        "E_LENGTH",
+        `${size} bytes is past this runtime's limit for one ArrayBuffer over native memory`,
+      );
+    }
     if (!library) {
+      if (align > JS_ALIGN) {
+        throw new BinlaneError(
+          "E_ALIGNMENT",
+          `align ${align} cannot be met without the native library: the engine places an ArrayBuffer ` +
+            `only at a multiple of ${JS_ALIGN}`,
+        );
+      }
+      let buffer: ArrayBuffer;
+      try {
+        buffer = new ArrayBuffer(size);
+      } catch (error) {
+        throw new BinlaneError("E_OUT_OF_MEMORY", `cannot allocate ${size} bytes`, { cause: error });
+      }
       jsCounters.live += 1;
       jsCounters.liveBytes += size;
       jsCounters.allocations += 1;
-      const allocation = {
-        handle: 0n,
-        size,
-        symbols: undefined,
-        library: undefined,
-        address: 0n,
-        released: false,
-      };
-      return new NativeBuffer(allocation, new ArrayBuffer(size));
+      const allocation = { handle: 0n, size, symbols: undefined, library: undefined, address: 0n };
+      return new NativeBuffer(allocation, buffer);
     }
     const result = allocResult;
     const status = library.symbols.binlane_alloc(
@@ -185,7 +195,6 @@ export class NativeBuffer {
       symbols: library.symbols,
       library,
       address: result[allocAddress],
-      released: false,
     };
     let buffer: ArrayBuffer;
     try {
@@ -202,7 +211,10 @@ export class NativeBuffer {
   /** A zero-copy view of the memory. Throws `E_DISPOSED` after disposal. */
   get bytes(): Uint8Array<ArrayBuffer> {
     this.#checkLive();
-    return this.#bytes;
+    const bytes = this.#bytes;
+    // Only an empty view pays: a transfer seen here is leaked now, never freed by the finalizer later.
+    if (bytes.byteLength === 0 && this.#allocation.size !== 0) this.#lifetime.noticeTransfer();
+    return bytes;
   }
 
   /** The size in bytes. Throws `E_DISPOSED` after disposal. */
@@ -211,30 +223,21 @@ export class NativeBuffer {
     return this.#allocation.size;
   }
 
-  /** Whether the memory has been released. */
+  /** Whether the memory has been released (or handed on by `renew()`). */
   get disposed(): boolean {
-    return this.#allocation.released;
+    return this.#disposed;
   }
 
   /**
    * Revokes every view, then frees the memory. A second call does nothing.
    * `using` calls it at the end of the scope, also when the scope throws.
+   * Throws `E_TRANSFERRED` when the memory was transferred away (it is then
+   * left allocated: a live ArrayBuffer elsewhere may point into it).
    */
   [Symbol.dispose](): void {
-    const allocation = this.#allocation;
-    if (allocation.released) return;
-    registry.unregister(allocation);
-    const buffer = this.#bytes.buffer;
-    if (isDetached(buffer)) {
-      allocation.released = true; // deliberately leaked: it may be live elsewhere
-      throw new BinlaneError(
-        "E_TRANSFERRED",
-        `the ${allocation.size}-byte buffer was transferred away from its NativeBuffer; ` +
-          "its memory is left allocated, since a live ArrayBuffer may still point into it",
-      );
-    }
-    buffer.transfer(0);
-    const status = release(allocation);
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const status = this.#lifetime.end(`the ${this.#allocation.size}-byte buffer of a NativeBuffer`);
     if (status !== 0) throw errorFromStatus(status, "binlane_free");
   }
 
@@ -252,31 +255,34 @@ export class NativeBuffer {
    * const old = first.bytes;
    * old[0] = 9;
    * using second = first.renew();
-   * console.log(old.length, first.disposed, second.bytes[0]); // 0 true 9
+   * if (old.length !== 0 || !first.disposed || second.bytes[0] !== 9) throw new Error("renewed");
    * ```
    */
   renew(): NativeBuffer {
     this.#checkLive();
+    this.#disposed = true;
     const old = this.#allocation;
     const buffer = this.#bytes.buffer;
-    if (isDetached(buffer)) {
-      throw new BinlaneError("E_TRANSFERRED", "the buffer was transferred away from its NativeBuffer");
-    }
-    registry.unregister(old);
-    old.released = true; // ownership moves on; the memory is not freed
-    const successor: Allocation = { ...old, released: false };
+    // Unregistered first: whatever fails below, the finalizer never frees this memory under anyone.
+    this.#lifetime.handOff("the buffer of a NativeBuffer");
+    const successor: Allocation = { ...old };
     if (!old.library || old.size === 0) {
       // JS memory moves with its ArrayBuffer, leaving the old one detached; an empty buffer has no memory.
-      return new NativeBuffer(successor, buffer.transfer());
+      return new NativeBuffer(successor, moveMemory(buffer));
     }
     // transfer() moves an external buffer's memory to a new ArrayBuffer in Deno and Bun (0.7 us, against
     // 2 us to view the memory anew); that it kept the address is checked once, in case a runtime copies.
-    if (transferKeepsMemory !== false) {
-      const moved = buffer.transfer();
+    let moved: ArrayBuffer | undefined;
+    try {
+      if (transferKeepsMemory !== false) moved = moveMemory(buffer);
+      else revokeViews(buffer);
+    } catch (error) {
+      countLeak(old.size); // old views may still reach the memory: it is never freed nor handed on
+      throw error;
+    }
+    if (moved !== undefined) {
       transferKeepsMemory ??= old.library.addressOf(new Uint8Array(moved)) === old.address;
       if (transferKeepsMemory) return new NativeBuffer(successor, moved);
-    } else {
-      buffer.transfer(0);
     }
     let next: ArrayBuffer;
     try {
@@ -296,10 +302,32 @@ export class NativeBuffer {
   }
 
   #checkLive(): void {
-    if (this.#allocation.released) {
+    if (this.#disposed) {
       throw new BinlaneError("E_DISPOSED", "this NativeBuffer has been disposed");
     }
   }
+}
+
+const ALLOC_OPTION_KEYS: ReadonlySet<string> = new Set(["align", "zero"]);
+
+function checkOptions(options: AllocOptions): void {
+  if (options === null || typeof options !== "object") {
+    throw new BinlaneError("E_TYPE", "NativeBuffer.alloc takes an options object");
+  }
+  for (const key of Object.keys(options)) {
+    if (!ALLOC_OPTION_KEYS.has(key)) throw new BinlaneError("E_TYPE", `unknown alloc option ${key}`);
+  }
+  if (options.zero !== undefined && typeof options.zero !== "boolean") {
+    throw new BinlaneError("E_TYPE", `zero must be a boolean, got ${typeof options.zero}`);
+  }
+}
+
+function lifetimeCounts(): { finalizerFailures: number; leakedTransfers: number } {
+  const counts = lifetimeStats();
+  return {
+    finalizerFailures: counts.finalizerFailures,
+    leakedTransfers: counts.leakedTransfers,
+  };
 }
 
 /** Allocation counters: from the native allocator, or the JS fallback's. */
@@ -318,6 +346,11 @@ export interface NativeStats {
   readonly rejectedFrees: number;
   /** Frees the finalizer attempted that the allocator refused. */
   readonly finalizerFailures: number;
+  /**
+   * Handles (buffers, pool blocks, mappings) whose memory was transferred
+   * away from them and is therefore deliberately left allocated or mapped.
+   */
+  readonly leakedTransfers: number;
 }
 
 /**
@@ -345,7 +378,7 @@ export function nativeStats(): NativeStats {
       totalAllocations: jsCounters.allocations,
       totalFrees: jsCounters.frees,
       rejectedFrees: 0,
-      finalizerFailures,
+      ...lifetimeCounts(),
     };
   }
   const out = new BigUint64Array(NATIVE_STATS_SIZE / 8);
@@ -358,6 +391,6 @@ export function nativeStats(): NativeStats {
     totalAllocations: Number(out[statsWord.totalAllocations]),
     totalFrees: Number(out[statsWord.totalFrees]),
     rejectedFrees: Number(out[statsWord.rejectedFrees]),
-    finalizerFailures,
+    ...lifetimeCounts(),
   };
 }

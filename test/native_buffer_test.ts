@@ -6,7 +6,8 @@ import { collectGarbage, test, throwsCode } from "./harness.ts";
 const native = backend().path === "native";
 
 test("alloc gives zeroed, aligned memory of the size asked for", () => {
-  for (const align of [1, 8, 64, 4096]) {
+  // The JS path refuses an alignment the engine's placement cannot promise (lifetime_test.ts).
+  for (const align of native ? [1, 8, 64, 4096] : [1, 8]) {
     using buffer = NativeBuffer.alloc(10_000, { align });
     assert.equal(buffer.byteLength, 10_000);
     assert.equal(buffer.bytes.byteLength, 10_000);
@@ -111,7 +112,9 @@ test("memory transferred away from its NativeBuffer is never freed under it", ()
   assert.equal(buffer.disposed, true);
   assert.equal(new Uint8Array(moved)[127], 5, "the transferred buffer still reads its bytes");
   const after = nativeStats();
-  assert.equal(after.totalFrees, before.totalFrees, "nothing was freed");
+  // The JS path's memory is the engine's: it went with the transfer, and only the count is released.
+  assert.equal(after.totalFrees, before.totalFrees + (native ? 0 : 1), "nothing was freed");
+  assert.equal(after.leakedTransfers, before.leakedTransfers + (native ? 1 : 0), "the leak is counted");
 });
 
 async function settleFinalizers(until: () => boolean): Promise<boolean> {
