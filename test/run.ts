@@ -99,6 +99,8 @@ for (const level of supportedCpuLevels()) {
     cpu,
     "-O",
     "ReleaseSafe",
+    // libc: the mapping tests make a FIFO and open it as mapFile does.
+    "-lc",
   ]);
 }
 
