@@ -68,9 +68,10 @@ test("workerStage: a worker's own NativeBuffer comes back as a copy of its bytes
   });
 });
 
-test("workerStage: memory stays flat over 300 chunks of 4 MiB with one in flight", () => {
-  const report = runAttack("memory", "300") as { before: number; growth: number };
-  assert.ok(report.growth < 200, `RSS grew ${report.growth} MiB from ${report.before} MiB over 1.2 GiB`);
+// Measured here in Deno, 800 chunks: 555-619 MiB of growth before received buffers were collected, 93-203 after.
+test("workerStage: memory stays flat over 800 chunks of 4 MiB with one in flight", () => {
+  const report = runAttack("memory", "800") as { before: number; growth: number };
+  assert.ok(report.growth < 320, `RSS grew ${report.growth} MiB from ${report.before} MiB over 3.2 GiB`);
 });
 
 test("workerStage: replies a stage module forges (self.postMessage, patched built-ins) replace no result", async () => {
