@@ -84,12 +84,20 @@ function compactCopy(view: ArrayBufferView, transfer: Set<ArrayBuffer>): ArrayBu
  *
  * @example
  * ```ts
+ * import { NativeBuffer } from "./native_buffer.ts";
  * import { prepareForPost } from "./worker_protocol.ts";
  *
  * const whole = new Uint8Array(8);
  * const part = new Uint8Array(64).subarray(8, 16);
  * const { value, transfer } = prepareForPost({ whole, part });
- * console.log(transfer.length, (value as { part: Uint8Array }).part.buffer.byteLength); // 2 8
+ * if (transfer.length !== 2 || (value as { part: Uint8Array }).part.buffer.byteLength !== 8) {
+ *   throw new Error("both buffers listed, the part as a compact copy");
+ * }
+ * using native = NativeBuffer.alloc(16);
+ * const sent = prepareForPost(native);
+ * if (!(sent.value instanceof Uint8Array) || sent.transfer[0] === native.bytes.buffer) {
+ *   throw new Error("a NativeBuffer crosses as a copy of its bytes");
+ * }
  * ```
  */
 export function prepareForPost(value: unknown): { value: unknown; transfer: ArrayBuffer[] } {

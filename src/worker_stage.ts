@@ -160,9 +160,10 @@ let oneShotStage: (module: string | URL, options: WorkerStageOptions) => Transfo
  *   new Blob(["export default (bytes) => bytes.length;"], { type: "text/javascript" }),
  * );
  * using pool = new WorkerPool(module, { workers: 2 });
- * for (const chunks of [[new Uint8Array(3)], [new Uint8Array(5), new Uint8Array(8)]]) {
+ * for (const sizes of [[3], [5, 8]]) {
+ *   const chunks = sizes.map((size) => new Uint8Array(size));
  *   const lengths = await Array.fromAsync(pipeline(chunks, pool.stage<Uint8Array, number>()));
- *   if (lengths.join() !== String(chunks.map((c) => c.length))) throw new Error("lengths in order");
+ *   if (lengths.join() !== sizes.join()) throw new Error("one length a chunk, in order");
  * }
  * ```
  */
