@@ -58,14 +58,17 @@ interface Thread {
   live: boolean;
 }
 
+/** A chunk in flight, settled at once by the pool when its reply comes or its worker ends. */
 interface Pending {
   readonly id: number;
   readonly thread: Thread;
   readonly timeoutMs: number | undefined;
-  readonly promise: Promise<unknown>;
   settled: boolean;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  /** The result, or the BinlaneError it failed with (`failed`). */
+  outcome: unknown;
+  failed: boolean;
+  /** Told by the pool once the chunk is settled: its stage passes on what is ready. */
+  onSettled: () => void;
 }
 
 function errorFromReply(reply: WorkerReply & { kind: "error" }, module: string): BinlaneError {
@@ -249,11 +252,9 @@ export class WorkerPool {
     thread.port.close();
     const slot = this.#threads.indexOf(thread);
     if (slot >= 0) this.#threads[slot] = undefined;
-    for (const pending of thread.pending.values()) {
-      pending.settled = true;
-      pending.reject(error);
-    }
+    const lost = [...thread.pending.values()];
     thread.pending.clear();
+    for (const pending of lost) settle(pending, error, true);
   }
 
   #lost(thread: Thread, why: string): void {
@@ -295,10 +296,9 @@ export class WorkerPool {
     const pending = thread.pending.get(reply.id);
     if (!pending) return this.#lost(thread, `a reply for chunk ${reply.id}, which is not in flight there`);
     thread.pending.delete(reply.id);
-    pending.settled = true;
-    if (reply.kind === "result") pending.resolve(reply.result);
-    else pending.reject(errorFromReply(reply, this.module));
     this.#arm(thread);
+    if (reply.kind === "result") settle(pending, reply.result, false);
+    else settle(pending, errorFromReply(reply, this.module), true);
   }
 
   /** Runs the timeout of `thread`'s oldest chunk, if it has one: the chunks before it are done. */
@@ -325,10 +325,15 @@ export class WorkerPool {
     }
     const thread = this.#threads[slot] ?? this.#start(slot);
     const id = this.#nextId++;
-    let resolve!: (value: unknown) => void, reject!: (error: unknown) => void;
-    const promise = new Promise<unknown>((res, rej) => (resolve = res, reject = rej));
-    promise.catch(() => {}); // observed when its turn comes; until then it must not count as unhandled
-    const pending: Pending = { id, thread, timeoutMs, promise, settled: false, resolve, reject };
+    const pending: Pending = {
+      id,
+      thread,
+      timeoutMs,
+      settled: false,
+      outcome: undefined,
+      failed: false,
+      onSettled: () => {},
+    };
     const { value, transfer } = prepareForPost(chunk);
     try {
       thread.port.postMessage({ kind: "chunk", id, chunk: value } satisfies WorkerRequest, transfer);
@@ -348,41 +353,80 @@ export class WorkerPool {
       ? undefined
       : checkCount("timeoutMs", options.timeoutMs, MAX_TIMEOUT);
     const queue: Pending[] = [];
-    const passOldest = async (controller: TransformStreamDefaultController<O>) => {
-      const oldest = queue.shift()!;
-      controller.enqueue(await oldest.promise as O);
-    };
+    let controller!: TransformStreamDefaultController<O>;
+    let failure: BinlaneError | undefined;
+    let ended = false;
+    /** The transform or flush waiting for room in the queue, or for it to empty. */
+    let wake: (() => void) | undefined;
     // A failed chunk ends this stage; the pool goes on serving others, unless it is this stage's own.
-    const failWith = (error: unknown) => {
-      const failure = error instanceof BinlaneError ? error : new BinlaneError("E_WORKER", String(error));
+    const failWith = (error: unknown): BinlaneError => {
+      failure ??= error instanceof BinlaneError ? error : new BinlaneError("E_WORKER", String(error));
       if (ownsPool) this.#fail(failure);
       return failure;
     };
+    // Run as each chunk settles, so results (and a failure) go on at once, in input order, even while
+    // the source sends nothing.
+    const passReady = () => {
+      while (!ended && queue.length > 0 && queue[0].settled) {
+        const oldest = queue.shift()!;
+        if (oldest.failed) {
+          ended = true;
+          queue.length = 0;
+          controller.error(failWith(oldest.outcome));
+        } else {
+          try {
+            controller.enqueue(oldest.outcome as O);
+          } catch {
+            // The reader has gone (the stream was cancelled or errored): nothing is waiting for results.
+            ended = true;
+            queue.length = 0;
+          }
+        }
+      }
+      const waiting = wake;
+      wake = undefined;
+      waiting?.();
+    };
+    const waitFor = async (done: () => boolean) => {
+      while (!ended && !done()) await new Promise<void>((resolve) => wake = resolve);
+      if (failure) throw failure;
+    };
     return new TransformStream<I, O>({
-      transform: async (chunk, controller) => {
-        try {
-          while (queue.length >= maxInFlight) await passOldest(controller);
-          queue.push(this.#send(chunk, timeoutMs));
-          // Results that are ready go on at once, so output does not wait for the window to fill.
-          while (queue.length > 0 && queue[0].settled) await passOldest(controller);
-        } catch (error) {
-          throw failWith(error);
-        }
+      start: (streamController) => {
+        controller = streamController;
       },
-      flush: async (controller) => {
+      transform: async (chunk) => {
+        await waitFor(() => queue.length < maxInFlight);
+        let pending: Pending;
         try {
-          while (queue.length > 0) await passOldest(controller);
+          pending = this.#send(chunk, timeoutMs);
         } catch (error) {
+          ended = true;
           throw failWith(error);
         }
+        pending.onSettled = passReady;
+        queue.push(pending);
+      },
+      flush: async () => {
+        await waitFor(() => queue.length === 0);
+        ended = true;
         if (ownsPool) this[Symbol.dispose]();
       },
       cancel: () => {
+        ended = true;
         queue.length = 0;
         if (ownsPool) this[Symbol.dispose]();
       },
     });
   }
+}
+
+/** Records `pending`'s outcome and tells its stage. */
+function settle(pending: Pending, outcome: unknown, failed: boolean): void {
+  pending.settled = true;
+  pending.outcome = outcome;
+  pending.failed = failed;
+  pending.onSettled();
 }
 
 /**

@@ -39,6 +39,15 @@ for (const op of ends) {
   });
 }
 
+for (const kind of ["workerStage", "pool"]) {
+  test(`${kind}: a worker that ends while the source sends nothing errors the stage at once`, () => {
+    const report = runAttack("stalled", kind) as { first: Outcome; second: Outcome };
+    assert.deepEqual(report.first.value, { value: 0, done: false }, "the result before the end comes out");
+    assert.equal(report.second.code, "E_WORKER", JSON.stringify(report.second));
+    assert.match(report.second.message!, /ended its worker/);
+  });
+}
+
 test("workerStage: a chunk past timeoutMs fails with E_WORKER, its worker is ended, the process ends", () => {
   const { result } = runAttack("timeout") as { result: Outcome };
   assert.equal(result.code, "E_WORKER", JSON.stringify(result));
