@@ -319,6 +319,8 @@ export class WorkerPool {
   /** Posts `chunk` to the least busy worker; the returned record settles with its result. */
   #send(chunk: unknown, timeoutMs: number | undefined): Pending {
     if (this.#failure) throw this.#failure;
+    // First, so that a chunk refused here (a released block) starts no worker.
+    const { value, transfer } = prepareForPost(chunk);
     let slot = 0;
     for (let i = 1; i < this.#threads.length; i++) {
       if ((this.#threads[i]?.pending.size ?? 0) < (this.#threads[slot]?.pending.size ?? 0)) slot = i;
@@ -334,7 +336,6 @@ export class WorkerPool {
       failed: false,
       onSettled: () => {},
     };
-    const { value, transfer } = prepareForPost(chunk);
     try {
       thread.port.postMessage({ kind: "chunk", id, chunk: value } satisfies WorkerRequest, transfer);
     } catch (error) {
@@ -434,7 +435,10 @@ function settle(pending: Pending, outcome: unknown, failed: boolean): void {
  * default export (or the `transform` export) of `module`: a function from a
  * chunk to its result, or a promise of it. Results come out in input order.
  * Its own {@linkcode WorkerPool} starts with the first chunk and ends with
- * the stream; to keep workers across streams, use a pool's `stage()`.
+ * the stream; to keep workers across streams, use a pool's `stage()`. A
+ * worker that ends, or a chunk past `timeoutMs`, errors the stream with
+ * `E_WORKER` and ends every worker. Options other than `workers`,
+ * `maxInFlight` and `timeoutMs` are refused with `E_TYPE`.
  *
  * @example
  * ```ts

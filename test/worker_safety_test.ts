@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
-import { pipeline, WorkerPool, workerStage } from "../mod.ts";
+import { BufferPool, NativeBuffer, pipeline, WorkerPool, workerStage } from "../mod.ts";
 import type { HostileRequest } from "./fixtures/stage_hostile.ts";
 import { seededRandom, test, throwsCode, underBun } from "./harness.ts";
 
@@ -128,4 +128,20 @@ test("workerStage and WorkerPool: unknown option keys and wrong types are E_TYPE
     throwsCode(() => pool.stage({ timeoutMs }), "E_RANGE");
   }
   assert.ok(pool.stage({ timeoutMs: 2 ** 31 - 1, maxInFlight: 1 }) instanceof TransformStream);
+});
+
+test("workerStage: a released pool block or a disposed NativeBuffer as a chunk is E_DISPOSED, never sent", async () => {
+  const blocks = new BufferPool();
+  const block = blocks.acquire(100);
+  block.release();
+  const native = NativeBuffer.alloc(64);
+  native.dispose();
+  for (const chunk of [block, native]) {
+    const stage = workerStage<unknown, unknown>(hostile, { workers: 1 });
+    await assert.rejects(Array.fromAsync(pipeline([chunk], stage)), (error: { code?: string }) => {
+      assert.equal(error.code, "E_DISPOSED");
+      return true;
+    });
+  }
+  blocks[Symbol.dispose]();
 });
