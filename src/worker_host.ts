@@ -81,7 +81,7 @@ function announceExit(owner: Record<string, unknown> | undefined, key: string, h
   try {
     owner![key] = function (this: unknown, ...args: unknown[]): unknown {
       post({ kind: "exit", how });
-      return apply(end, this, args);
+      return apply(end, this ?? owner, args); // called bare (`close()`), it still acts on its owner
     };
   } catch {
     // A frozen owner keeps its function; the stage's timeoutMs is then what notices the end.
