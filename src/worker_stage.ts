@@ -180,7 +180,10 @@ export class WorkerPool {
   #failure: BinlaneError | undefined;
   #closed = false;
 
-  /** A pool for `module` (a URL, or a path); its workers start with the first chunk. */
+  /**
+   * A pool for `module` (a URL, or a path); its workers start with the first
+   * chunk. Options other than `workers` are refused with `E_TYPE`.
+   */
   constructor(module: string | URL, options: WorkerPoolOptions = {}) {
     this.module = moduleUrl(module);
     const { workers } = readOptions(options, POOL_KEYS, "WorkerPool");
