@@ -8,7 +8,13 @@
 
 import { pathToFileURL } from "node:url";
 import { BinlaneError, type BinlaneErrorCode } from "./errors.ts";
-import { prepareForPost, type WorkerReply, type WorkerRequest } from "./worker_protocol.ts";
+import {
+  noteArrival,
+  prepareForPost,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerRequest,
+} from "./worker_protocol.ts";
 
 /** Options for a {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -24,17 +30,45 @@ export interface StageOptions {
    * reaches the source. Default: twice the pool's workers.
    */
   maxInFlight?: number;
+  /**
+   * Milliseconds a chunk may take, counted from when the chunks sent before
+   * it to the same worker are done; past it the chunk fails with `E_WORKER`
+   * and its worker is ended (a pool starts a new one for later chunks). An
+   * integer from 1 to 2^31 - 1. Default: no limit.
+   */
+  timeoutMs?: number;
 }
 
 /** Options for {@linkcode workerStage}: a pool's and a stage's. */
 export interface WorkerStageOptions extends WorkerPoolOptions, StageOptions {}
 
+const POOL_KEYS: readonly string[] = ["workers"];
+const STAGE_KEYS: readonly string[] = ["maxInFlight", "timeoutMs"];
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/** One worker thread, its private port, and the chunks sent to it, oldest first. */
+interface Thread {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  readonly pending: Map<number, Pending>;
+  /** The chunk whose timeout is running, and its timer. */
+  timed: Pending | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cleared once the thread is ended, so that nothing it says later counts. */
+  live: boolean;
+}
+
+/** A chunk in flight, settled at once by the pool when its reply comes or its worker ends. */
 interface Pending {
   readonly id: number;
-  readonly worker: number;
-  readonly promise: Promise<unknown>;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  readonly thread: Thread;
+  readonly timeoutMs: number | undefined;
+  settled: boolean;
+  /** The result, or the BinlaneError it failed with (`failed`). */
+  outcome: unknown;
+  failed: boolean;
+  /** Told by the pool once the chunk is settled: its stage passes on what is ready. */
+  onSettled: () => void;
 }
 
 function errorFromReply(reply: WorkerReply & { kind: "error" }, module: string): BinlaneError {
@@ -54,10 +88,28 @@ function defaultWorkers(): number {
   return Math.max(1, (cores ?? 2) - 1);
 }
 
-function checkCount(name: string, value: number, max: number): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+function checkCount(name: string, value: unknown, max: number): number {
+  if (typeof value !== "number") {
+    throw new BinlaneError("E_TYPE", `${name} must be a number, got ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new BinlaneError("E_RANGE", `${name} must be an integer from 1 to ${max}, got ${String(value)}`);
   }
+  return value;
+}
+
+/** The options object's values for `keys`, each read once; any other key is refused. */
+function readOptions(options: unknown, keys: readonly string[], what: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new BinlaneError("E_TYPE", `${what} options must be an object`);
+  }
+  const values: Record<string, unknown> = {};
+  for (const key of Object.keys(options)) {
+    if (!keys.includes(key)) throw new BinlaneError("E_TYPE", `unknown ${what} option '${key}'`);
+    values[key] = (options as Record<string, unknown>)[key];
+  }
+  return values;
 }
 
 function moduleUrl(module: string | URL): string {
@@ -68,6 +120,14 @@ function moduleUrl(module: string | URL): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)
     ? module
     : pathToFileURL(module).href;
+}
+
+/** A well-formed reply envelope: only these are matched against chunks in flight. */
+function isReply(data: unknown): data is WorkerReply {
+  if (data === null || typeof data !== "object") return false;
+  const reply = data as { kind?: unknown; id?: unknown; how?: unknown };
+  if (reply.kind === "exit") return typeof reply.how === "string";
+  return (reply.kind === "result" || reply.kind === "error") && Number.isSafeInteger(reply.id);
 }
 
 /** For workerStage: a stage on a pool of its own, which ends when the stage does. */
@@ -85,8 +145,15 @@ let oneShotStage: (module: string | URL, options: WorkerStageOptions) => Transfo
  * What crosses to a worker, and back: a view over a whole `ArrayBuffer`
  * moves without a copy (the sender's views of it become empty, so nothing
  * can write to what the other thread reads); a view over part of a buffer
- * is copied; `SharedArrayBuffer`s are shared. Anything else is structured-
- * cloned.
+ * is copied, and so is memory binlane owns (a `NativeBuffer`, a pool block,
+ * a mapping, which cross as a `Uint8Array` of their bytes); `SharedArrayBuffer`s
+ * are shared. Anything else is structured-cloned.
+ *
+ * A worker that ends (an uncaught error, a message that cannot be read, or
+ * its stage module calling `close()`, `Deno.exit` or `process.exit`) fails
+ * the chunks it held with `E_WORKER`, and a later chunk starts a new worker
+ * in its place; a chunk past its stage's `timeoutMs` does the same. A stage
+ * module that cannot load ends the pool.
  *
  * @example
  * ```ts
@@ -96,8 +163,10 @@ let oneShotStage: (module: string | URL, options: WorkerStageOptions) => Transfo
  *   new Blob(["export default (bytes) => bytes.length;"], { type: "text/javascript" }),
  * );
  * using pool = new WorkerPool(module, { workers: 2 });
- * for (const chunks of [[new Uint8Array(3)], [new Uint8Array(5), new Uint8Array(8)]]) {
- *   console.log(await Array.fromAsync(pipeline(chunks, pool.stage<Uint8Array, number>()))); // [3], then [5, 8]
+ * for (const sizes of [[3], [5, 8]]) {
+ *   const chunks = sizes.map((size) => new Uint8Array(size));
+ *   const lengths = await Array.fromAsync(pipeline(chunks, pool.stage<Uint8Array, number>()));
+ *   if (lengths.join() !== sizes.join()) throw new Error("one length a chunk, in order");
  * }
  * ```
  */
@@ -106,18 +175,20 @@ export class WorkerPool {
   readonly module: string;
   /** How many workers the pool runs. */
   readonly workers: number;
-  readonly #threads: Worker[] = [];
-  readonly #busy: number[] = [];
-  readonly #byId = new Map<number, Pending>();
+  readonly #threads: (Thread | undefined)[] = [];
   #nextId = 0;
   #failure: BinlaneError | undefined;
   #closed = false;
 
-  /** A pool for `module` (a URL, or a path); its workers start with the first chunk. */
+  /**
+   * A pool for `module` (a URL, or a path); its workers start with the first
+   * chunk. Options other than `workers` are refused with `E_TYPE`.
+   */
   constructor(module: string | URL, options: WorkerPoolOptions = {}) {
     this.module = moduleUrl(module);
-    this.workers = options.workers ?? defaultWorkers();
-    checkCount("workers", this.workers, 256);
+    const { workers } = readOptions(options, POOL_KEYS, "WorkerPool");
+    this.workers = checkCount("workers", workers ?? defaultWorkers(), 256);
+    this.#threads.length = this.workers;
   }
 
   /**
@@ -125,7 +196,8 @@ export class WorkerPool {
    * the pool's workers and passes the results on in input order. A
    * transform that throws errors the stage with its `BinlaneError` code if
    * it had one, else `E_WORKER`; the pool's workers go on serving other
-   * stages.
+   * stages. Options other than `maxInFlight` and `timeoutMs` are refused
+   * with `E_TYPE`.
    *
    * @example
    * ```ts
@@ -133,11 +205,12 @@ export class WorkerPool {
    *
    * const module = URL.createObjectURL(new Blob(["export default (n) => n * 2;"], { type: "text/javascript" }));
    * using pool = new WorkerPool(module, { workers: 1 });
-   * console.log(await Array.fromAsync(pipeline([1, 2, 3], pool.stage<number, number>({ maxInFlight: 2 })))); // [2, 4, 6]
+   * const doubled = await Array.fromAsync(pipeline([1, 2, 3], pool.stage<number, number>({ maxInFlight: 2 })));
+   * if (doubled.join() !== "2,4,6") throw new Error("each chunk doubled, in order");
    * ```
    */
   stage<I, O>(options: StageOptions = {}): TransformStream<I, O> {
-    return this.#stage(options, false);
+    return this.#stage(readOptions(options, STAGE_KEYS, "stage"), false);
   }
 
   /** Whether the pool's workers have been ended, by disposal or a failure. */
@@ -157,109 +230,194 @@ export class WorkerPool {
   }
 
   static {
-    oneShotStage = (module, options) => new WorkerPool(module, options).#stage(options, true);
+    oneShotStage = (module, options) => {
+      const values = readOptions(options, [...POOL_KEYS, ...STAGE_KEYS], "workerStage");
+      const stageValues = { maxInFlight: values.maxInFlight, timeoutMs: values.timeoutMs };
+      return new WorkerPool(module, { workers: values.workers as number | undefined }).#stage(
+        stageValues,
+        true,
+      );
+    };
   }
 
   #fail(error: BinlaneError): void {
     this.#failure ??= error;
     this.#closed = true;
-    for (const thread of this.#threads) thread.terminate();
-    this.#threads.length = 0;
-    for (const pending of this.#byId.values()) pending.reject(this.#failure);
-    this.#byId.clear();
+    for (const thread of this.#threads) if (thread) this.#end(thread, this.#failure);
   }
 
-  #start(): void {
+  /** Ends `thread` and fails every chunk it held with `error`; a later chunk starts a new worker. */
+  #end(thread: Thread, error: BinlaneError): void {
+    if (!thread.live) return;
+    thread.live = false;
+    clearTimeout(thread.timer);
+    thread.worker.terminate();
+    thread.port.close();
+    const slot = this.#threads.indexOf(thread);
+    if (slot >= 0) this.#threads[slot] = undefined;
+    const lost = [...thread.pending.values()];
+    thread.pending.clear();
+    for (const pending of lost) settle(pending, error, true);
+  }
+
+  #lost(thread: Thread, why: string): void {
+    this.#end(thread, new BinlaneError("E_WORKER", `worker stage ${this.module}: ${why}`));
+  }
+
+  #start(slot: number): Thread {
     const host = new URL("./worker_host.ts", import.meta.url);
-    for (let i = 0; i < this.workers; i++) {
-      const thread = new Worker(host, { type: "module" });
-      thread.onmessage = (event: MessageEvent<WorkerReply>) => this.#receive(event.data);
-      thread.onerror = (event: Event) => {
-        event.preventDefault();
-        const message = (event as ErrorEvent).message ?? "the worker failed";
-        this.#fail(new BinlaneError("E_WORKER", `worker stage ${this.module}: ${message}`));
-      };
-      thread.postMessage({ kind: "init", module: this.module } satisfies WorkerRequest);
-      this.#threads.push(thread);
-      this.#busy.push(0);
-    }
+    const worker = new Worker(host, { type: "module" });
+    const { port1, port2 } = new MessageChannel();
+    const thread: Thread = {
+      worker,
+      port: port1,
+      pending: new Map(),
+      timed: undefined,
+      timer: undefined,
+      live: true,
+    };
+    port1.onmessage = (event: MessageEvent<unknown>) => this.#receive(thread, event.data);
+    port1.onmessageerror = () => this.#lost(thread, "a reply from the worker could not be read");
+    worker.onmessageerror = () => this.#lost(thread, "a message from the worker could not be read");
+    worker.onerror = (event: Event) => {
+      event.preventDefault();
+      this.#lost(thread, (event as ErrorEvent).message ?? "the worker failed");
+    };
+    // Bun says when a worker ends; Deno does not, and its workers announce their own end instead.
+    worker.addEventListener("close", () => this.#lost(thread, "the worker ended"));
+    worker.postMessage({ kind: "init", module: this.module, port: port2 } satisfies WorkerInit, [port2]);
+    this.#threads[slot] = thread;
+    return thread;
   }
 
-  #receive(reply: WorkerReply): void {
+  #receive(thread: Thread, reply: unknown): void {
+    noteArrival();
+    if (!thread.live) return;
+    if (!isReply(reply)) return this.#lost(thread, "a reply outside the protocol");
+    if (reply.kind === "exit") return this.#lost(thread, `the stage module ended its worker (${reply.how})`);
     if (reply.kind === "error" && reply.id === -1) return this.#fail(errorFromReply(reply, this.module));
-    const pending = this.#byId.get(reply.id);
-    if (!pending) return;
-    this.#byId.delete(reply.id);
-    this.#busy[pending.worker] -= 1;
-    if (reply.kind === "result") pending.resolve(reply.result);
-    else pending.reject(errorFromReply(reply, this.module));
+    const pending = thread.pending.get(reply.id);
+    if (!pending) return this.#lost(thread, `a reply for chunk ${reply.id}, which is not in flight there`);
+    thread.pending.delete(reply.id);
+    this.#arm(thread);
+    if (reply.kind === "result") settle(pending, reply.result, false);
+    else settle(pending, errorFromReply(reply, this.module), true);
+  }
+
+  /** Runs the timeout of `thread`'s oldest chunk, if it has one: the chunks before it are done. */
+  #arm(thread: Thread): void {
+    const oldest = thread.pending.values().next().value as Pending | undefined;
+    if (oldest === thread.timed) return;
+    clearTimeout(thread.timer);
+    thread.timed = oldest;
+    thread.timer = undefined;
+    const ms = oldest?.timeoutMs;
+    if (ms === undefined) return;
+    thread.timer = setTimeout(
+      () => this.#lost(thread, `chunk ${oldest!.id} did not finish within timeoutMs (${ms} ms)`),
+      ms,
+    );
   }
 
   /** Posts `chunk` to the least busy worker; the returned record settles with its result. */
-  #send(chunk: unknown): Pending {
+  #send(chunk: unknown, timeoutMs: number | undefined): Pending {
     if (this.#failure) throw this.#failure;
-    if (this.#threads.length === 0) this.#start();
-    let worker = 0;
-    for (let i = 1; i < this.#busy.length; i++) if (this.#busy[i] < this.#busy[worker]) worker = i;
-    const id = this.#nextId++;
-    let resolve!: (value: unknown) => void, reject!: (error: unknown) => void;
-    const promise = new Promise<unknown>((res, rej) => (resolve = res, reject = rej));
-    promise.catch(() => {}); // observed when its turn comes; until then it must not count as unhandled
-    const pending: Pending = { id, worker, promise, resolve, reject };
+    // First, so that a chunk refused here (a released block) starts no worker.
     const { value, transfer } = prepareForPost(chunk);
+    let slot = 0;
+    for (let i = 1; i < this.#threads.length; i++) {
+      if ((this.#threads[i]?.pending.size ?? 0) < (this.#threads[slot]?.pending.size ?? 0)) slot = i;
+    }
+    const thread = this.#threads[slot] ?? this.#start(slot);
+    const id = this.#nextId++;
+    const pending: Pending = {
+      id,
+      thread,
+      timeoutMs,
+      settled: false,
+      outcome: undefined,
+      failed: false,
+      onSettled: () => {},
+    };
     try {
-      this.#threads[worker].postMessage(
-        { kind: "chunk", id, chunk: value } satisfies WorkerRequest,
-        transfer,
-      );
+      thread.port.postMessage({ kind: "chunk", id, chunk: value } satisfies WorkerRequest, transfer);
     } catch (error) {
       throw new BinlaneError("E_TYPE", `a chunk that cannot be sent to a worker: ${String(error)}`, {
         cause: error,
       });
     }
-    this.#byId.set(id, pending);
-    this.#busy[worker] += 1;
+    thread.pending.set(id, pending);
+    this.#arm(thread);
     return pending;
   }
 
-  #settled(pending: Pending): boolean {
-    return !this.#byId.has(pending.id);
-  }
-
-  #stage<I, O>(options: StageOptions, ownsPool: boolean): TransformStream<I, O> {
-    const maxInFlight = options.maxInFlight ?? 2 * this.workers;
-    checkCount("maxInFlight", maxInFlight, 1 << 16);
+  #stage<I, O>(options: Record<string, unknown>, ownsPool: boolean): TransformStream<I, O> {
+    const maxInFlight = checkCount("maxInFlight", options.maxInFlight ?? 2 * this.workers, 1 << 16);
+    const timeoutMs = options.timeoutMs === undefined
+      ? undefined
+      : checkCount("timeoutMs", options.timeoutMs, MAX_TIMEOUT);
     const queue: Pending[] = [];
-    const passOldest = async (controller: TransformStreamDefaultController<O>) => {
-      const oldest = queue.shift()!;
-      controller.enqueue(await oldest.promise as O);
-    };
+    let controller!: TransformStreamDefaultController<O>;
+    let failure: BinlaneError | undefined;
+    let ended = false;
+    /** The transform or flush waiting for room in the queue, or for it to empty. */
+    let wake: (() => void) | undefined;
     // A failed chunk ends this stage; the pool goes on serving others, unless it is this stage's own.
-    const failWith = (error: unknown) => {
-      const failure = error instanceof BinlaneError ? error : new BinlaneError("E_WORKER", String(error));
+    const failWith = (error: unknown): BinlaneError => {
+      failure ??= error instanceof BinlaneError ? error : new BinlaneError("E_WORKER", String(error));
       if (ownsPool) this.#fail(failure);
       return failure;
     };
+    // Run as each chunk settles, so results (and a failure) go on at once, in input order, even while
+    // the source sends nothing.
+    const passReady = () => {
+      while (!ended && queue.length > 0 && queue[0].settled) {
+        const oldest = queue.shift()!;
+        if (oldest.failed) {
+          ended = true;
+          queue.length = 0;
+          controller.error(failWith(oldest.outcome));
+        } else {
+          try {
+            controller.enqueue(oldest.outcome as O);
+          } catch {
+            // The reader has gone (the stream was cancelled or errored): nothing is waiting for results.
+            ended = true;
+            queue.length = 0;
+          }
+        }
+      }
+      const waiting = wake;
+      wake = undefined;
+      waiting?.();
+    };
+    const waitFor = async (done: () => boolean) => {
+      while (!ended && !done()) await new Promise<void>((resolve) => wake = resolve);
+      if (failure) throw failure;
+    };
     return new TransformStream<I, O>({
-      transform: async (chunk, controller) => {
-        try {
-          while (queue.length >= maxInFlight) await passOldest(controller);
-          queue.push(this.#send(chunk));
-          // Results that are ready go on at once, so output does not wait for the window to fill.
-          while (queue.length > 0 && this.#settled(queue[0])) await passOldest(controller);
-        } catch (error) {
-          throw failWith(error);
-        }
+      start: (streamController) => {
+        controller = streamController;
       },
-      flush: async (controller) => {
+      transform: async (chunk) => {
+        await waitFor(() => queue.length < maxInFlight);
+        let pending: Pending;
         try {
-          while (queue.length > 0) await passOldest(controller);
+          pending = this.#send(chunk, timeoutMs);
         } catch (error) {
+          ended = true;
           throw failWith(error);
         }
+        pending.onSettled = passReady;
+        queue.push(pending);
+      },
+      flush: async () => {
+        await waitFor(() => queue.length === 0);
+        ended = true;
         if (ownsPool) this[Symbol.dispose]();
       },
       cancel: () => {
+        ended = true;
         queue.length = 0;
         if (ownsPool) this[Symbol.dispose]();
       },
@@ -267,12 +425,23 @@ export class WorkerPool {
   }
 }
 
+/** Records `pending`'s outcome and tells its stage. */
+function settle(pending: Pending, outcome: unknown, failed: boolean): void {
+  pending.settled = true;
+  pending.outcome = outcome;
+  pending.failed = failed;
+  pending.onSettled();
+}
+
 /**
  * A `TransformStream` whose chunks are transformed in worker threads by the
  * default export (or the `transform` export) of `module`: a function from a
  * chunk to its result, or a promise of it. Results come out in input order.
  * Its own {@linkcode WorkerPool} starts with the first chunk and ends with
- * the stream; to keep workers across streams, use a pool's `stage()`.
+ * the stream; to keep workers across streams, use a pool's `stage()`. A
+ * worker that ends, or a chunk past `timeoutMs`, errors the stream with
+ * `E_WORKER` and ends every worker. Options other than `workers`,
+ * `maxInFlight` and `timeoutMs` are refused with `E_TYPE`.
  *
  * @example
  * ```ts
@@ -282,9 +451,8 @@ export class WorkerPool {
  *   new Blob(["export default (bytes) => bytes.reduce((a, b) => a + b, 0);"], { type: "text/javascript" }),
  * );
  * const chunks = [new Uint8Array([1, 2]), new Uint8Array([3, 4])];
- * for await (const total of pipeline(chunks, workerStage<Uint8Array, number>(module, { workers: 2 }))) {
- *   console.log(total); // 3, then 7
- * }
+ * const totals = await Array.fromAsync(pipeline(chunks, workerStage<Uint8Array, number>(module, { workers: 2 })));
+ * if (totals.join() !== "3,7") throw new Error("one total a chunk, in order");
  * ```
  */
 export function workerStage<I, O>(
