@@ -221,3 +221,37 @@ export function uint8LengthOf(value: unknown): number {
 export function copyBytes(target: Uint8Array, source: ArrayBufferView, offset = 0): void {
   apply(bytesSet, target, [source, offset]);
 }
+
+const typedIndexOf = Uint8Array.prototype.indexOf;
+const typedLastIndexOf = Uint8Array.prototype.lastIndexOf;
+
+/**
+ * The engine's own `%TypedArray%.prototype.indexOf`, captured at load,
+ * applied to a genuine typed array: it reads the array's slots, not its
+ * properties or methods.
+ *
+ * @example
+ * ```ts
+ * import { indexOfIn } from "./intrinsics.ts";
+ *
+ * if (indexOfIn(new Uint8Array([1, 2, 3]), 3, 0) !== 2) throw new Error("not found");
+ * ```
+ */
+export function indexOfIn(bytes: Uint8Array, byte: number, start: number): number {
+  return apply(typedIndexOf, bytes, [byte, start]) as number;
+}
+
+/**
+ * The engine's own `%TypedArray%.prototype.lastIndexOf`, captured at load;
+ * see {@linkcode indexOfIn}.
+ *
+ * @example
+ * ```ts
+ * import { lastIndexOfIn } from "./intrinsics.ts";
+ *
+ * if (lastIndexOfIn(new Uint8Array([3, 2, 3]), 3, 1) !== 0) throw new Error("not found");
+ * ```
+ */
+export function lastIndexOfIn(bytes: Uint8Array, byte: number, from: number): number {
+  return apply(typedLastIndexOf, bytes, [byte, from]) as number;
+}
