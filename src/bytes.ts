@@ -163,6 +163,24 @@ function handleBytes(data: object, getter: ((this: unknown) => unknown) | undefi
 }
 
 /**
+ * Records the length of an array binlane made itself as
+ * {@linkcode lengthRead}, for code that takes either a caller's input or its
+ * own bytes (text encoded from a string) and reads the length one way.
+ *
+ * @example
+ * ```ts
+ * import { lengthRead, ownBytes } from "./bytes.ts";
+ *
+ * ownBytes(new Uint8Array(3));
+ * if (lengthRead() !== 3) throw new Error("wrong length");
+ * ```
+ */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  measured = bytes.byteLength;
+  return bytes;
+}
+
+/**
  * A plain `Uint8Array` over `[start, end)` of a genuine `Uint8Array` (one
  * from {@linkcode readBytes}), made from the engine's slots: no species, no
  * `subarray` of the caller's takes part. `start <= end <= length` is the
