@@ -20,6 +20,7 @@ import {
   typedArrayByteLengthOf,
   typedArrayByteOffsetOf,
   typedArrayKind,
+  typedArrayLengthOf,
   uint8LengthOf,
 } from "./intrinsics.ts";
 import { MappedFile } from "./mapped_file.ts";
@@ -160,6 +161,63 @@ function handleBytes(data: object, getter: ((this: unknown) => unknown) | undefi
     if (error instanceof BinlaneError) throw error; // E_DISPOSED: a genuine handle, released
     return undefined;
   }
+}
+
+const arrayConstructors: Record<
+  string,
+  new (buffer: ArrayBufferLike, offset: number, length: number) => unknown
+> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+const float16 = (globalThis as unknown as { Float16Array?: typeof Float32Array }).Float16Array;
+if (float16 !== undefined) arrayConstructors.Float16Array = float16;
+
+/**
+ * A typed array of `value`'s own kind over exactly its elements, made by
+ * binlane with the constructor captured at load, so that its length,
+ * offset, buffer and methods are the engine's: `value` must be a genuine
+ * typed array of one of `kinds` (otherwise `E_TYPE`, a Proxy of one
+ * included), not detached (`E_DISPOSED`). For element arrays a kernel
+ * reads or writes.
+ *
+ * @example
+ * ```ts
+ * import { plainArray } from "./bytes.ts";
+ *
+ * const values = new Uint32Array([1, 2, 3]);
+ * Object.defineProperty(values, "length", { value: 1 << 30 });
+ * const plain = plainArray(values, ["Uint32Array"], "values", "example") as Uint32Array;
+ * if (plain.length !== 3 || plain.buffer !== values.buffer) throw new Error("wrong view");
+ * ```
+ */
+export function plainArray(
+  value: unknown,
+  kinds: readonly string[],
+  name: string,
+  where: string,
+): ArrayBufferView {
+  const kind = typedArrayKind(value);
+  if (kind === undefined || !kinds.includes(kind) || arrayConstructors[kind] === undefined) {
+    throw new BinlaneError(
+      "E_TYPE",
+      `${where}: ${name} must be one of ${kinds.join(", ")}, got ${describeValue(value)}`,
+    );
+  }
+  const view = value as ArrayBufferView;
+  const buffer = typedArrayBufferOf(view);
+  const length = typedArrayLengthOf(view);
+  if (length === 0 && isDetachedBuffer(buffer)) throw detachedError(name);
+  return new arrayConstructors[kind](buffer, typedArrayByteOffsetOf(view), length) as ArrayBufferView;
 }
 
 /**
