@@ -7,7 +7,7 @@
 
 import { DECODE_FAILED, type NativeSymbols } from "../ffi/symbols.ts";
 import { runtimeName } from "../ffi/runtime.ts";
-import { type BinaryInput, type lengthRead, ownBytes, readBytes } from "./bytes.ts";
+import { type BinaryInput, ownBytes, readBytes } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
 /** Text to decode: a string, or its ASCII bytes in any binary input. */
@@ -65,7 +65,7 @@ function shortTextBytes(text: string): Uint8Array {
 /**
  * The bytes of `text`: binary input as {@linkcode readBytes} gives it (a
  * genuine array, maybe the caller's), a string as its ASCII bytes; the
- * length is {@linkcode lengthRead}. A string's first non-ASCII character
+ * length is `lengthRead()` (src/bytes.ts). A string's first non-ASCII character
  * becomes a byte no codec accepts at the same index, so offsets in errors
  * are string indices. The result may be scratch memory, valid until the
  * next call.
