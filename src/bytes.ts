@@ -47,6 +47,7 @@ const nativeBufferBytes = Object.getOwnPropertyDescriptor(NativeBuffer.prototype
 const mappedFileBytes = Object.getOwnPropertyDescriptor(MappedFile.prototype, "bytes")?.get;
 
 let measured = 0;
+const empty = new Uint8Array(0);
 
 /**
  * The byte length {@linkcode readBytes} or {@linkcode asBytes} last
@@ -101,8 +102,9 @@ function otherBytes(data: unknown, length: number, what: string): Uint8Array {
   if (length === 0) {
     // A genuine Uint8Array that reads as empty: only it pays for the `detached` getter.
     if (isDetachedBuffer(typedArrayBufferOf(data as Uint8Array))) throw detachedError(what);
+    // Past the end of a shrunk resizable buffer, the engine's own methods throw on it: binlane's empty array instead.
     measured = 0;
-    return data as Uint8Array;
+    return empty;
   }
   if (typedArrayKind(data) !== undefined) {
     const view = data as ArrayBufferView;
