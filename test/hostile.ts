@@ -18,6 +18,7 @@ import {
   BinlaneError,
   byteSwap16,
   byteSwap32,
+  byteSwap64,
   columnsToRows,
   compare,
   countByte,
@@ -242,6 +243,60 @@ export const entries: readonly Entry[] = [
     data: (random, length) => bytesOf(random, even(length)),
     call: (x) => columnsToRows([x as Uint8Array], 4, [{ offset: 0, size: 4, swap: true }]),
   },
+  {
+    name: "encodeHexInto(data)",
+    writes: false,
+    data: bytesOf,
+    call: (x) => {
+      const out = new Uint8Array(2 * 5000);
+      return [encodeHexInto(x as Uint8Array, out), out];
+    },
+  },
+  {
+    name: "encodeBase64Into(data)",
+    writes: false,
+    data: bytesOf,
+    call: (x) => {
+      const out = new Uint8Array(7000);
+      return [encodeBase64Into(x as Uint8Array, out, { padding: false }), out];
+    },
+  },
+  {
+    name: "decodeHexInto(text)",
+    writes: false,
+    data: hexText,
+    call: (x) => {
+      const out = new Uint8Array(3000);
+      return [decodeHexInto(x as Uint8Array, out), out];
+    },
+  },
+  {
+    name: "decodeBase64Into(text)",
+    writes: false,
+    data: base64Text,
+    call: (x) => {
+      const out = new Uint8Array(3000);
+      return [decodeBase64Into(x as Uint8Array, out, { mode: "lenient" }), out];
+    },
+  },
+  {
+    name: "decodeNumbersInto(bytes)",
+    writes: false,
+    data: (random, length) => bytesOf(random, even(length)),
+    call: (x) => {
+      const out = new Float64Array(1000);
+      return [decodeNumbersInto(x as Uint8Array, out, { endian: "big" }), out];
+    },
+  },
+  {
+    name: "varintDecodeInto(bytes)",
+    writes: false,
+    data: varints,
+    call: (x) => {
+      const out = new Uint32Array(4000);
+      return [varintDecodeInto(x as Uint8Array, out), out];
+    },
+  },
   // Targets: the call writes them; the bytes of their buffer are compared too.
   {
     name: "encodeHexInto(target)",
@@ -307,6 +362,14 @@ export const entries: readonly Entry[] = [
     data: (random, length) => bytesOf(random, even(length)),
     call: (x) => {
       byteSwap16(x as Uint8Array);
+    },
+  },
+  {
+    name: "byteSwap64(data)",
+    writes: true,
+    data: (random, length) => bytesOf(random, even(length)),
+    call: (x) => {
+      byteSwap64(x as Uint8Array);
     },
   },
   {
