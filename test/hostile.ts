@@ -26,6 +26,7 @@ import {
   crc32c,
   decodeBase64,
   decodeBase64Into,
+  decodeFrame,
   decodeHex,
   decodeHexInto,
   decodeNumbers,
@@ -34,6 +35,7 @@ import {
   deltaEncode,
   encodeBase64,
   encodeBase64Into,
+  encodeFrame,
   encodeHex,
   encodeHexInto,
   encodeNumbers,
@@ -296,6 +298,21 @@ export const entries: readonly Entry[] = [
       const out = new Uint32Array(4000);
       return [varintDecodeInto(x as Uint8Array, out), out];
     },
+  },
+  {
+    name: "decodeFrame(bytes)",
+    writes: false,
+    data: (random, length) => encodeFrame(bytesOf(random, length), { type: 7, timestamp: 1n }),
+    call: (x) => {
+      const frame = decodeFrame(x as Uint8Array);
+      return [frame.type, frame.payload];
+    },
+  },
+  {
+    name: "encodeFrame(payload)",
+    writes: false,
+    data: bytesOf,
+    call: (x) => encodeFrame(x as Uint8Array, { type: 9, timestamp: 2n }),
   },
   // Targets: the call writes them; the bytes of their buffer are compared too.
   {
