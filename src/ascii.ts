@@ -7,7 +7,7 @@
 
 import { DECODE_FAILED, type NativeSymbols } from "../ffi/symbols.ts";
 import { runtimeName } from "../ffi/runtime.ts";
-import { asBytes, type BinaryInput } from "./bytes.ts";
+import { type BinaryInput, ownBytes, readBytes } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
 /** Text to decode: a string, or its ASCII bytes in any binary input. */
@@ -63,10 +63,12 @@ function shortTextBytes(text: string): Uint8Array {
 }
 
 /**
- * The bytes of `text`: binary input as is, a string as its ASCII bytes. A
- * string's first non-ASCII character becomes a byte no codec accepts at
- * the same index, so offsets in errors are string indices. The result may
- * be scratch memory, valid until the next call.
+ * The bytes of `text`: binary input as {@linkcode readBytes} gives it (a
+ * genuine array, maybe the caller's), a string as its ASCII bytes; the
+ * length is `lengthRead()` (src/bytes.ts). A string's first non-ASCII character
+ * becomes a byte no codec accepts at the same index, so offsets in errors
+ * are string indices. The result may be scratch memory, valid until the
+ * next call.
  *
  * @example
  * ```ts
@@ -75,17 +77,17 @@ function shortTextBytes(text: string): Uint8Array {
  * console.log(textBytes("AB")); // Uint8Array(2) [65, 66]
  * ```
  */
-export function textBytes(text: TextInput): Uint8Array {
-  if (typeof text !== "string") return asBytes(text);
+export function textBytes(text: TextInput, what = "the text"): Uint8Array {
+  if (typeof text !== "string") return readBytes(text, what);
   const length = text.length;
-  if (length <= SHORT_TEXT) return shortTextBytes(text);
+  if (length <= SHORT_TEXT) return ownBytes(shortTextBytes(text));
   const bytes = scratchBytes(length + 1);
   const { read, written } = encoder.encodeInto(text, bytes.subarray(0, length));
   // Every character before the first non-ASCII one took one byte; that one
   // took two or more, or did not fit: either way a byte >= 0x80 stands at
   // its index when one is written there.
   if (read < length) bytes[written] = 0xff;
-  return bytes.subarray(0, read < length ? written + 1 : length);
+  return ownBytes(bytes.subarray(0, read < length ? written + 1 : length));
 }
 
 /**

@@ -20,6 +20,7 @@ import { readEnv, type RuntimeName, runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { expectedLayoutTable } from "./crossing.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
+import { describeValue } from "./options.ts";
 
 /** A CPU level the native kernels can run at. */
 export type CpuLevel = "scalar" | "sse42" | "avx2" | "avx512" | "neon";
@@ -235,12 +236,13 @@ export function supportedCpuLevels(): CpuLevel[] {
  * ```
  */
 export function setCpuLevel(level: CpuLevel): void {
+  // Checked first, and described without running a caller's toString: the level is any value.
+  if (typeof level !== "string" || !cpuLevels.includes(level as CpuLevel)) {
+    throw new BinlaneError("E_TYPE", `unknown CPU level ${describeValue(level)}`);
+  }
   const library = current().library;
   if (!library) {
     throw new BinlaneError("E_NO_NATIVE", `cannot select CPU level ${level}: running on the JS path`);
-  }
-  if (!cpuLevels.includes(level as CpuLevel)) {
-    throw new BinlaneError("E_TYPE", `unknown CPU level ${String(level)}`);
   }
   selectLevel(library.symbols, level);
 }

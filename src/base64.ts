@@ -16,8 +16,10 @@
 import { Base64Flag } from "../ffi/symbols.ts";
 import { asciiString, decodeError, nativeDecoded, scratchBytes, textBytes, type TextInput } from "./ascii.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
+import { type BinaryInput, bytesOf, lengthRead, overlaps, readBytes } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { typedArrayByteOffsetOf } from "./intrinsics.ts";
+import { describeValue, readOptions } from "./options.ts";
 import { resultBytes } from "./result_pool.ts";
 
 /** Which 64 characters: `+` and `/`, or the URL-safe `-` and `_`. */
@@ -101,16 +103,47 @@ const ENCODE_CHUNK = 3 * (1 << 28);
 /** Strict decoding goes in pieces of 2^30 characters, a whole number of quads. */
 const DECODE_CHUNK = 1 << 30;
 
-function isUrl(alphabet: Base64Alphabet | undefined): boolean {
+function isUrl(alphabet: unknown, where: string): boolean {
   if (alphabet === undefined || alphabet === "base64") return false;
   if (alphabet === "base64url") return true;
-  throw new BinlaneError("E_TYPE", `alphabet must be "base64" or "base64url", got ${String(alphabet)}`);
+  throw new BinlaneError(
+    "E_TYPE",
+    `${where}: alphabet must be "base64" or "base64url", got ${describeValue(alphabet)}`,
+  );
 }
 
-function isLenient(mode: Base64DecodeOptions["mode"]): boolean {
+function isLenient(mode: unknown, where: string): boolean {
   if (mode === undefined || mode === "strict") return false;
   if (mode === "lenient") return true;
-  throw new BinlaneError("E_TYPE", `mode must be "strict" or "lenient", got ${String(mode)}`);
+  throw new BinlaneError(
+    "E_TYPE",
+    `${where}: mode must be "strict" or "lenient", got ${describeValue(mode)}`,
+  );
+}
+
+function hasPadding(padding: unknown, where: string): boolean {
+  if (padding === undefined) return true;
+  if (typeof padding === "boolean") return padding;
+  throw new BinlaneError("E_TYPE", `${where}: padding must be a boolean, got ${describeValue(padding)}`);
+}
+
+/** Encoding options, read once and checked, before any input's length is taken. */
+function encodeOptions(options: unknown, where: string): { url: boolean; padding: boolean } {
+  const { alphabet, padding } = readOptions(options, ["alphabet", "padding"], where);
+  return { url: isUrl(alphabet, where), padding: hasPadding(padding, where) };
+}
+
+/** Decoding options, read once and checked, before any input's length is taken. */
+function decodeOptions(
+  options: unknown,
+  where: string,
+): { url: boolean; lenient: boolean; padding: boolean } {
+  const { alphabet, mode, padding } = readOptions(options, ["alphabet", "mode", "padding"], where);
+  return {
+    url: isUrl(alphabet, where),
+    lenient: isLenient(mode, where),
+    padding: hasPadding(padding, where),
+  };
 }
 
 function encodedLength(byteLength: number, padding: boolean): number {
@@ -130,17 +163,31 @@ function encodedLength(byteLength: number, padding: boolean): number {
  * console.log(base64EncodedLength(5), base64EncodedLength(5, { padding: false })); // 8 7
  * ```
  */
-export function base64EncodedLength(byteLength: number, options: Base64EncodeOptions = {}): number {
-  if (!Number.isSafeInteger(byteLength) || byteLength < 0) {
-    throw new BinlaneError("E_RANGE", `byteLength must be a non-negative integer, got ${String(byteLength)}`);
+export function base64EncodedLength(byteLength: number, options?: Base64EncodeOptions): number {
+  const { padding } = encodeOptions(options, "base64EncodedLength");
+  if (typeof byteLength !== "number") {
+    throw new BinlaneError("E_TYPE", `byteLength must be a number, got ${describeValue(byteLength)}`);
   }
-  isUrl(options.alphabet);
-  return encodedLength(byteLength, options.padding ?? true);
+  if (!Number.isSafeInteger(byteLength) || byteLength < 0) {
+    throw new BinlaneError(
+      "E_RANGE",
+      `byteLength must be a non-negative integer, got ${describeValue(byteLength)}`,
+    );
+  }
+  return encodedLength(byteLength, padding);
 }
 
-function jsEncodeInto(src: Uint8Array, dst: Uint8Array, url: boolean, padding: boolean): void {
+// `src` and `dst` may be a caller's arrays: lengths come from the engine's slots, pieces from bytesOf.
+
+function jsEncodeInto(
+  src: Uint8Array,
+  length: number,
+  dst: Uint8Array,
+  url: boolean,
+  padding: boolean,
+): void {
   const chars = url ? codes.url : codes.standard;
-  const whole = src.length - (src.length % 3);
+  const whole = length - (length % 3);
   let j = 0;
   for (let i = 0; i < whole; i += 3, j += 4) {
     const bits = (src[i] << 16) | (src[i + 1] << 8) | src[i + 2];
@@ -149,7 +196,7 @@ function jsEncodeInto(src: Uint8Array, dst: Uint8Array, url: boolean, padding: b
     dst[j + 2] = chars[(bits >>> 6) & 63];
     dst[j + 3] = chars[bits & 63];
   }
-  const rest = src.length - whole;
+  const rest = length - whole;
   if (rest === 0) return;
   const bits = (src[whole] << 16) | (rest === 2 ? src[whole + 1] << 8 : 0);
   dst[j] = chars[bits >>> 18];
@@ -161,16 +208,16 @@ function jsEncodeInto(src: Uint8Array, dst: Uint8Array, url: boolean, padding: b
   }
 }
 
-function jsEncodeString(src: Uint8Array, url: boolean, padding: boolean): string {
+function jsEncodeString(src: Uint8Array, length: number, url: boolean, padding: boolean): string {
   pairs ??= { standard: pairTable(STANDARD_CHARS), url: pairTable(URL_CHARS) };
   const table = url ? pairs.url : pairs.standard;
-  const whole = src.length - (src.length % 3);
+  const whole = length - (length % 3);
   let text = "";
   for (let i = 0; i < whole; i += 3) {
     const bits = (src[i] << 16) | (src[i + 1] << 8) | src[i + 2];
     text += table[bits >>> 12] + table[bits & 4095];
   }
-  const rest = src.length - whole;
+  const rest = length - whole;
   if (rest === 0) return text;
   const bits = (src[whole] << 16) | (rest === 2 ? src[whole + 1] << 8 : 0);
   text += table[bits >>> 12];
@@ -179,16 +226,24 @@ function jsEncodeString(src: Uint8Array, url: boolean, padding: boolean): string
   return text;
 }
 
-function encodeInto(src: Uint8Array, dst: Uint8Array, url: boolean, padding: boolean): void {
-  const symbols = src.byteLength >= base64Thresholds.encode ? kernelSymbols() : undefined;
-  if (!symbols) return jsEncodeInto(src, dst, url, padding);
+/** Encodes `length` bytes of `src` into the first `room` bytes of `dst`, which hold the encoding. */
+function encodeInto(
+  src: Uint8Array,
+  length: number,
+  dst: Uint8Array,
+  room: number,
+  url: boolean,
+  padding: boolean,
+): void {
+  const symbols = length >= base64Thresholds.encode ? kernelSymbols() : undefined;
+  if (!symbols) return jsEncodeInto(src, length, dst, url, padding);
   const flags = (url ? Base64Flag.url : 0) | (padding ? Base64Flag.padding : 0);
-  for (let offset = 0; offset < src.byteLength; offset += ENCODE_CHUNK) {
-    const piece = offset === 0 && src.byteLength <= ENCODE_CHUNK
-      ? src
-      : src.subarray(offset, offset + ENCODE_CHUNK);
-    const out = offset === 0 ? dst : dst.subarray((offset / 3) * 4);
-    const status = symbols.binlane_base64_encode(piece, piece.byteLength, out, out.byteLength, flags);
+  for (let offset = 0; offset < length; offset += ENCODE_CHUNK) {
+    const end = Math.min(offset + ENCODE_CHUNK, length);
+    const piece = offset === 0 && end === length ? src : bytesOf(src, offset, end);
+    const at = (offset / 3) * 4;
+    const out = offset === 0 ? dst : bytesOf(dst, at, room);
+    const status = symbols.binlane_base64_encode(piece, end - offset, out, room - at, flags);
     if (status !== 0) throw errorFromStatus(status, "binlane_base64_encode");
   }
 }
@@ -205,14 +260,14 @@ function encodeInto(src: Uint8Array, dst: Uint8Array, url: boolean, padding: boo
  * console.log(encodeBase64(bytes), encodeBase64(bytes, { alphabet: "base64url" })); // "aGk/" "aGk_"
  * ```
  */
-export function encodeBase64(data: BinaryInput, options: Base64EncodeOptions = {}): string {
-  const src = asBytes(data);
-  const url = isUrl(options.alphabet);
-  const padding = options.padding ?? true;
-  if (src.byteLength < base64Thresholds.encode) return jsEncodeString(src, url, padding);
-  const length = encodedLength(src.byteLength, padding);
-  const chars = scratchBytes(length).subarray(0, length);
-  encodeInto(src, chars, url, padding);
+export function encodeBase64(data: BinaryInput, options?: Base64EncodeOptions): string {
+  const { url, padding } = encodeOptions(options, "encodeBase64");
+  const src = readBytes(data, "encodeBase64's data");
+  const length = lengthRead();
+  if (length < base64Thresholds.encode) return jsEncodeString(src, length, url, padding);
+  const count = encodedLength(length, padding);
+  const chars = scratchBytes(count).subarray(0, count);
+  encodeInto(src, length, chars, count, url, padding);
   return asciiString(chars);
 }
 
@@ -234,32 +289,34 @@ export function encodeBase64(data: BinaryInput, options: Base64EncodeOptions = {
 export function encodeBase64Into(
   data: BinaryInput,
   target: BinaryInput,
-  options: Base64EncodeOptions = {},
+  options?: Base64EncodeOptions,
 ): number {
-  const src = asBytes(data);
-  const dst = asBytes(target);
-  const url = isUrl(options.alphabet);
-  const padding = options.padding ?? true;
-  const needed = encodedLength(src.byteLength, padding);
-  if (dst.byteLength < needed) {
-    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${needed} needed`);
+  const { url, padding } = encodeOptions(options, "encodeBase64Into");
+  const src = readBytes(data, "encodeBase64Into's data");
+  const length = lengthRead();
+  const dst = readBytes(target, "encodeBase64Into's target");
+  const room = lengthRead();
+  const needed = encodedLength(length, padding);
+  if (room < needed) {
+    throw new BinlaneError("E_LENGTH", `target holds ${room} bytes, ${needed} needed`);
   }
-  const out = dst.byteLength === needed ? dst : dst.subarray(0, needed);
   // Characters outrun the bytes they come from: an overlapping source is copied first.
-  encodeInto(overlaps(src, out) ? src.slice() : src, out, url, padding);
+  const from = overlaps(src, dst, length, needed) ? bytesOf(src, 0, length).slice() : src;
+  encodeInto(from, length, dst, needed, url, padding);
   return needed;
 }
 
 /** The JS decoder: native-zig/base64.zig's reference state machine, step for step. */
 function jsDecodeInto(
   src: Uint8Array,
+  length: number,
   dst: Uint8Array,
+  room: number,
   url: boolean,
   lenient: boolean,
   padding: boolean,
 ): number {
   const table = url ? tables.url : tables.standard;
-  const length = src.length;
   let written = 0;
   let chunk = 0;
   let chunkLength = 0;
@@ -274,7 +331,7 @@ function jsDecodeInto(
     const bytes = chunkLength - 1;
     const extra = chunkLength === 2 ? chunk & 0x0f : chunk & 0x03;
     if (strictBits && extra !== 0) throw decodeError("base64", TRAILING_BITS, chunkLast);
-    if (dst.length - written < bytes) {
+    if (room - written < bytes) {
       throw decodeError("base64", BUFFER_TOO_SMALL, chunkLast + 1 - chunkLength);
     }
     if (chunkLength === 2) dst[written] = chunk >> 4;
@@ -293,7 +350,7 @@ function jsDecodeInto(
       chunkLast = index;
       index++;
       if (chunkLength < 4) continue;
-      if (dst.length - written < 3) throw decodeError("base64", BUFFER_TOO_SMALL, index - 4);
+      if (room - written < 3) throw decodeError("base64", BUFFER_TOO_SMALL, index - 4);
       dst[written] = chunk >> 16;
       dst[written + 1] = chunk >> 8;
       dst[written + 2] = chunk;
@@ -322,43 +379,48 @@ function jsDecodeInto(
   return partial(true);
 }
 
-function nativeDecodeInto(src: Uint8Array, dst: Uint8Array, flags: number): number | undefined {
+function nativeDecodeInto(
+  src: Uint8Array,
+  length: number,
+  dst: Uint8Array,
+  room: number,
+  flags: number,
+): number | undefined {
   const symbols = kernelSymbols();
   if (!symbols) return undefined;
-  if (src.byteLength <= DECODE_CHUNK) {
-    const result = symbols.binlane_base64_decode(
-      src,
-      src.byteLength,
-      dst,
-      dst.byteLength,
-      flags | Base64Flag.final,
-    );
+  if (length <= DECODE_CHUNK) {
+    const result = symbols.binlane_base64_decode(src, length, dst, room, flags | Base64Flag.final);
     return nativeDecoded(symbols, result, "base64", 0);
   }
   // Lenient text cannot be cut at a known quad boundary; the JS path takes it.
   if ((flags & Base64Flag.lenient) !== 0) return undefined;
   let written = 0;
-  for (let offset = 0; offset < src.byteLength; offset += DECODE_CHUNK) {
-    const piece = src.subarray(offset, offset + DECODE_CHUNK);
-    const out = dst.subarray(written);
-    const final = offset + DECODE_CHUNK >= src.byteLength ? Base64Flag.final : 0;
-    const result = symbols.binlane_base64_decode(piece, piece.byteLength, out, out.byteLength, flags | final);
+  for (let offset = 0; offset < length; offset += DECODE_CHUNK) {
+    const end = Math.min(offset + DECODE_CHUNK, length);
+    const piece = bytesOf(src, offset, end);
+    const out = bytesOf(dst, written, room);
+    const final = end === length ? Base64Flag.final : 0;
+    const result = symbols.binlane_base64_decode(piece, end - offset, out, room - written, flags | final);
     written += nativeDecoded(symbols, result, "base64", offset);
   }
   return written;
 }
 
-function decodeInto(src: Uint8Array, dst: Uint8Array, options: Base64DecodeOptions): number {
-  const url = isUrl(options.alphabet);
-  const lenient = isLenient(options.mode);
-  const padding = options.padding ?? true;
-  if (src.byteLength >= base64Thresholds.decode) {
+function decodeInto(
+  src: Uint8Array,
+  length: number,
+  dst: Uint8Array,
+  room: number,
+  options: { url: boolean; lenient: boolean; padding: boolean },
+): number {
+  const { url, lenient, padding } = options;
+  if (length >= base64Thresholds.decode) {
     const flags = (url ? Base64Flag.url : 0) | (lenient ? Base64Flag.lenient : 0) |
       (padding ? Base64Flag.padding : 0);
-    const written = nativeDecodeInto(src, dst, flags);
+    const written = nativeDecodeInto(src, length, dst, room, flags);
     if (written !== undefined) return written;
   }
-  return jsDecodeInto(src, dst, url, lenient, padding);
+  return jsDecodeInto(src, length, dst, room, url, lenient, padding);
 }
 
 function decodedLengthBound(length: number, charAt: (index: number) => number): number {
@@ -380,12 +442,11 @@ function decodedLengthBound(length: number, charAt: (index: number) => number): 
  * console.log(base64DecodedLength("AQIDBA=="), base64DecodedLength("AQIDBA")); // 4 4
  * ```
  */
-export function base64DecodedLength(text: TextInput, options: Base64DecodeOptions = {}): number {
-  isUrl(options.alphabet);
-  isLenient(options.mode);
+export function base64DecodedLength(text: TextInput, options?: Base64DecodeOptions): number {
+  decodeOptions(options, "base64DecodedLength");
   if (typeof text === "string") return decodedLengthBound(text.length, (i) => text.charCodeAt(i));
-  const bytes = asBytes(text);
-  return decodedLengthBound(bytes.byteLength, (i) => bytes[i]);
+  const bytes = readBytes(text, "base64DecodedLength's text");
+  return decodedLengthBound(lengthRead(), (i) => bytes[i]);
 }
 
 /**
@@ -403,11 +464,13 @@ export function base64DecodedLength(text: TextInput, options: Base64DecodeOption
  * console.log(decodeBase64("aG k", { mode: "lenient" })); // Uint8Array(2) [104, 105]
  * ```
  */
-export function decodeBase64(text: TextInput, options: Base64DecodeOptions = {}): Uint8Array {
-  const src = textBytes(text);
-  const bound = decodedLengthBound(src.byteLength, (i) => src[i]);
+export function decodeBase64(text: TextInput, options?: Base64DecodeOptions): Uint8Array {
+  const checked = decodeOptions(options, "decodeBase64");
+  const src = textBytes(text, "decodeBase64's text");
+  const length = lengthRead();
+  const bound = decodedLengthBound(length, (i) => src[i]);
   const out = resultBytes(bound);
-  const written = decodeInto(src, out, options);
+  const written = decodeInto(src, length, out, bound, checked);
   return written === bound ? out : out.slice(0, written);
 }
 
@@ -430,11 +493,14 @@ export function decodeBase64(text: TextInput, options: Base64DecodeOptions = {})
 export function decodeBase64Into(
   text: TextInput,
   target: BinaryInput,
-  options: Base64DecodeOptions = {},
+  options?: Base64DecodeOptions,
 ): number {
-  const dst = asBytes(target);
-  const src = textBytes(text);
+  const checked = decodeOptions(options, "decodeBase64Into");
+  const dst = readBytes(target, "decodeBase64Into's target");
+  const room = lengthRead();
+  const src = textBytes(text, "decodeBase64Into's text");
+  const length = lengthRead();
   // Decoding in place, or to anywhere before the text, writes behind what it reads.
-  const ahead = overlaps(src, dst) && dst.byteOffset > src.byteOffset;
-  return decodeInto(ahead ? src.slice() : src, dst, options);
+  const ahead = overlaps(src, dst, length, room) && typedArrayByteOffsetOf(dst) > typedArrayByteOffsetOf(src);
+  return decodeInto(ahead ? bytesOf(src, 0, length).slice() : src, length, dst, room, checked);
 }

@@ -6,9 +6,11 @@
 
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
+import { type BinaryInput, bytesOf, lengthRead, overlaps, readBytes } from "./bytes.ts";
 import { CRC32_POLY, CRC32C_POLY, crcUpdate, slicingTables } from "./crc_js.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { copyBytes, uint8LengthOf } from "./intrinsics.ts";
+import { describeValue } from "./options.ts";
 import { runtimeName } from "../ffi/runtime.ts";
 
 const crc32Tables = slicingTables(CRC32_POLY);
@@ -29,11 +31,27 @@ const nativeThresholds: { crc32: number; crc32c: number } = runtimeName() === "b
 /** Native lengths are u32; larger inputs go in chunks this size. */
 const NATIVE_CHUNK = 1 << 30;
 
-function checkSeed(seed: number): void {
-  // One comparison rejects fractions, negatives, NaN, non-numbers and 2^32 up.
-  if ((seed >>> 0) !== seed) {
-    throw new BinlaneError("E_RANGE", `seed must be an integer from 0 to 2^32-1, got ${String(seed)}`);
+function checkSeed(seed: unknown, where: string): void {
+  // `>>>` on a BigInt or a Symbol throws a TypeError: the type is tested first.
+  if (typeof seed !== "number") {
+    throw new BinlaneError("E_TYPE", `${where}: seed must be a number, got ${describeValue(seed)}`);
   }
+  // One comparison rejects fractions, negatives, NaN and 2^32 up.
+  if ((seed >>> 0) !== seed) {
+    throw new BinlaneError(
+      "E_RANGE",
+      `${where}: seed must be an integer from 0 to 2^32-1, got ${describeValue(seed)}`,
+    );
+  }
+}
+
+/** The engine's byte length of a genuine Uint8Array argument of an internal entry; E_TYPE for anything else. */
+function lengthOfArray(bytes: Uint8Array, name: string, where: string): number {
+  const length = uint8LengthOf(bytes);
+  if (length < 0) {
+    throw new BinlaneError("E_TYPE", `${where}: ${name} must be a Uint8Array, got ${describeValue(bytes)}`);
+  }
+  return length;
 }
 
 /**
@@ -45,12 +63,19 @@ function checkRefusal(symbols: NativeSymbols, call: string): void {
   if (status !== 0) throw errorFromStatus(status, call);
 }
 
-type NativeChecksum = (symbols: NativeSymbols, bytes: Uint8Array, seed: number) => number;
+type NativeChecksum = (symbols: NativeSymbols, bytes: Uint8Array, length: number, seed: number) => number;
 
-function inChunks(checksum: NativeChecksum, symbols: NativeSymbols, bytes: Uint8Array, seed: number): number {
+function inChunks(
+  checksum: NativeChecksum,
+  symbols: NativeSymbols,
+  bytes: Uint8Array,
+  length: number,
+  seed: number,
+): number {
   let crc = seed;
-  for (let offset = 0; offset < bytes.byteLength; offset += NATIVE_CHUNK) {
-    crc = checksum(symbols, bytes.subarray(offset, offset + NATIVE_CHUNK), crc);
+  for (let offset = 0; offset < length; offset += NATIVE_CHUNK) {
+    const end = Math.min(offset + NATIVE_CHUNK, length);
+    crc = checksum(symbols, bytesOf(bytes, offset, end), end - offset, crc);
   }
   return crc;
 }
@@ -60,17 +85,17 @@ function inChunks(checksum: NativeChecksum, symbols: NativeSymbols, bytes: Uint8
 // helper taking the export as a parameter measured 160 ns a call against
 // 49 ns here (bench/crc.bench.ts, "FFI call cost").
 
-function nativeCrc32(symbols: NativeSymbols, bytes: Uint8Array, seed: number): number {
-  if (bytes.byteLength > NATIVE_CHUNK) return inChunks(nativeCrc32, symbols, bytes, seed);
-  const crc = symbols.binlane_crc32(bytes, bytes.byteLength, seed);
-  if (crc === seed && bytes.byteLength !== 0) checkRefusal(symbols, "binlane_crc32");
+function nativeCrc32(symbols: NativeSymbols, bytes: Uint8Array, length: number, seed: number): number {
+  if (length > NATIVE_CHUNK) return inChunks(nativeCrc32, symbols, bytes, length, seed);
+  const crc = symbols.binlane_crc32(bytes, length, seed);
+  if (crc === seed && length !== 0) checkRefusal(symbols, "binlane_crc32");
   return crc;
 }
 
-function nativeCrc32c(symbols: NativeSymbols, bytes: Uint8Array, seed: number): number {
-  if (bytes.byteLength > NATIVE_CHUNK) return inChunks(nativeCrc32c, symbols, bytes, seed);
-  const crc = symbols.binlane_crc32c(bytes, bytes.byteLength, seed);
-  if (crc === seed && bytes.byteLength !== 0) checkRefusal(symbols, "binlane_crc32c");
+function nativeCrc32c(symbols: NativeSymbols, bytes: Uint8Array, length: number, seed: number): number {
+  if (length > NATIVE_CHUNK) return inChunks(nativeCrc32c, symbols, bytes, length, seed);
+  const crc = symbols.binlane_crc32c(bytes, length, seed);
+  if (crc === seed && length !== 0) checkRefusal(symbols, "binlane_crc32c");
   return crc;
 }
 
@@ -86,8 +111,10 @@ function nativeCrc32c(symbols: NativeSymbols, bytes: Uint8Array, seed: number): 
  * ```
  */
 export function crc32Native(bytes: Uint8Array, seed: number): number | undefined {
+  checkSeed(seed, "crc32Native");
+  const length = lengthOfArray(bytes, "bytes", "crc32Native");
   const symbols = kernelSymbols();
-  return symbols && nativeCrc32(symbols, bytes, seed);
+  return symbols && nativeCrc32(symbols, bytes, length, seed);
 }
 
 /**
@@ -101,8 +128,10 @@ export function crc32Native(bytes: Uint8Array, seed: number): number | undefined
  * ```
  */
 export function crc32cNative(bytes: Uint8Array, seed: number): number | undefined {
+  checkSeed(seed, "crc32cNative");
+  const length = lengthOfArray(bytes, "bytes", "crc32cNative");
   const symbols = kernelSymbols();
-  return symbols && nativeCrc32c(symbols, bytes, seed);
+  return symbols && nativeCrc32c(symbols, bytes, length, seed);
 }
 
 /**
@@ -116,7 +145,7 @@ export function crc32cNative(bytes: Uint8Array, seed: number): number | undefine
  * ```
  */
 export function crc32Js(bytes: Uint8Array, seed: number): number {
-  return ~crcUpdate(crc32Tables, ~seed, bytes) >>> 0;
+  return ~crcUpdate(crc32Tables, ~seed, bytes, 0, lengthOfArray(bytes, "bytes", "crc32Js")) >>> 0;
 }
 
 /**
@@ -130,7 +159,7 @@ export function crc32Js(bytes: Uint8Array, seed: number): number {
  * ```
  */
 export function crc32cJs(bytes: Uint8Array, seed: number): number {
-  return ~crcUpdate(crc32cTables, ~seed, bytes) >>> 0;
+  return ~crcUpdate(crc32cTables, ~seed, bytes, 0, lengthOfArray(bytes, "bytes", "crc32cJs")) >>> 0;
 }
 
 /**
@@ -146,17 +175,23 @@ export function crc32cJs(bytes: Uint8Array, seed: number): number {
  * ```
  */
 export function crc32cRange(bytes: Uint8Array, start: number, end: number): number {
+  const length = lengthOfArray(bytes, "bytes", "crc32cRange");
+  if (!(start >= 0 && start <= end && end <= length)) {
+    throw new BinlaneError("E_RANGE", `crc32cRange: [${start}, ${end}) is not inside ${length} bytes`);
+  }
   return ~crcUpdate(crc32cTables, ~0, bytes, start, end) >>> 0;
 }
 
 function nativeCrc32cCopy(
   symbols: NativeSymbols,
   target: Uint8Array,
+  targetLength: number,
   source: Uint8Array,
+  sourceLength: number,
   seed: number,
 ): number {
-  const crc = symbols.binlane_crc32c_copy(target, target.byteLength, source, source.byteLength, seed);
-  if (crc === seed && source.byteLength !== 0) checkRefusal(symbols, "binlane_crc32c_copy");
+  const crc = symbols.binlane_crc32c_copy(target, targetLength, source, sourceLength, seed);
+  if (crc === seed && sourceLength !== 0) checkRefusal(symbols, "binlane_crc32c_copy");
   return crc;
 }
 
@@ -179,29 +214,34 @@ function nativeCrc32cCopy(
  * ```
  */
 export function crc32cCopy(target: Uint8Array, source: Uint8Array, seed: number): number {
-  checkSeed(seed);
-  if (source.byteLength > target.byteLength) {
+  checkSeed(seed, "crc32cCopy");
+  const targetLength = lengthOfArray(target, "target", "crc32cCopy");
+  const sourceLength = lengthOfArray(source, "source", "crc32cCopy");
+  if (sourceLength > targetLength) {
     throw new BinlaneError(
       "E_LENGTH",
-      `a ${source.byteLength}-byte source does not fit a ${target.byteLength}-byte target`,
+      `a ${sourceLength}-byte source does not fit a ${targetLength}-byte target`,
     );
   }
-  if (overlaps(target, source, source.byteLength)) {
+  if (overlaps(target, source, sourceLength, sourceLength)) {
     throw new BinlaneError("E_INVALID_ARGUMENT", "crc32cCopy's source and target overlap");
   }
-  const symbols = source.byteLength >= nativeThresholds.crc32c ? kernelSymbols() : undefined;
-  if (symbols !== undefined && source.byteLength <= NATIVE_CHUNK) {
-    return nativeCrc32cCopy(symbols, target, source, seed);
+  const symbols = sourceLength >= nativeThresholds.crc32c ? kernelSymbols() : undefined;
+  if (symbols !== undefined && sourceLength <= NATIVE_CHUNK) {
+    return nativeCrc32cCopy(symbols, target, targetLength, source, sourceLength, seed);
   }
   if (symbols !== undefined) {
     let crc = seed;
-    for (let at = 0; at < source.byteLength; at += NATIVE_CHUNK) {
-      crc = nativeCrc32cCopy(symbols, target.subarray(at), source.subarray(at, at + NATIVE_CHUNK), crc);
+    for (let at = 0; at < sourceLength; at += NATIVE_CHUNK) {
+      const end = Math.min(at + NATIVE_CHUNK, sourceLength);
+      const to = bytesOf(target, at, targetLength);
+      crc = nativeCrc32cCopy(symbols, to, targetLength - at, bytesOf(source, at, end), end - at, crc);
     }
     return crc;
   }
-  target.set(source);
-  return ~crcUpdate(crc32cTables, ~seed, source) >>> 0;
+  if (sourceLength === 0) return seed;
+  copyBytes(target, bytesOf(source, 0, sourceLength));
+  return ~crcUpdate(crc32cTables, ~seed, source, 0, sourceLength) >>> 0;
 }
 
 /** Where {@linkcode crc32cCopyAt} copies, which of the bytes it checksums, and the CRC it continues. */
@@ -220,12 +260,16 @@ export interface CopySpan {
   seed: number;
 }
 
-function isOffset(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0;
+function isOffset(value: unknown): boolean {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
-function checkSpan(span: CopySpan): void {
-  const { targetAt, sourceAt, count, crcFrom, crcTo } = span;
+function checkSpan(span: CopySpan): CopySpan {
+  if (typeof span !== "object" || span === null) {
+    throw new BinlaneError("E_TYPE", `crc32cCopyAt: span must be an object, got ${describeValue(span)}`);
+  }
+  // Read once: a getter would otherwise be free to answer differently after the checks.
+  const { targetAt, sourceAt, count, crcFrom, crcTo, seed } = span;
   if (
     !isOffset(targetAt) || !isOffset(sourceAt) || !isOffset(count) || !isOffset(crcFrom) ||
     !isOffset(crcTo) ||
@@ -233,15 +277,20 @@ function checkSpan(span: CopySpan): void {
   ) {
     throw new BinlaneError(
       "E_RANGE",
-      `a copy span takes non-negative safe integers and crcFrom <= crcTo, got ${JSON.stringify(span)}`,
+      "crc32cCopyAt: a copy span takes non-negative safe integers and crcFrom <= crcTo, got " +
+        `{ targetAt: ${describeValue(targetAt)}, sourceAt: ${describeValue(sourceAt)}, ` +
+        `count: ${describeValue(count)}, crcFrom: ${describeValue(crcFrom)}, crcTo: ${
+          describeValue(crcTo)
+        } }`,
     );
   }
-  checkSeed(span.seed);
+  checkSeed(seed, "crc32cCopyAt");
+  return { targetAt, sourceAt, count, crcFrom, crcTo, seed };
 }
 
 /** Whether every length and offset of the call fits the native export's u32s (`crcFrom` is at most `crcTo`). */
-function fitsU32(target: Uint8Array, source: Uint8Array, span: CopySpan): boolean {
-  return target.byteLength <= 0xffff_ffff && source.byteLength <= 0xffff_ffff && span.crcTo <= 0xffff_ffff &&
+function fitsU32(targetLength: number, sourceLength: number, span: CopySpan): boolean {
+  return targetLength <= 0xffff_ffff && sourceLength <= 0xffff_ffff && span.crcTo <= 0xffff_ffff &&
     span.targetAt <= 0xffff_ffff && span.sourceAt <= 0xffff_ffff && span.count <= 0xffff_ffff;
 }
 
@@ -269,18 +318,20 @@ function fitsU32(target: Uint8Array, source: Uint8Array, span: CopySpan): boolea
  * console.log(crc32cCopyAt(target, source, span) === crc32c(source.subarray(2, 11)), target[2]); // true 95
  * ```
  */
-export function crc32cCopyAt(target: Uint8Array, source: Uint8Array, span: CopySpan): number {
-  checkSpan(span);
+export function crc32cCopyAt(target: Uint8Array, source: Uint8Array, given: CopySpan): number {
+  const span = checkSpan(given);
+  const targetLength = lengthOfArray(target, "target", "crc32cCopyAt");
+  const sourceLength = lengthOfArray(source, "source", "crc32cCopyAt");
   const symbols = kernelSymbols();
   // Buffers over 4 GiB (Deno allows them) go through views, which crc32cCopy takes at any size.
-  if (symbols !== undefined && fitsU32(target, source, span)) {
+  if (symbols !== undefined && fitsU32(targetLength, sourceLength, span)) {
     const { seed } = span;
     const crc = symbols.binlane_crc32c_copy_at(
       target,
-      target.byteLength,
+      targetLength,
       span.targetAt,
       source,
-      source.byteLength,
+      sourceLength,
       span.sourceAt,
       span.count,
       span.crcFrom,
@@ -291,17 +342,17 @@ export function crc32cCopyAt(target: Uint8Array, source: Uint8Array, span: CopyS
     return crc;
   }
   const { targetAt, sourceAt, count } = span;
-  if (sourceAt + count > source.byteLength || targetAt + count > target.byteLength) {
+  if (sourceAt + count > sourceLength || targetAt + count > targetLength) {
     throw new BinlaneError(
       "E_LENGTH",
-      `copying ${count} bytes from ${sourceAt} of ${source.byteLength} to ${targetAt} of ${target.byteLength} ` +
+      `copying ${count} bytes from ${sourceAt} of ${sourceLength} to ${targetAt} of ${targetLength} ` +
         "runs past a buffer",
     );
   }
   if (count === 0) return span.seed; // without views, which a detached buffer refuses
-  const to = target.subarray(targetAt, targetAt + count);
-  const from = source.subarray(sourceAt, sourceAt + count);
-  if (overlaps(to, from)) {
+  const to = bytesOf(target, targetAt, targetAt + count);
+  const from = bytesOf(source, sourceAt, sourceAt + count);
+  if (overlaps(to, from, count, count)) {
     throw new BinlaneError("E_INVALID_ARGUMENT", "crc32cCopyAt's source and target overlap");
   }
   const start = Math.min(count, Math.max(span.crcFrom, targetAt) - targetAt);
@@ -326,13 +377,14 @@ export function crc32cCopyAt(target: Uint8Array, source: Uint8Array, span: CopyS
  * ```
  */
 export function crc32(data: BinaryInput, seed = 0): number {
-  const bytes = asBytes(data);
-  checkSeed(seed);
-  if (bytes.byteLength >= nativeThresholds.crc32) {
+  checkSeed(seed, "crc32");
+  const bytes = readBytes(data, "crc32's data");
+  const length = lengthRead();
+  if (length >= nativeThresholds.crc32) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeCrc32(symbols, bytes, seed);
+    if (symbols) return nativeCrc32(symbols, bytes, length, seed);
   }
-  return ~crcUpdate(crc32Tables, ~seed, bytes) >>> 0;
+  return ~crcUpdate(crc32Tables, ~seed, bytes, 0, length) >>> 0;
 }
 
 /**
@@ -347,11 +399,12 @@ export function crc32(data: BinaryInput, seed = 0): number {
  * ```
  */
 export function crc32c(data: BinaryInput, seed = 0): number {
-  const bytes = asBytes(data);
-  checkSeed(seed);
-  if (bytes.byteLength >= nativeThresholds.crc32c) {
+  checkSeed(seed, "crc32c");
+  const bytes = readBytes(data, "crc32c's data");
+  const length = lengthRead();
+  if (length >= nativeThresholds.crc32c) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeCrc32c(symbols, bytes, seed);
+    if (symbols) return nativeCrc32c(symbols, bytes, length, seed);
   }
-  return ~crcUpdate(crc32cTables, ~seed, bytes) >>> 0;
+  return ~crcUpdate(crc32cTables, ~seed, bytes, 0, length) >>> 0;
 }

@@ -7,6 +7,15 @@
  */
 
 import { BinlaneError } from "./errors.ts";
+import {
+  dataViewBufferOf,
+  dataViewByteOffsetOf,
+  isDataView,
+  isDetachedBuffer,
+  typedArrayBufferOf,
+  typedArrayByteLengthOf,
+  typedArrayKind,
+} from "./intrinsics.ts";
 
 /**
  * Whether `buffer` has been detached (transferred, or freed under a
@@ -22,7 +31,8 @@ import { BinlaneError } from "./errors.ts";
  * ```
  */
 export function isDetached(buffer: ArrayBufferLike): boolean {
-  return (buffer as ArrayBufferLike & { detached?: boolean }).detached === true;
+  // The engine's getter: a caller's ArrayBuffer subclass may define its own `detached`.
+  return isDetachedBuffer(buffer);
 }
 
 /**
@@ -45,9 +55,13 @@ export function isDetached(buffer: ArrayBufferLike): boolean {
  * ```
  */
 export function checkAttached(array: ArrayBufferView, name: string): void {
-  // A DataView's byteLength throws once detached; a typed array's reads 0.
-  if (!(array instanceof DataView) && array.byteLength !== 0) return;
-  if (isDetached(array.buffer)) throw detachedError(name);
+  if (typedArrayKind(array) !== undefined) {
+    // A typed array's length reads 0 once detached: only an empty one pays for the test.
+    if (typedArrayByteLengthOf(array) !== 0) return;
+    if (isDetachedBuffer(typedArrayBufferOf(array))) throw detachedError(name);
+    return;
+  }
+  if (isDataView(array) && isDetachedBuffer(dataViewBufferOf(array))) throw detachedError(name);
 }
 
 /**
@@ -67,7 +81,7 @@ export function checkAttached(array: ArrayBufferView, name: string): void {
  */
 export function isOutOfBounds(view: DataView): boolean {
   try {
-    return view.byteOffset < 0;
+    return dataViewByteOffsetOf(view) < 0;
   } catch {
     return true;
   }

@@ -10,9 +10,16 @@
 import { runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput } from "./bytes.ts";
-import { checkAttached } from "./detached.ts";
+import { type BinaryInput, bytesOf, lengthRead, readBytes } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import {
+  bytesOver,
+  copyBytes,
+  typedArrayBufferOf,
+  typedArrayByteOffsetOf,
+  typedArrayKind,
+} from "./intrinsics.ts";
+import { describeValue, readOptions } from "./options.ts";
 import type { Endian } from "./layout/types.ts";
 
 export type { Endian };
@@ -101,18 +108,25 @@ export const endianThresholds: { swap: number } = { swap: runtimeName() === "bun
 /** Native lengths stay below 2^32; longer inputs go in chunks (a multiple of 8). */
 const CHUNK = 1 << 30;
 
-function nativeSwap(symbols: NativeSymbols, dst: Uint8Array, src: Uint8Array, size: number): void {
-  for (let offset = 0; offset < src.byteLength; offset += CHUNK) {
-    const end = Math.min(offset + CHUNK, src.byteLength);
-    const to = offset === 0 && end === dst.byteLength ? dst : dst.subarray(offset, end);
-    const from = offset === 0 && end === src.byteLength ? src : src.subarray(offset, end);
+// `dst` and `src` may be a caller's arrays: lengths come from the engine's slots, pieces from bytesOf.
+
+function nativeSwap(
+  symbols: NativeSymbols,
+  dst: Uint8Array,
+  src: Uint8Array,
+  length: number,
+  size: number,
+): void {
+  for (let offset = 0; offset < length; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, length);
+    const to = offset === 0 ? dst : bytesOf(dst, offset, end);
+    const from = offset === 0 ? src : bytesOf(src, offset, end);
     const status = symbols.binlane_copy_swap(to, from, end - offset, size);
     if (status !== 0) throw errorFromStatus(status, "binlane_copy_swap");
   }
 }
 
-function jsSwap(dst: Uint8Array, src: Uint8Array, size: number): void {
-  const length = src.length;
+function jsSwap(dst: Uint8Array, src: Uint8Array, length: number, size: number): void {
   if (size === 2) {
     for (let i = 0; i < length; i += 2) {
       const a = src[i];
@@ -142,30 +156,34 @@ function jsSwap(dst: Uint8Array, src: Uint8Array, size: number): void {
   }
 }
 
-/** Reverses each `size`-byte element of `src` into `dst` (same length; may be `src`). */
-function swapInto(dst: Uint8Array, src: Uint8Array, size: number): void {
-  if (src.byteLength >= endianThresholds.swap) {
+/** Reverses each `size`-byte element of the first `length` bytes of `src` into `dst` (may be `src`). */
+function swapInto(dst: Uint8Array, src: Uint8Array, length: number, size: number): void {
+  if (length >= endianThresholds.swap) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeSwap(symbols, dst, src, size);
+    if (symbols) return nativeSwap(symbols, dst, src, length, size);
   }
-  jsSwap(dst, src, size);
+  jsSwap(dst, src, length, size);
 }
 
-function overlapsInexactly(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.buffer !== b.buffer || a.byteOffset === b.byteOffset) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+/** Whether the first `length` bytes of `a` and `b` overlap other than exactly. */
+function overlapsInexactly(a: Uint8Array, b: Uint8Array, length: number): boolean {
+  if (length === 0 || typedArrayBufferOf(a) !== typedArrayBufferOf(b)) return false;
+  const aOffset = typedArrayByteOffsetOf(a);
+  const bOffset = typedArrayByteOffsetOf(b);
+  return aOffset !== bOffset && aOffset < bOffset + length && bOffset < aOffset + length;
 }
 
 function swapInPlace<T extends BinaryInput>(data: T, size: number, name: string): T {
-  const bytes = asBytes(data);
-  if (bytes.byteLength % size !== 0) {
+  const bytes = readBytes(data, `${name}'s data`);
+  const length = lengthRead();
+  if (length % size !== 0) {
     throw new BinlaneError(
       "E_LENGTH",
-      `${name} needs a length that is a multiple of ${size} bytes, got ${bytes.byteLength}`,
-      { offset: bytes.byteLength - (bytes.byteLength % size) },
+      `${name} needs a length that is a multiple of ${size} bytes, got ${length}`,
+      { offset: length - (length % size) },
     );
   }
-  swapInto(bytes, bytes, size);
+  swapInto(bytes, bytes, length, size);
   return data;
 }
 
@@ -218,45 +236,72 @@ export function byteSwap64<T extends BinaryInput>(data: T): T {
   return swapInPlace(data, 8, "byteSwap64");
 }
 
-function checkEndian(options: EndianOptions): Endian {
-  const endian = options.endian ?? "little";
+/** The options' byte order, read once and checked before any input's length is taken. */
+function readEndian(options: unknown, where: string): Endian {
+  const { endian = "little" } = readOptions(options, ["endian"], where);
   if (endian !== "little" && endian !== "big") {
-    throw new BinlaneError("E_TYPE", `endian must be "little" or "big", got ${String(endian)}`);
+    throw new BinlaneError(
+      "E_TYPE",
+      `${where}: endian must be "little" or "big", got ${describeValue(endian)}`,
+    );
   }
   return endian;
 }
 
-function checkNumericArray(array: NumericArray, name: string): void {
-  if (!ArrayBuffer.isView(array) || array instanceof DataView) {
-    throw new BinlaneError("E_TYPE", `${name} must be a numeric typed array`);
+/** Bytes per element of each typed array kind, by the engine's tag (a caller's BYTES_PER_ELEMENT can lie). */
+const elementSizes: Record<string, number> = {
+  Int8Array: 1,
+  Uint8Array: 1,
+  Uint8ClampedArray: 1,
+  Int16Array: 2,
+  Uint16Array: 2,
+  Float16Array: 2,
+  Int32Array: 4,
+  Uint32Array: 4,
+  Float32Array: 4,
+  Float64Array: 8,
+  BigInt64Array: 8,
+  BigUint64Array: 8,
+};
+
+/** The element size of a genuine typed array; anything else (a DataView, a Proxy) is `E_TYPE`. */
+function elementSizeOf(array: unknown, name: string, where: string): number {
+  const kind = typedArrayKind(array);
+  const size = kind === undefined ? undefined : elementSizes[kind];
+  if (size === undefined) {
+    throw new BinlaneError(
+      "E_TYPE",
+      `${where}: ${name} must be a numeric typed array, got ${describeValue(array)}`,
+    );
   }
-  checkAttached(array, name);
+  return size;
 }
 
-function checkRoom(dst: Uint8Array, needed: number): void {
-  if (dst.byteLength < needed) {
-    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${needed} needed`);
+function checkRoom(room: number, needed: number): void {
+  if (room < needed) {
+    throw new BinlaneError("E_LENGTH", `target holds ${room} bytes, ${needed} needed`);
   }
 }
 
-function checkWholeElements(src: Uint8Array, size: number): void {
-  if (src.byteLength % size !== 0) {
+function checkWholeElements(length: number, size: number): void {
+  if (length % size !== 0) {
     throw new BinlaneError(
       "E_LENGTH",
-      `${src.byteLength} bytes are not a whole number of ${size}-byte elements`,
-      { offset: src.byteLength - (src.byteLength % size) },
+      `${length} bytes are not a whole number of ${size}-byte elements`,
+      { offset: length - (length % size) },
     );
   }
 }
 
-/** Copies `src` into `dst` (at least as long) as `size`-byte elements, swapping if asked. */
-function copyOrdered(dst: Uint8Array, src: Uint8Array, size: number, endian: Endian): void {
+/** Copies `length` bytes of `src` (all of it) into `dst` (at least as long) as `size`-byte elements. */
+function copyOrdered(dst: Uint8Array, src: Uint8Array, length: number, size: number, endian: Endian): void {
+  if (length === 0) return;
   if (size === 1 || endian === hostEndian) {
-    dst.set(src); // TypedArray.prototype.set copies as if through a buffer: overlap is safe
+    copyBytes(dst, src); // the engine's set copies as if through a buffer: overlap is safe
     return;
   }
-  const source = overlapsInexactly(dst, src) ? src.slice() : src;
-  swapInto(dst.byteLength === source.byteLength ? dst : dst.subarray(0, source.byteLength), source, size);
+  const source = overlapsInexactly(dst, src, length) ? bytesOf(src, 0, length).slice() : src;
+  swapInto(dst, source, length, size);
 }
 
 /**
@@ -277,15 +322,16 @@ function copyOrdered(dst: Uint8Array, src: Uint8Array, size: number, endian: End
 export function encodeNumbersInto(
   array: NumericArray,
   target: BinaryInput,
-  options: EndianOptions = {},
+  options?: EndianOptions,
 ): number {
-  checkNumericArray(array, "array");
-  const endian = checkEndian(options);
-  const src = asBytes(array);
-  const dst = asBytes(target);
-  checkRoom(dst, src.byteLength);
-  copyOrdered(dst, src, array.BYTES_PER_ELEMENT, endian);
-  return src.byteLength;
+  const endian = readEndian(options, "encodeNumbersInto");
+  const size = elementSizeOf(array, "array", "encodeNumbersInto");
+  const src = readBytes(array, "encodeNumbersInto's array");
+  const length = lengthRead();
+  const dst = readBytes(target, "encodeNumbersInto's target");
+  checkRoom(lengthRead(), length);
+  copyOrdered(dst, src, length, size, endian);
+  return length;
 }
 
 /**
@@ -298,10 +344,13 @@ export function encodeNumbersInto(
  * console.log(encodeNumbers(new Float32Array([1]), { endian: "big" })); // Uint8Array(4) [63, 128, 0, 0]
  * ```
  */
-export function encodeNumbers(array: NumericArray, options: EndianOptions = {}): Uint8Array {
-  checkNumericArray(array, "array");
-  const out = new Uint8Array(array.byteLength);
-  encodeNumbersInto(array, out, options);
+export function encodeNumbers(array: NumericArray, options?: EndianOptions): Uint8Array {
+  const endian = readEndian(options, "encodeNumbers");
+  const size = elementSizeOf(array, "array", "encodeNumbers");
+  const src = readBytes(array, "encodeNumbers's array");
+  const length = lengthRead();
+  const out = new Uint8Array(length);
+  copyOrdered(out, src, length, size, endian);
   return out;
 }
 
@@ -322,17 +371,17 @@ export function encodeNumbers(array: NumericArray, options: EndianOptions = {}):
 export function decodeNumbersInto(
   bytes: BinaryInput,
   target: NumericArray,
-  options: EndianOptions = {},
+  options?: EndianOptions,
 ): number {
-  checkNumericArray(target, "target");
-  const endian = checkEndian(options);
-  const src = asBytes(bytes);
-  const size = target.BYTES_PER_ELEMENT;
-  checkWholeElements(src, size);
-  const dst = asBytes(target);
-  checkRoom(dst, src.byteLength);
-  copyOrdered(dst, src, size, endian);
-  return src.byteLength / size;
+  const endian = readEndian(options, "decodeNumbersInto");
+  const size = elementSizeOf(target, "target", "decodeNumbersInto");
+  const src = readBytes(bytes, "decodeNumbersInto's bytes");
+  const length = lengthRead();
+  checkWholeElements(length, size);
+  const dst = readBytes(target, "decodeNumbersInto's target");
+  checkRoom(lengthRead(), length);
+  copyOrdered(dst, src, length, size, endian);
+  return length / size;
 }
 
 /**
@@ -352,16 +401,18 @@ export function decodeNumbersInto(
 export function decodeNumbers<T extends NumberType>(
   bytes: BinaryInput,
   type: T,
-  options: EndianOptions = {},
+  options?: EndianOptions,
 ): ArrayOf<T> {
-  const Constructor = (constructors as Record<string, new (length: number) => NumericArray>)[type];
-  if (Constructor === undefined || !Object.hasOwn(constructors, type)) {
-    throw new BinlaneError("E_TYPE", `unknown number type ${String(type)}`);
+  if (typeof type !== "string" || !Object.hasOwn(constructors, type)) {
+    throw new BinlaneError("E_TYPE", `decodeNumbers: unknown number type ${describeValue(type)}`);
   }
-  const src = asBytes(bytes);
+  const Constructor = (constructors as Record<string, new (length: number) => NumericArray>)[type];
+  const endian = readEndian(options, "decodeNumbers");
+  const src = readBytes(bytes, "decodeNumbers's bytes");
+  const length = lengthRead();
   const size = constructors[type].BYTES_PER_ELEMENT;
-  checkWholeElements(src, size);
-  const out = new Constructor(src.byteLength / size);
-  decodeNumbersInto(src, out, options);
+  checkWholeElements(length, size);
+  const out = new Constructor(length / size);
+  copyOrdered(bytesOver(out.buffer, 0, length), src, length, size, endian);
   return out as ArrayOf<T>;
 }

@@ -9,8 +9,9 @@
 import { runtimeName } from "../ffi/runtime.ts";
 import { asciiString, decodeError, nativeDecoded, scratchBytes, textBytes, type TextInput } from "./ascii.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
+import { type BinaryInput, bytesOf, lengthRead, overlaps, readBytes } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { typedArrayByteOffsetOf } from "./intrinsics.ts";
 import { resultBytes } from "./result_pool.ts";
 
 /**
@@ -49,31 +50,32 @@ for (let i = 0; i < 16; i++) {
   digitValues["0123456789ABCDEF".charCodeAt(i)] = i;
 }
 
-function jsEncodeInto(src: Uint8Array, dst: Uint8Array): void {
-  for (let i = 0, j = 0; i < src.length; i++, j += 2) {
+function jsEncodeInto(src: Uint8Array, length: number, dst: Uint8Array): void {
+  for (let i = 0, j = 0; i < length; i++, j += 2) {
     const byte = src[i];
     dst[j] = digitCodes[byte >> 4];
     dst[j + 1] = digitCodes[byte & 15];
   }
 }
 
-function nativeEncodeInto(src: Uint8Array, dst: Uint8Array): boolean {
+// `src` and `dst` may be a caller's arrays: lengths come from the engine's slots, pieces from bytesOf.
+
+function nativeEncodeInto(src: Uint8Array, length: number, dst: Uint8Array): boolean {
   const symbols = kernelSymbols();
   if (!symbols) return false;
-  for (let offset = 0; offset < src.byteLength; offset += CHUNK) {
-    const piece = offset === 0 && src.byteLength <= CHUNK ? src : src.subarray(offset, offset + CHUNK);
-    const out = offset === 0 && dst.byteLength === 2 * src.byteLength
-      ? dst
-      : dst.subarray(2 * offset, 2 * (offset + piece.byteLength));
-    const status = symbols.binlane_hex_encode(piece, piece.byteLength, out, out.byteLength);
+  for (let offset = 0; offset < length; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, length);
+    const piece = offset === 0 && end === length ? src : bytesOf(src, offset, end);
+    const out = offset === 0 ? dst : bytesOf(dst, 2 * offset, 2 * end);
+    const status = symbols.binlane_hex_encode(piece, end - offset, out, 2 * (end - offset));
     if (status !== 0) throw errorFromStatus(status, "binlane_hex_encode");
   }
   return true;
 }
 
-function encodeInto(src: Uint8Array, dst: Uint8Array): void {
-  if (src.byteLength >= hexThresholds.encode && nativeEncodeInto(src, dst)) return;
-  jsEncodeInto(src, dst);
+function encodeInto(src: Uint8Array, length: number, dst: Uint8Array): void {
+  if (length >= hexThresholds.encode && nativeEncodeInto(src, length, dst)) return;
+  jsEncodeInto(src, length, dst);
 }
 
 /**
@@ -88,14 +90,15 @@ function encodeInto(src: Uint8Array, dst: Uint8Array): void {
  * ```
  */
 export function encodeHex(data: BinaryInput): string {
-  const src = asBytes(data);
-  if (src.byteLength < hexThresholds.encode) {
+  const src = readBytes(data, "encodeHex's data");
+  const length = lengthRead();
+  if (length < hexThresholds.encode) {
     let text = "";
-    for (let i = 0; i < src.length; i++) text += pairStrings[src[i]];
+    for (let i = 0; i < length; i++) text += pairStrings[src[i]];
     return text;
   }
-  const digits = scratchBytes(2 * src.byteLength).subarray(0, 2 * src.byteLength);
-  encodeInto(src, digits);
+  const digits = scratchBytes(2 * length).subarray(0, 2 * length);
+  encodeInto(src, length, digits);
   return asciiString(digits);
 }
 
@@ -114,44 +117,49 @@ export function encodeHex(data: BinaryInput): string {
  * ```
  */
 export function encodeHexInto(data: BinaryInput, target: BinaryInput): number {
-  const src = asBytes(data);
-  const dst = asBytes(target);
-  const needed = 2 * src.byteLength;
-  if (dst.byteLength < needed) {
-    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${needed} needed`);
+  const src = readBytes(data, "encodeHexInto's data");
+  const length = lengthRead();
+  const dst = readBytes(target, "encodeHexInto's target");
+  const room = lengthRead();
+  const needed = 2 * length;
+  if (room < needed) {
+    throw new BinlaneError("E_LENGTH", `target holds ${room} bytes, ${needed} needed`);
   }
-  const out = dst.byteLength === needed ? dst : dst.subarray(0, needed);
   // Digits outrun the bytes they come from: an overlapping source is copied first.
-  encodeInto(overlaps(src, out) ? src.slice() : src, out);
+  const from = overlaps(src, dst, length, needed) ? bytesOf(src, 0, length).slice() : src;
+  encodeInto(from, length, dst);
   return needed;
 }
 
-function jsDecodeInto(src: Uint8Array, dst: Uint8Array): void {
-  const pairs = src.length >>> 1;
+function jsDecodeInto(src: Uint8Array, length: number, dst: Uint8Array): void {
+  const pairs = length >>> 1;
   for (let i = 0; i < pairs; i++) {
     const high = digitValues[src[2 * i]];
     const low = digitValues[src[2 * i + 1]];
     if ((high | low) < 0) throw decodeError("hex", INVALID_CHARACTER, high < 0 ? 2 * i : 2 * i + 1);
     dst[i] = (high << 4) | low;
   }
-  if (src.length % 2 !== 0) throw decodeError("hex", INCOMPLETE_INPUT, src.length - 1);
+  if (length % 2 !== 0) throw decodeError("hex", INCOMPLETE_INPUT, length - 1);
 }
 
-function nativeDecodeInto(src: Uint8Array, dst: Uint8Array): boolean {
+function nativeDecodeInto(src: Uint8Array, length: number, dst: Uint8Array, room: number): boolean {
   const symbols = kernelSymbols();
   if (!symbols) return false;
-  for (let offset = 0; offset < src.byteLength; offset += CHUNK) {
-    const piece = offset === 0 && src.byteLength <= CHUNK ? src : src.subarray(offset, offset + CHUNK);
-    const out = offset === 0 ? dst : dst.subarray(offset / 2);
-    const result = symbols.binlane_hex_decode(piece, piece.byteLength, out, out.byteLength);
+  for (let offset = 0; offset < length; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, length);
+    const piece = offset === 0 && end === length ? src : bytesOf(src, offset, end);
+    const out = offset === 0 ? dst : bytesOf(dst, offset / 2, room);
+    const result = symbols.binlane_hex_decode(piece, end - offset, out, room - offset / 2);
     nativeDecoded(symbols, result, "hex", offset);
   }
   return true;
 }
 
-function decodeInto(src: Uint8Array, dst: Uint8Array): number {
-  if (src.byteLength < hexThresholds.decode || !nativeDecodeInto(src, dst)) jsDecodeInto(src, dst);
-  return src.byteLength >>> 1;
+function decodeInto(src: Uint8Array, length: number, dst: Uint8Array, room: number): number {
+  if (length < hexThresholds.decode || !nativeDecodeInto(src, length, dst, room)) {
+    jsDecodeInto(src, length, dst);
+  }
+  return length >>> 1;
 }
 
 /**
@@ -168,9 +176,10 @@ function decodeInto(src: Uint8Array, dst: Uint8Array): number {
  * ```
  */
 export function decodeHex(text: TextInput): Uint8Array {
-  const src = textBytes(text);
-  const out = resultBytes(src.byteLength >>> 1);
-  decodeInto(src, out);
+  const src = textBytes(text, "decodeHex's text");
+  const length = lengthRead();
+  const out = resultBytes(length >>> 1);
+  decodeInto(src, length, out, length >>> 1);
   return out;
 }
 
@@ -189,13 +198,15 @@ export function decodeHex(text: TextInput): Uint8Array {
  * ```
  */
 export function decodeHexInto(text: TextInput, target: BinaryInput): number {
-  const dst = asBytes(target);
-  const src = textBytes(text);
-  const needed = src.byteLength >>> 1;
-  if (dst.byteLength < needed) {
-    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${needed} needed`);
+  const dst = readBytes(target, "decodeHexInto's target");
+  const room = lengthRead();
+  const src = textBytes(text, "decodeHexInto's text");
+  const length = lengthRead();
+  const needed = length >>> 1;
+  if (room < needed) {
+    throw new BinlaneError("E_LENGTH", `target holds ${room} bytes, ${needed} needed`);
   }
   // Decoding in place, or to anywhere before the text, writes behind what it reads.
-  const ahead = overlaps(src, dst) && dst.byteOffset > src.byteOffset;
-  return decodeInto(ahead ? src.slice() : src, dst);
+  const ahead = overlaps(src, dst, length, room) && typedArrayByteOffsetOf(dst) > typedArrayByteOffsetOf(src);
+  return decodeInto(ahead ? bytesOf(src, 0, length).slice() : src, length, dst, room);
 }

@@ -12,9 +12,9 @@ import { runtimeName } from "../ffi/runtime.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { decodeError, nativeDecoded } from "./ascii.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput } from "./bytes.ts";
-import { checkAttached } from "./detached.ts";
+import { asBytes, type BinaryInput, lengthRead, plainArray, readBytes } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { describeValue, readOptions } from "./options.ts";
 import { resultBytes } from "./result_pool.ts";
 
 /** The arrays delta coding takes: 32- or 64-bit integers, either signedness. */
@@ -71,35 +71,61 @@ function is64(array: ArrayBufferView): array is BigInt64Array | BigUint64Array {
   return array instanceof BigInt64Array || array instanceof BigUint64Array;
 }
 
-function checkArray(
+type IntegerKind = "Int32Array" | "Uint32Array" | "BigInt64Array" | "BigUint64Array";
+
+const integerConstructors: Record<IntegerKind, new (n: number) => IntegerArray> = {
+  Int32Array,
+  Uint32Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+
+/**
+ * binlane's own array over the elements of a caller's `array` (one of
+ * `kinds`), so that nothing the caller's object carries of its own (a
+ * length, a species, a method) takes part; `E_TYPE` for anything else.
+ */
+function checkArray<T extends IntegerArray>(
   array: unknown,
   name: string,
-  allowed: readonly (new (n: number) => IntegerArray)[],
-): void {
-  if (!allowed.some((Type) => array instanceof Type)) {
-    const names = allowed.map((Type) => Type.name).join(", ");
-    throw new BinlaneError("E_TYPE", `${name} must be one of ${names}`);
-  }
-  checkAttached(array as IntegerArray, name);
+  kinds: readonly IntegerKind[],
+  where: string,
+): T {
+  return plainArray(array, kinds, name, where) as T;
 }
 
+/** The array the transform writes (binlane's own view of `target`, or a new one) and the one returned. */
 function outputFor<T extends IntegerArray>(
   input: IntegerArray,
-  Type: new (n: number) => T,
-  target: T | undefined,
-): T {
-  if (target === undefined) return new Type(input.length);
-  if (!(target instanceof Type)) throw new BinlaneError("E_TYPE", `target must be a ${Type.name}`);
-  checkAttached(target, "target");
-  if (target.length !== input.length) {
-    throw new BinlaneError("E_LENGTH", `target holds ${target.length} elements, ${input.length} needed`);
+  kind: IntegerKind,
+  target: unknown,
+  where: string,
+): { out: T; result: T } {
+  if (target === undefined) {
+    const out = new integerConstructors[kind](input.length) as T;
+    return { out, result: out };
   }
-  if (target.buffer === input.buffer && target.byteOffset !== input.byteOffset) {
-    const apart = target.byteOffset + target.byteLength <= input.byteOffset ||
-      input.byteOffset + input.byteLength <= target.byteOffset;
+  const out = checkArray<T>(target, "target", [kind], where);
+  if (out.length !== input.length) {
+    throw new BinlaneError("E_LENGTH", `target holds ${out.length} elements, ${input.length} needed`);
+  }
+  if (out.buffer === input.buffer && out.byteOffset !== input.byteOffset) {
+    const apart = out.byteOffset + out.byteLength <= input.byteOffset ||
+      input.byteOffset + input.byteLength <= out.byteOffset;
     if (!apart) throw new BinlaneError("E_INVALID_ARGUMENT", "target overlaps the input other than exactly");
   }
-  return target;
+  return { out, result: target as T };
+}
+
+/** The kind of an array binlane made itself. */
+function kindOf(array: IntegerArray): IntegerKind {
+  return array instanceof Int32Array
+    ? "Int32Array"
+    : array instanceof Uint32Array
+    ? "Uint32Array"
+    : array instanceof BigInt64Array
+    ? "BigInt64Array"
+    : "BigUint64Array";
 }
 
 function seedWords(seed: number | bigint): [number, number] {
@@ -204,11 +230,7 @@ function transform(src: IntegerArray, dst: IntegerArray, op: OpCode): void {
   else jsTransform32(src, dst as Int32Array | Uint32Array, op);
 }
 
-const integerTypes = [Int32Array, Uint32Array, BigInt64Array, BigUint64Array] as const;
-
-function sameType<T extends IntegerArray>(values: T): new (n: number) => T {
-  return values.constructor as new (n: number) => T;
-}
+const integerKinds: readonly IntegerKind[] = ["Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"];
 
 /**
  * Each value minus the one before it (the first minus 0), wrapping: the
@@ -222,11 +244,12 @@ function sameType<T extends IntegerArray>(values: T): new (n: number) => T {
  * console.log(deltaEncode(new Int32Array([100, 103, 103, 110]))); // Int32Array(4) [100, 3, 0, 7]
  * ```
  */
-export function deltaEncode<T extends IntegerArray>(values: T, options: IntCodingOptions<T> = {}): T {
-  checkArray(values, "values", integerTypes);
-  const out = outputFor(values, sameType(values), options.target);
-  transform(values, out, Op.deltaEncode);
-  return out;
+export function deltaEncode<T extends IntegerArray>(values: T, options?: IntCodingOptions<T>): T {
+  const { target } = readOptions(options, ["target"], "deltaEncode");
+  const input = checkArray<T>(values, "values", integerKinds, "deltaEncode");
+  const { out, result } = outputFor<T>(input, kindOf(input), target, "deltaEncode");
+  transform(input, out, Op.deltaEncode);
+  return result;
 }
 
 /**
@@ -240,11 +263,12 @@ export function deltaEncode<T extends IntegerArray>(values: T, options: IntCodin
  * console.log(deltaDecode(new BigInt64Array([100n, 3n, 0n, 7n]))); // BigInt64Array(4) [100n, 103n, 103n, 110n]
  * ```
  */
-export function deltaDecode<T extends IntegerArray>(deltas: T, options: IntCodingOptions<T> = {}): T {
-  checkArray(deltas, "deltas", integerTypes);
-  const out = outputFor(deltas, sameType(deltas), options.target);
-  transform(deltas, out, Op.deltaDecode);
-  return out;
+export function deltaDecode<T extends IntegerArray>(deltas: T, options?: IntCodingOptions<T>): T {
+  const { target } = readOptions(options, ["target"], "deltaDecode");
+  const input = checkArray<T>(deltas, "deltas", integerKinds, "deltaDecode");
+  const { out, result } = outputFor<T>(input, kindOf(input), target, "deltaDecode");
+  transform(input, out, Op.deltaDecode);
+  return result;
 }
 
 /**
@@ -275,13 +299,19 @@ export function zigzagEncode(
 ): BigUint64Array;
 export function zigzagEncode(
   values: Int32Array | BigInt64Array,
-  options: IntCodingOptions<Uint32Array | BigUint64Array> = {},
+  options?: IntCodingOptions<Uint32Array | BigUint64Array>,
 ): Uint32Array | BigUint64Array {
-  checkArray(values, "values", [Int32Array, BigInt64Array]);
-  const Out = values instanceof Int32Array ? Uint32Array : BigUint64Array;
-  const out = outputFor(values, Out as new (n: number) => Uint32Array | BigUint64Array, options.target);
-  transform(values, out, Op.zigzagEncode);
-  return out;
+  const { target } = readOptions(options, ["target"], "zigzagEncode");
+  const input = checkArray<Int32Array | BigInt64Array>(
+    values,
+    "values",
+    ["Int32Array", "BigInt64Array"],
+    "zigzagEncode",
+  );
+  const kind = input instanceof Int32Array ? "Uint32Array" : "BigUint64Array";
+  const { out, result } = outputFor<Uint32Array | BigUint64Array>(input, kind, target, "zigzagEncode");
+  transform(input, out, Op.zigzagEncode);
+  return result;
 }
 
 /**
@@ -311,13 +341,19 @@ export function zigzagDecode(
 ): BigInt64Array;
 export function zigzagDecode(
   values: Uint32Array | BigUint64Array,
-  options: IntCodingOptions<Int32Array | BigInt64Array> = {},
+  options?: IntCodingOptions<Int32Array | BigInt64Array>,
 ): Int32Array | BigInt64Array {
-  checkArray(values, "values", [Uint32Array, BigUint64Array]);
-  const Out = values instanceof Uint32Array ? Int32Array : BigInt64Array;
-  const out = outputFor(values, Out as new (n: number) => Int32Array | BigInt64Array, options.target);
-  transform(values, out, Op.zigzagDecode);
-  return out;
+  const { target } = readOptions(options, ["target"], "zigzagDecode");
+  const input = checkArray<Uint32Array | BigUint64Array>(
+    values,
+    "values",
+    ["Uint32Array", "BigUint64Array"],
+    "zigzagDecode",
+  );
+  const kind = input instanceof Uint32Array ? "Int32Array" : "BigInt64Array";
+  const { out, result } = outputFor<Int32Array | BigInt64Array>(input, kind, target, "zigzagDecode");
+  transform(input, out, Op.zigzagDecode);
+  return result;
 }
 
 function jsVarintLength(values: VarintArray): number {
@@ -340,8 +376,8 @@ function jsVarintLength(values: VarintArray): number {
   return total;
 }
 
-function checkVarintValues(values: VarintArray): void {
-  checkArray(values, "values", [Uint32Array, BigUint64Array]);
+function checkVarintValues(values: unknown, name: string, where: string): VarintArray {
+  return checkArray<VarintArray>(values, name, ["Uint32Array", "BigUint64Array"], where);
 }
 
 function useNative(bytes: number): NativeSymbols | undefined {
@@ -360,7 +396,10 @@ function useNative(bytes: number): NativeSymbols | undefined {
  * ```
  */
 export function varintEncodedLength(values: VarintArray): number {
-  checkVarintValues(values);
+  return encodedLength(checkVarintValues(values, "values", "varintEncodedLength"));
+}
+
+function encodedLength(values: VarintArray): number {
   const symbols = useNative(values.byteLength);
   if (!symbols) return jsVarintLength(values);
   const result = symbols.binlane_varint_length(values, values.byteLength, values.BYTES_PER_ELEMENT);
@@ -390,14 +429,15 @@ function jsVarintEncode(values: VarintArray, dst: Uint8Array): void {
   }
 }
 
-function encodeExactly(values: VarintArray, dst: Uint8Array): void {
+/** Encodes `values` (binlane's own view) into the first `length` bytes of `dst`, its exact encoded length. */
+function encodeExactly(values: VarintArray, dst: Uint8Array, length: number): void {
   const symbols = useNative(values.byteLength);
   if (!symbols) return jsVarintEncode(values, dst);
   const status = symbols.binlane_varint_encode(
     values,
     values.byteLength,
     dst,
-    dst.byteLength,
+    length,
     values.BYTES_PER_ELEMENT,
   );
   if (status !== 0) throw errorFromStatus(status, "binlane_varint_encode");
@@ -416,8 +456,10 @@ function encodeExactly(values: VarintArray, dst: Uint8Array): void {
  * ```
  */
 export function varintEncode(values: VarintArray): Uint8Array {
-  const out = resultBytes(varintEncodedLength(values));
-  encodeExactly(values, out);
+  const input = checkVarintValues(values, "values", "varintEncode");
+  const length = encodedLength(input);
+  const out = resultBytes(length);
+  encodeExactly(input, out, length);
   return out;
 }
 
@@ -435,12 +477,14 @@ export function varintEncode(values: VarintArray): Uint8Array {
  * ```
  */
 export function varintEncodeInto(values: VarintArray, target: BinaryInput): number {
-  const length = varintEncodedLength(values);
-  const dst = asBytes(target);
-  if (dst.byteLength < length) {
-    throw new BinlaneError("E_LENGTH", `target holds ${dst.byteLength} bytes, ${length} needed`);
+  const input = checkVarintValues(values, "values", "varintEncodeInto");
+  const length = encodedLength(input);
+  const dst = readBytes(target, "varintEncodeInto's target");
+  const room = lengthRead();
+  if (room < length) {
+    throw new BinlaneError("E_LENGTH", `target holds ${room} bytes, ${length} needed`);
   }
-  encodeExactly(values, dst.byteLength === length ? dst : dst.subarray(0, length));
+  encodeExactly(input, dst, length);
   return length;
 }
 
@@ -530,16 +574,30 @@ export function varintDecode(
   bytes: BinaryInput,
   options: { type: "biguint64"; count?: number },
 ): BigUint64Array;
-export function varintDecode(bytes: BinaryInput, options: VarintDecodeOptions = {}): VarintArray {
-  const src = asBytes(bytes);
-  const type = options.type ?? "uint32";
+export function varintDecode(bytes: BinaryInput, options?: VarintDecodeOptions): VarintArray {
+  const given = readOptions(options, ["type", "count"], "varintDecode");
+  const type = given.type ?? "uint32";
   if (type !== "uint32" && type !== "biguint64") {
-    throw new BinlaneError("E_TYPE", `type must be "uint32" or "biguint64", got ${String(type)}`);
+    throw new BinlaneError(
+      "E_TYPE",
+      `varintDecode: type must be "uint32" or "biguint64", got ${describeValue(type)}`,
+    );
   }
-  const count = options.count ?? valueCount(src);
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new BinlaneError("E_RANGE", `count must be a non-negative integer, got ${String(count)}`);
+  if (given.count !== undefined && typeof given.count !== "number") {
+    throw new BinlaneError(
+      "E_TYPE",
+      `varintDecode: count must be a number, got ${describeValue(given.count)}`,
+    );
   }
+  if (given.count !== undefined && (!Number.isSafeInteger(given.count) || given.count < 0)) {
+    throw new BinlaneError(
+      "E_RANGE",
+      `varintDecode: count must be a non-negative integer, got ${describeValue(given.count)}`,
+    );
+  }
+  // binlane's own view: the decoder below reads its length and cuts it freely.
+  const src = asBytes(bytes, "varintDecode's bytes");
+  const count = (given.count as number | undefined) ?? valueCount(src);
   const out = type === "uint32" ? new Uint32Array(count) : new BigUint64Array(count);
   const { read, written } = decodeInto(src, out);
   if (written < count) {
@@ -547,7 +605,7 @@ export function varintDecode(bytes: BinaryInput, options: VarintDecodeOptions = 
       offset: read,
     });
   }
-  if (options.count === undefined && read < src.byteLength) {
+  if (given.count === undefined && read < src.byteLength) {
     // Every terminator was counted, so only an unfinished value can be left.
     throw decodeError("varint", TRUNCATED, read);
   }
@@ -568,6 +626,6 @@ export function varintDecode(bytes: BinaryInput, options: VarintDecodeOptions = 
  * ```
  */
 export function varintDecodeInto(bytes: BinaryInput, target: VarintArray): { read: number; written: number } {
-  checkVarintValues(target);
-  return decodeInto(asBytes(bytes), target);
+  const out = checkVarintValues(target, "target", "varintDecodeInto");
+  return decodeInto(asBytes(bytes, "varintDecodeInto's bytes"), out);
 }

@@ -18,7 +18,7 @@
 
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { checkAttached } from "./detached.ts";
+import { plainArray } from "./bytes.ts";
 import type { NumericArray } from "./endian.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
@@ -76,6 +76,20 @@ function elementType(array: ArrayBufferView): number {
   if (array instanceof Float64Array) return 9;
   throw new BinlaneError("E_TYPE", "expected a numeric typed array");
 }
+
+const numericKinds: readonly string[] = [
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "Float32Array",
+  "Float64Array",
+];
 
 const SIGNED = [true, false, true, false, true, false, true, false];
 const MIN_MAX = 0;
@@ -191,8 +205,8 @@ export function minMax(array: BigInt64Array | BigUint64Array): MinMax<bigint> | 
 export function minMax(
   array: NumberElementArray | BigInt64Array | BigUint64Array,
 ): MinMax<number | bigint> | undefined {
-  elementType(array);
-  checkAttached(array, "array");
+  // binlane's own view: the code below reads its length and cuts it freely.
+  array = plainArray(array, numericKinds, "array", "minMax") as typeof array;
   if (array.length === 0) return undefined;
   const symbols = symbolsFor(array);
   return symbols ? nativeMinMax(symbols, array) : jsMinMax(array);
@@ -268,8 +282,9 @@ export function sum(array: NumberSumArray): number;
  */
 export function sum(array: BigIntSumArray): bigint;
 export function sum(array: NumberSumArray | BigIntSumArray): number | bigint {
+  // binlane's own view: the code below reads its length and cuts it freely.
+  array = plainArray(array, numericKinds, "array", "sum") as typeof array;
   const type = elementType(array);
-  checkAttached(array, "array");
   if (array.length === 0) return type >= 4 && type < 8 ? 0n : 0;
   const symbols = symbolsFor(array);
   return symbols ? nativeSum(symbols, array) : jsSum(array);

@@ -12,8 +12,10 @@
 import { runtimeName } from "../ffi/runtime.ts";
 import { type NativeSymbols, NOT_FOUND, REFUSED } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput } from "./bytes.ts";
+import { type BinaryInput, bytesOf, lengthRead, readBytes } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { indexOfIn, lastIndexOfIn, typedArrayKind, typedArrayLengthOf } from "./intrinsics.ts";
+import { describeValue } from "./options.ts";
 import { resultUint32 } from "./result_pool.ts";
 
 /** Smallest input, in bytes, that each search kernel sends to native code. */
@@ -71,18 +73,29 @@ export const searchThresholds: SearchThresholds = runtimeName() === "bun"
 /** Native search inputs stay below 2^31 bytes; longer ones go in chunks this size. */
 const CHUNK = 1 << 30;
 
-function checkByte(byte: number, name = "byte"): void {
-  // One comparison rejects fractions, NaN, non-numbers and values outside 0..255.
+function checkByte(byte: unknown, name = "byte"): void {
+  // `&` on a BigInt or a Symbol throws a TypeError: the type is tested first.
+  if (typeof byte !== "number") {
+    throw new BinlaneError("E_TYPE", `${name} must be a number, got ${describeValue(byte)}`);
+  }
+  // One comparison rejects fractions, NaN and values outside 0..255.
   if ((byte & 0xff) !== byte) {
-    throw new BinlaneError("E_RANGE", `${name} must be an integer from 0 to 255, got ${String(byte)}`);
+    throw new BinlaneError("E_RANGE", `${name} must be an integer from 0 to 255, got ${describeValue(byte)}`);
   }
 }
 
-/** Where a forward search starts, as `TypedArray.prototype.indexOf` reads `from`. */
-function startOf(from: number, length: number): number {
-  if (!Number.isSafeInteger(from)) {
-    throw new BinlaneError("E_RANGE", `from must be a safe integer, got ${String(from)}`);
+function checkFrom(from: unknown): number {
+  if (typeof from !== "number") {
+    throw new BinlaneError("E_TYPE", `from must be a number, got ${describeValue(from)}`);
   }
+  if (!Number.isSafeInteger(from)) {
+    throw new BinlaneError("E_RANGE", `from must be a safe integer, got ${describeValue(from)}`);
+  }
+  return from;
+}
+
+/** Where a forward search starts, as `TypedArray.prototype.indexOf` reads `from` (checked). */
+function startOf(from: number, length: number): number {
   return from < 0 ? Math.max(0, length + from) : Math.min(from, length);
 }
 
@@ -93,19 +106,30 @@ function found(symbols: NativeSymbols, result: number, call: string): number {
   throw errorFromStatus(symbols.binlane_take_status(), call);
 }
 
-function chunkAt(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  return start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end);
+/** A chunk of a normalised input of `length` bytes, cut from the engine's slots when it is not all of it. */
+function chunkAt(bytes: Uint8Array, length: number, start: number, end: number): Uint8Array {
+  return start === 0 && end === length ? bytes : bytesOf(bytes, start, end);
 }
 
 // One function per export, so each FFI call has its own call site (V8
 // inlines Deno's fast call only at monomorphic sites; see src/crc.ts).
 
-function nativeIndexOfByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number, start: number): number {
-  for (let offset = start; offset < bytes.byteLength; offset += CHUNK) {
-    const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
+function nativeIndexOfByte(
+  symbols: NativeSymbols,
+  bytes: Uint8Array,
+  length: number,
+  byte: number,
+  start: number,
+): number {
+  if (start === 0 && length <= CHUNK) {
+    return found(symbols, symbols.binlane_index_of_byte(bytes, length, byte), "binlane_index_of_byte");
+  }
+  for (let offset = start; offset < length; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, length);
+    const chunk = chunkAt(bytes, length, offset, end);
     const at = found(
       symbols,
-      symbols.binlane_index_of_byte(chunk, chunk.byteLength, byte),
+      symbols.binlane_index_of_byte(chunk, end - offset, byte),
       "binlane_index_of_byte",
     );
     if (at >= 0) return offset + at;
@@ -127,22 +151,30 @@ function nativeIndexOfByte(symbols: NativeSymbols, bytes: Uint8Array, byte: numb
  * ```
  */
 export function indexOfByte(data: BinaryInput, byte: number, from = 0): number {
-  const bytes = asBytes(data);
   checkByte(byte);
-  const start = startOf(from, bytes.byteLength);
-  if (bytes.byteLength - start >= searchThresholds.indexOfByte) {
+  checkFrom(from);
+  const bytes = readBytes(data, "indexOfByte's data");
+  const length = lengthRead();
+  const start = startOf(from, length);
+  if (length - start >= searchThresholds.indexOfByte) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeIndexOfByte(symbols, bytes, byte, start);
+    if (symbols) return nativeIndexOfByte(symbols, bytes, length, byte, start);
   }
-  return bytes.indexOf(byte, start);
+  return indexOfIn(bytes, byte, start);
 }
 
-function nativeLastIndexOfByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number, end: number): number {
+function nativeLastIndexOfByte(
+  symbols: NativeSymbols,
+  bytes: Uint8Array,
+  length: number,
+  byte: number,
+  end: number,
+): number {
   for (let stop = end; stop > 0; stop -= CHUNK) {
     const begin = Math.max(0, stop - CHUNK);
-    const chunk = chunkAt(bytes, begin, stop);
+    const chunk = chunkAt(bytes, length, begin, stop);
     const call = "binlane_last_index_of_byte";
-    const at = found(symbols, symbols.binlane_last_index_of_byte(chunk, chunk.byteLength, byte), call);
+    const at = found(symbols, symbols.binlane_last_index_of_byte(chunk, stop - begin, byte), call);
     if (at >= 0) return begin + at;
   }
   return -1;
@@ -161,38 +193,37 @@ function nativeLastIndexOfByte(symbols: NativeSymbols, bytes: Uint8Array, byte: 
  * ```
  */
 export function lastIndexOfByte(data: BinaryInput, byte: number, from?: number): number {
-  const bytes = asBytes(data);
   checkByte(byte);
-  const length = bytes.byteLength;
+  if (from !== undefined) checkFrom(from);
+  const bytes = readBytes(data, "lastIndexOfByte's data");
+  const length = lengthRead();
   let end = length;
   if (from !== undefined) {
-    if (!Number.isSafeInteger(from)) {
-      throw new BinlaneError("E_RANGE", `from must be a safe integer, got ${String(from)}`);
-    }
     end = from < 0 ? length + from + 1 : Math.min(from + 1, length);
     if (end <= 0) return -1;
   }
   if (end >= searchThresholds.indexOfByte) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeLastIndexOfByte(symbols, bytes, byte, end);
+    if (symbols) return nativeLastIndexOfByte(symbols, bytes, length, byte, end);
   }
-  return bytes.lastIndexOf(byte, end - 1);
+  return lastIndexOfIn(bytes, byte, end - 1);
 }
 
-function nativeCountByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number): number {
+function nativeCountByte(symbols: NativeSymbols, bytes: Uint8Array, length: number, byte: number): number {
   let count = 0;
-  for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
-    const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
-    const result = symbols.binlane_count_byte(chunk, chunk.byteLength, byte);
+  for (let offset = 0; offset < length; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, length);
+    const chunk = chunkAt(bytes, length, offset, end);
+    const result = symbols.binlane_count_byte(chunk, end - offset, byte);
     if (result >= REFUSED) throw errorFromStatus(symbols.binlane_take_status(), "binlane_count_byte");
     count += result;
   }
   return count;
 }
 
-function jsCountByte(bytes: Uint8Array, byte: number): number {
+function jsCountByte(bytes: Uint8Array, length: number, byte: number): number {
   let count = 0;
-  for (let i = 0; i < bytes.length; i++) count += bytes[i] === byte ? 1 : 0;
+  for (let i = 0; i < length; i++) count += bytes[i] === byte ? 1 : 0;
   return count;
 }
 
@@ -208,17 +239,18 @@ function jsCountByte(bytes: Uint8Array, byte: number): number {
  * ```
  */
 export function countByte(data: BinaryInput, byte: number): number {
-  const bytes = asBytes(data);
   checkByte(byte);
-  if (bytes.byteLength >= searchThresholds.countByte) {
+  const bytes = readBytes(data, "countByte's data");
+  const length = lengthRead();
+  if (length >= searchThresholds.countByte) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeCountByte(symbols, bytes, byte);
+    if (symbols) return nativeCountByte(symbols, bytes, length, byte);
   }
-  return jsCountByte(bytes, byte);
+  return jsCountByte(bytes, length, byte);
 }
 
 /** A byte set packed for the native call: four little-endian words and a count. */
-function packSet(set: ArrayLike<number>): [number, number, number, number] {
+function packSet(set: readonly number[]): [number, number, number, number] {
   const words: [number, number, number, number] = [0, 0, 0, 0];
   for (let i = 0; i < set.length; i++) words[i >> 2] |= set[i] << ((i & 3) * 8);
   return [words[0] >>> 0, words[1] >>> 0, words[2] >>> 0, words[3] >>> 0];
@@ -237,31 +269,71 @@ function packSet(set: ArrayLike<number>): [number, number, number, number] {
  */
 export const MAX_SET_BYTES = 16;
 
-function checkSet(set: ArrayLike<number>, name: string): void {
-  if (set === null || typeof set !== "object" || typeof set.length !== "number") {
-    throw new BinlaneError("E_TYPE", "bytes must be an array or typed array of byte values");
+/**
+ * The set's byte values, read once into binlane's own array: a typed array
+ * by its engine length, an array by its `length` (an array's own, which no
+ * getter can replace); anything else, a Proxy of a typed array included, is
+ * `E_TYPE`.
+ */
+function readSet(set: unknown, name: string): number[] {
+  let length: number;
+  if (typedArrayKind(set) !== undefined) {
+    length = typedArrayLengthOf(set as ArrayBufferView);
+  } else {
+    let isArray: boolean;
+    try {
+      isArray = Array.isArray(set);
+    } catch (cause) {
+      throw new BinlaneError("E_TYPE", `${name}: bytes is a revoked Proxy`, { cause });
+    }
+    if (!isArray) {
+      throw new BinlaneError(
+        "E_TYPE",
+        `${name}: bytes must be an array or typed array of byte values, got ${describeValue(set)}`,
+      );
+    }
+    const claimed = readElement(set, "length", name);
+    // Only a Proxy of an array can answer anything but a safe integer here.
+    if (typeof claimed !== "number" || !Number.isSafeInteger(claimed) || claimed < 0) {
+      throw new BinlaneError("E_TYPE", `${name}: bytes has a length of ${describeValue(claimed)}`);
+    }
+    length = claimed;
   }
-  if (set.length > MAX_SET_BYTES) {
-    throw new BinlaneError(
-      "E_RANGE",
-      `${name} takes at most ${MAX_SET_BYTES} byte values, got ${set.length}`,
-    );
+  if (length > MAX_SET_BYTES) {
+    throw new BinlaneError("E_RANGE", `${name} takes at most ${MAX_SET_BYTES} byte values, got ${length}`);
   }
-  for (let i = 0; i < set.length; i++) checkByte(set[i], `bytes[${i}]`);
+  const values: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const value = readElement(set, i, name);
+    checkByte(value, `bytes[${i}]`);
+    values.push(value as number);
+  }
+  return values;
+}
+
+/** One read of a caller array's element; a trap's or getter's exception becomes `E_TYPE`. */
+function readElement(set: unknown, key: number | "length", name: string): unknown {
+  try {
+    return (set as Record<number | string, unknown>)[key];
+  } catch (cause) {
+    throw new BinlaneError("E_TYPE", `${name}: reading bytes[${key}] threw`, { cause });
+  }
 }
 
 function nativeIndexOfSet(
   symbols: NativeSymbols,
   bytes: Uint8Array,
-  set: ArrayLike<number>,
+  length: number,
+  set: readonly number[],
   start: number,
   name: "binlane_index_of_any" | "binlane_index_of_other",
 ): number {
   const [w0, w1, w2, w3] = packSet(set);
   const kernel = symbols[name];
-  for (let offset = start; offset < bytes.byteLength; offset += CHUNK) {
-    const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
-    const at = found(symbols, kernel(chunk, chunk.byteLength, w0, w1, w2, w3, set.length), name);
+  for (let offset = start; offset < length; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, length);
+    const chunk = chunkAt(bytes, length, offset, end);
+    const at = found(symbols, kernel(chunk, end - offset, w0, w1, w2, w3, set.length), name);
     if (at >= 0) return offset + at;
   }
   return -1;
@@ -270,25 +342,33 @@ function nativeIndexOfSet(
 const memberScratch = new Uint8Array(256);
 
 /** The first index from `start` whose byte is (`wanted` 1) or is not (0) in the set. */
-function jsIndexOfSet(bytes: Uint8Array, set: ArrayLike<number>, start: number, wanted: 0 | 1): number {
+function jsIndexOfSet(
+  bytes: Uint8Array,
+  length: number,
+  set: readonly number[],
+  start: number,
+  wanted: 0 | 1,
+): number {
   const member = memberScratch.fill(0);
   for (let i = 0; i < set.length; i++) member[set[i]] = 1;
-  for (let i = start; i < bytes.length; i++) if (member[bytes[i]] === wanted) return i;
+  for (let i = start; i < length; i++) if (member[bytes[i]] === wanted) return i;
   return -1;
 }
 
 /** indexOfAny (`member` true) and indexOfOther (false): the first byte from `from` in, or not in, the set. */
 function indexOfSet(data: BinaryInput, bytes: ArrayLike<number>, from: number, member: boolean): number {
   const name = member ? "indexOfAny" : "indexOfOther";
-  const haystack = asBytes(data);
-  checkSet(bytes, name);
-  const start = startOf(from, haystack.byteLength);
-  if (haystack.byteLength - start >= searchThresholds[name]) {
+  const set = readSet(bytes, name);
+  checkFrom(from);
+  const haystack = readBytes(data, `${name}'s data`);
+  const length = lengthRead();
+  const start = startOf(from, length);
+  if (length - start >= searchThresholds[name]) {
     const symbols = kernelSymbols();
     const kernel = member ? "binlane_index_of_any" : "binlane_index_of_other";
-    if (symbols) return nativeIndexOfSet(symbols, haystack, bytes, start, kernel);
+    if (symbols) return nativeIndexOfSet(symbols, haystack, length, set, start, kernel);
   }
-  return jsIndexOfSet(haystack, bytes, start, member ? 1 : 0);
+  return jsIndexOfSet(haystack, length, set, start, member ? 1 : 0);
 }
 
 /**
@@ -328,34 +408,39 @@ export function indexOfOther(data: BinaryInput, bytes: ArrayLike<number>, from =
 function nativeIndexOfSubarray(
   symbols: NativeSymbols,
   haystack: Uint8Array,
+  hayLength: number,
   needle: Uint8Array,
+  needleLength: number,
   start: number,
 ): number {
   // Chunks overlap by the needle's length less one, so no match straddles unseen.
-  for (let offset = start; offset + needle.byteLength <= haystack.byteLength; offset += CHUNK) {
-    const chunk = chunkAt(
-      haystack,
-      offset,
-      Math.min(offset + CHUNK + needle.byteLength - 1, haystack.byteLength),
-    );
-    const result = symbols.binlane_index_of_subarray(chunk, chunk.byteLength, needle, needle.byteLength);
+  for (let offset = start; offset + needleLength <= hayLength; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK + needleLength - 1, hayLength);
+    const chunk = chunkAt(haystack, hayLength, offset, end);
+    const result = symbols.binlane_index_of_subarray(chunk, end - offset, needle, needleLength);
     const at = found(symbols, result, "binlane_index_of_subarray");
     if (at >= 0) return offset + at;
   }
   return -1;
 }
 
-function jsIndexOfSubarray(haystack: Uint8Array, needle: Uint8Array, start: number): number {
-  const last = haystack.byteLength - needle.byteLength;
+function jsIndexOfSubarray(
+  haystack: Uint8Array,
+  hayLength: number,
+  needle: Uint8Array,
+  needleLength: number,
+  start: number,
+): number {
+  const last = hayLength - needleLength;
   const first = needle[0];
   for (
-    let at = haystack.indexOf(first, start);
+    let at = indexOfIn(haystack, first, start);
     at !== -1 && at <= last;
-    at = haystack.indexOf(first, at + 1)
+    at = indexOfIn(haystack, first, at + 1)
   ) {
     let i = 1;
-    while (i < needle.byteLength && haystack[at + i] === needle[i]) i++;
-    if (i === needle.byteLength) return at;
+    while (i < needleLength && haystack[at + i] === needle[i]) i++;
+    if (i === needleLength) return at;
   }
   return -1;
 }
@@ -375,25 +460,34 @@ function jsIndexOfSubarray(haystack: Uint8Array, needle: Uint8Array, start: numb
  * ```
  */
 export function indexOfSubarray(haystack: BinaryInput, needle: BinaryInput, from = 0): number {
-  const hay = asBytes(haystack);
-  const pattern = asBytes(needle);
-  const start = startOf(from, hay.byteLength);
-  if (pattern.byteLength === 0) return start;
-  if (pattern.byteLength > hay.byteLength - start) return -1;
-  if (hay.byteLength - start >= searchThresholds.indexOfSubarray && pattern.byteLength < CHUNK) {
+  checkFrom(from);
+  const hay = readBytes(haystack, "indexOfSubarray's haystack");
+  const hayLength = lengthRead();
+  const pattern = readBytes(needle, "indexOfSubarray's needle");
+  const needleLength = lengthRead();
+  const start = startOf(from, hayLength);
+  if (needleLength === 0) return start;
+  if (needleLength > hayLength - start) return -1;
+  if (hayLength - start >= searchThresholds.indexOfSubarray && needleLength < CHUNK) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeIndexOfSubarray(symbols, hay, pattern, start);
+    if (symbols) return nativeIndexOfSubarray(symbols, hay, hayLength, pattern, needleLength, start);
   }
-  return jsIndexOfSubarray(hay, pattern, start);
+  return jsIndexOfSubarray(hay, hayLength, pattern, needleLength, start);
 }
 
-function nativeFindAllByte(symbols: NativeSymbols, bytes: Uint8Array, byte: number): Uint32Array {
-  const positions = resultUint32(nativeCountByte(symbols, bytes, byte));
+function nativeFindAllByte(
+  symbols: NativeSymbols,
+  bytes: Uint8Array,
+  length: number,
+  byte: number,
+): Uint32Array {
+  const positions = resultUint32(nativeCountByte(symbols, bytes, length, byte));
   let written = 0;
-  for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
-    const chunk = chunkAt(bytes, offset, Math.min(offset + CHUNK, bytes.byteLength));
+  for (let offset = 0; offset < length; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, length);
+    const chunk = chunkAt(bytes, length, offset, end);
     const out = written === 0 ? positions : positions.subarray(written);
-    const count = symbols.binlane_find_all_byte(chunk, chunk.byteLength, byte, out, out.length);
+    const count = symbols.binlane_find_all_byte(chunk, end - offset, byte, out, out.length);
     if (count >= REFUSED) throw errorFromStatus(symbols.binlane_take_status(), "binlane_find_all_byte");
     for (let i = 0; offset !== 0 && i < count; i++) out[i] += offset;
     written += count;
@@ -404,7 +498,7 @@ function nativeFindAllByte(symbols: NativeSymbols, bytes: Uint8Array, byte: numb
 
 function jsFindAllByte(bytes: Uint8Array, byte: number): Uint32Array {
   const found: number[] = [];
-  for (let at = bytes.indexOf(byte); at !== -1; at = bytes.indexOf(byte, at + 1)) found.push(at);
+  for (let at = indexOfIn(bytes, byte, 0); at !== -1; at = indexOfIn(bytes, byte, at + 1)) found.push(at);
   const positions = resultUint32(found.length);
   positions.set(found);
   return positions;
@@ -427,14 +521,15 @@ function jsFindAllByte(bytes: Uint8Array, byte: number): Uint32Array {
  * ```
  */
 export function findAllByte(data: BinaryInput, byte: number): Uint32Array {
-  const bytes = asBytes(data);
   checkByte(byte);
-  if (bytes.byteLength > 0xffff_ffff) {
-    throw new BinlaneError("E_LENGTH", `findAllByte takes inputs under 4 GiB, got ${bytes.byteLength} bytes`);
+  const bytes = readBytes(data, "findAllByte's data");
+  const length = lengthRead();
+  if (length > 0xffff_ffff) {
+    throw new BinlaneError("E_LENGTH", `findAllByte takes inputs under 4 GiB, got ${length} bytes`);
   }
-  if (bytes.byteLength >= searchThresholds.findAllByte) {
+  if (length >= searchThresholds.findAllByte) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeFindAllByte(symbols, bytes, byte);
+    if (symbols) return nativeFindAllByte(symbols, bytes, length, byte);
   }
   return jsFindAllByte(bytes, byte);
 }
@@ -442,8 +537,8 @@ export function findAllByte(data: BinaryInput, byte: number): Uint32Array {
 function nativeMismatch(symbols: NativeSymbols, a: Uint8Array, b: Uint8Array, length: number): number {
   for (let offset = 0; offset < length; offset += CHUNK) {
     const end = Math.min(offset + CHUNK, length);
-    const left = chunkAt(a, offset, end);
-    const right = chunkAt(b, offset, end);
+    const left = offset === 0 && end === length ? a : bytesOf(a, offset, end);
+    const right = offset === 0 && end === length ? b : bytesOf(b, offset, end);
     const at = found(symbols, symbols.binlane_mismatch(left, right, end - offset), "binlane_mismatch");
     if (at >= 0) return offset + at;
   }
@@ -475,12 +570,14 @@ function commonMismatch(a: Uint8Array, b: Uint8Array, length: number): number {
  * ```
  */
 export function mismatch(a: BinaryInput, b: BinaryInput): number {
-  const left = asBytes(a);
-  const right = asBytes(b);
-  const common = Math.min(left.byteLength, right.byteLength);
+  const left = readBytes(a, "mismatch's a");
+  const leftLength = lengthRead();
+  const right = readBytes(b, "mismatch's b");
+  const rightLength = lengthRead();
+  const common = Math.min(leftLength, rightLength);
   const at = commonMismatch(left, right, common);
   if (at !== -1) return at;
-  return left.byteLength === right.byteLength ? -1 : common;
+  return leftLength === rightLength ? -1 : common;
 }
 
 /**
@@ -494,9 +591,10 @@ export function mismatch(a: BinaryInput, b: BinaryInput): number {
  * ```
  */
 export function equals(a: BinaryInput, b: BinaryInput): boolean {
-  const left = asBytes(a);
-  const right = asBytes(b);
-  return left.byteLength === right.byteLength && commonMismatch(left, right, left.byteLength) === -1;
+  const left = readBytes(a, "equals's a");
+  const leftLength = lengthRead();
+  const right = readBytes(b, "equals's b");
+  return leftLength === lengthRead() && commonMismatch(left, right, leftLength) === -1;
 }
 
 /**
@@ -512,11 +610,13 @@ export function equals(a: BinaryInput, b: BinaryInput): boolean {
  * ```
  */
 export function compare(a: BinaryInput, b: BinaryInput): -1 | 0 | 1 {
-  const left = asBytes(a);
-  const right = asBytes(b);
-  const common = Math.min(left.byteLength, right.byteLength);
+  const left = readBytes(a, "compare's a");
+  const leftLength = lengthRead();
+  const right = readBytes(b, "compare's b");
+  const rightLength = lengthRead();
+  const common = Math.min(leftLength, rightLength);
   const at = commonMismatch(left, right, common);
   if (at !== -1) return left[at] < right[at] ? -1 : 1;
-  if (left.byteLength === right.byteLength) return 0;
-  return left.byteLength < right.byteLength ? -1 : 1;
+  if (leftLength === rightLength) return 0;
+  return leftLength < rightLength ? -1 : 1;
 }

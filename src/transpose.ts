@@ -11,6 +11,7 @@ import { NOT_FOUND } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { describeValue, readOptions } from "./options.ts";
 import { indexOfOther } from "./search.ts";
 
 /** One field of a record: where it sits, its width, and whether to reverse its bytes. */
@@ -59,35 +60,99 @@ export const transposeThresholds: { bytes: number } = { bytes: runtimeName() ===
 const BLOCK_BYTES = 32 * 1024;
 const SWAP_SHAPE = 0x10;
 
-function checkRecordSize(recordSize: number): void {
+function checkRecordSize(recordSize: unknown, where: string): number {
+  if (typeof recordSize !== "number") {
+    throw new BinlaneError(
+      "E_TYPE",
+      `${where}: recordSize must be a number, got ${describeValue(recordSize)}`,
+    );
+  }
   if (!Number.isInteger(recordSize) || recordSize < 1 || recordSize > 0xffff_ffff) {
     throw new BinlaneError(
       "E_RANGE",
-      `recordSize must be an integer from 1 to 2^32-1, got ${String(recordSize)}`,
+      `${where}: recordSize must be an integer from 1 to 2^32-1, got ${describeValue(recordSize)}`,
     );
+  }
+  return recordSize;
+}
+
+/** One read of a caller object's property; a getter's or a trap's exception becomes `E_TYPE`. */
+function readProperty(object: unknown, key: string | number, path: string, where: string): unknown {
+  try {
+    return (object as Record<string | number, unknown>)[key];
+  } catch (cause) {
+    throw new BinlaneError("E_TYPE", `${where}: reading ${path} threw`, { cause });
   }
 }
 
-function checkFields(fields: readonly TransposeField[], recordSize: number): void {
-  if (!Array.isArray(fields)) throw new BinlaneError("E_TYPE", "fields must be an array of { offset, size }");
-  fields.forEach((field, index) => {
-    const { offset, size } = field ?? {};
-    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
-      throw new BinlaneError("E_RANGE", `fields[${index}].size must be 1, 2, 4 or 8, got ${String(size)}`);
-    }
-    if (!Number.isInteger(offset) || offset < 0 || offset + size > recordSize) {
+/** The elements of a caller's array, read once into binlane's own; anything but an array is `E_TYPE`. */
+function readList(list: unknown, name: string, where: string): unknown[] {
+  let isArray: boolean;
+  try {
+    isArray = Array.isArray(list);
+  } catch (cause) {
+    throw new BinlaneError("E_TYPE", `${where}: ${name} is a revoked Proxy`, { cause });
+  }
+  if (!isArray) {
+    throw new BinlaneError("E_TYPE", `${where}: ${name} must be an array, got ${describeValue(list)}`);
+  }
+  const length = readProperty(list, "length", `${name}.length`, where);
+  // Only a Proxy of an array can answer anything but a safe integer here.
+  if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) {
+    throw new BinlaneError("E_TYPE", `${where}: ${name} has a length of ${describeValue(length)}`);
+  }
+  const items: unknown[] = [];
+  for (let i = 0; i < length; i++) items.push(readProperty(list, i, `${name}[${i}]`, where));
+  return items;
+}
+
+/** The fields, each read once into a plain object of binlane's and checked against the record. */
+function readFields(fields: unknown, recordSize: number, where: string): TransposeField[] {
+  return readList(fields, "fields", where).map((field, index) => {
+    if (typeof field !== "object" || field === null) {
       throw new BinlaneError(
-        "E_RANGE",
-        `fields[${index}]: offset ${String(offset)} and size ${size} do not fit a ${recordSize}-byte record`,
+        "E_TYPE",
+        `${where}: fields[${index}] must be an object, got ${describeValue(field)}`,
       );
     }
+    const offset = readProperty(field, "offset", `fields[${index}].offset`, where);
+    const size = readProperty(field, "size", `fields[${index}].size`, where);
+    const swap = readProperty(field, "swap", `fields[${index}].swap`, where);
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
+      throw new BinlaneError(
+        "E_RANGE",
+        `${where}: fields[${index}].size must be 1, 2, 4 or 8, got ${describeValue(size)}`,
+      );
+    }
+    if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0 || offset + size > recordSize) {
+      throw new BinlaneError(
+        "E_RANGE",
+        `${where}: fields[${index}]: offset ${describeValue(offset)} and size ${size} do not fit a ` +
+          `${recordSize}-byte record`,
+      );
+    }
+    if (swap !== undefined && typeof swap !== "boolean") {
+      throw new BinlaneError(
+        "E_TYPE",
+        `${where}: fields[${index}].swap must be a boolean, got ${describeValue(swap)}`,
+      );
+    }
+    return { offset, size, swap: swap === true };
   });
 }
 
-function checkCount(count: number): void {
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new BinlaneError("E_RANGE", `count must be a non-negative integer, got ${String(count)}`);
+function checkCount(count: unknown, where: string): number | undefined {
+  if (count === undefined) return undefined;
+  if (typeof count !== "number") {
+    throw new BinlaneError("E_TYPE", `${where}: count must be a number, got ${describeValue(count)}`);
   }
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new BinlaneError(
+      "E_RANGE",
+      `${where}: count must be a non-negative integer, got ${describeValue(count)}`,
+    );
+  }
+  return count;
 }
 
 function recordCount(rows: Uint8Array, recordSize: number, count: number | undefined): number {
@@ -102,7 +167,6 @@ function recordCount(rows: Uint8Array, recordSize: number, count: number | undef
     }
     return whole;
   }
-  checkCount(count);
   if (count * recordSize > rows.byteLength) {
     throw new BinlaneError(
       "E_LENGTH",
@@ -345,16 +409,18 @@ function scatter(
 }
 
 function targetColumns(
-  targets: readonly BinaryInput[],
+  given: unknown,
   fields: readonly TransposeField[],
   count: number,
   rows: Uint8Array,
 ): Uint8Array[] {
-  if (!Array.isArray(targets) || targets.length !== fields.length) {
+  const targets = readList(given, "columns", "rowsToColumns");
+  if (targets.length !== fields.length) {
     throw new BinlaneError("E_LENGTH", `columns must hold one target per field (${fields.length})`);
   }
   return targets.map((target, i) => {
-    const bytes = asBytes(target);
+    // binlane's own view: its length is read and it is cut below.
+    const bytes = asBytes(target as BinaryInput, `rowsToColumns's columns[${i}]`);
     const needed = count * fields[i].size;
     if (bytes.byteLength < needed) {
       throw new BinlaneError("E_LENGTH", `columns[${i}] holds ${bytes.byteLength} bytes, ${needed} needed`);
@@ -388,16 +454,20 @@ export function rowsToColumns(
   rows: BinaryInput,
   recordSize: number,
   fields: readonly TransposeField[],
-  options: RowsToColumnsOptions = {},
+  options?: RowsToColumnsOptions,
 ): Uint8Array[] {
-  checkRecordSize(recordSize);
-  checkFields(fields, recordSize);
-  const bytes = asBytes(rows);
-  const count = recordCount(bytes, recordSize, options.count);
-  const columns = options.columns === undefined
-    ? allocateColumns(fields, count)
-    : targetColumns(options.columns, fields, count, bytes);
-  gatherChecked(bytes, columns, { recordSize, fields, count });
+  const where = "rowsToColumns";
+  const given = readOptions(options, ["count", "columns"], where);
+  const wanted = checkCount(given.count, where);
+  const size = checkRecordSize(recordSize, where);
+  const checked = readFields(fields, size, where);
+  // binlane's own view: its length is read and it is cut below.
+  const bytes = asBytes(rows, "rowsToColumns's rows");
+  const count = recordCount(bytes, size, wanted);
+  const columns = given.columns === undefined
+    ? allocateColumns(checked, count)
+    : targetColumns(given.columns, checked, count, bytes);
+  gatherChecked(bytes, columns, { recordSize: size, fields: checked, count });
   return columns;
 }
 
@@ -421,11 +491,16 @@ export function columnsToRows(
   columns: readonly BinaryInput[],
   recordSize: number,
   fields: readonly TransposeField[],
-  options: ColumnsToRowsOptions = {},
+  options?: ColumnsToRowsOptions,
 ): Uint8Array {
-  checkRecordSize(recordSize);
-  checkFields(fields, recordSize);
-  if (!Array.isArray(columns) || columns.length !== fields.length) {
+  const where = "columnsToRows";
+  const given = readOptions(options, ["count", "target"], where);
+  let count = checkCount(given.count, where);
+  const size = checkRecordSize(recordSize, where);
+  recordSize = size;
+  fields = readFields(fields, size, where);
+  const list = readList(columns, "columns", where);
+  if (list.length !== fields.length) {
     throw new BinlaneError("E_LENGTH", `columns must hold one column per field (${fields.length})`);
   }
   const sorted = fields.map((field, index) => ({ ...field, index })).sort((a, b) => a.offset - b.offset);
@@ -437,8 +512,8 @@ export function columnsToRows(
       );
     }
   }
-  const sources = columns.map((column) => asBytes(column));
-  let count = options.count;
+  // binlane's own views: their lengths are read and they are cut below.
+  const sources = list.map((column, i) => asBytes(column as BinaryInput, `columnsToRows's columns[${i}]`));
   if (count === undefined) {
     count = fields.length === 0 ? 0 : Math.floor(sources[0].byteLength / fields[0].size);
     sources.forEach((source, i) => {
@@ -450,8 +525,9 @@ export function columnsToRows(
       }
     });
   }
-  checkCount(count);
-  const rows = options.target === undefined ? new Uint8Array(count * recordSize) : asBytes(options.target);
+  const rows = given.target === undefined
+    ? new Uint8Array(count * recordSize)
+    : asBytes(given.target as BinaryInput, "columnsToRows's target");
   if (rows.byteLength < count * recordSize) {
     throw new BinlaneError("E_LENGTH", `target holds ${rows.byteLength} bytes, ${count * recordSize} needed`);
   }
@@ -467,5 +543,5 @@ export function columnsToRows(
     return overlaps(column, rows) ? column.slice() : column;
   });
   scatter(rows, needed, recordSize, fields, count);
-  return options.target === undefined ? rows : rows.subarray(0, count * recordSize);
+  return given.target === undefined ? rows : rows.subarray(0, count * recordSize);
 }

@@ -8,7 +8,7 @@
 
 import { INVALID_UTF8, type NativeSymbols, NOT_FOUND, REFUSED } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
-import { asBytes, type BinaryInput } from "./bytes.ts";
+import { type BinaryInput, bytesOf, lengthRead, readBytes } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 
 /**
@@ -33,7 +33,7 @@ export const utf8Thresholds: { validate: number; chunk: number } = {
 };
 
 /** The length of the valid sequence at `bytes[at]` (a byte of 0x80 up), or 0. */
-function sequenceLength(bytes: Uint8Array, at: number): number {
+function sequenceLength(bytes: Uint8Array, end: number, at: number): number {
   const lead = bytes[at];
   let length: number, low: number, high: number;
   if (lead >= 0xc2 && lead <= 0xdf) [length, low, high] = [2, 0x80, 0xbf];
@@ -44,7 +44,7 @@ function sequenceLength(bytes: Uint8Array, at: number): number {
   else if (lead >= 0xf1 && lead <= 0xf3) [length, low, high] = [4, 0x80, 0xbf];
   else if (lead === 0xf4) [length, low, high] = [4, 0x80, 0x8f];
   else return 0;
-  if (at + length > bytes.length) return 0;
+  if (at + length > end) return 0;
   const second = bytes[at + 1];
   if (second < low || second > high) return 0;
   for (let i = 2; i < length; i++) {
@@ -54,24 +54,25 @@ function sequenceLength(bytes: Uint8Array, at: number): number {
 }
 
 /** The JS path: the offset of the first invalid sequence, or -1. */
-function jsErrorIndex(bytes: Uint8Array): number {
+// `bytes` may be a caller's array: its length comes from the engine's slot, its pieces from bytesOf.
+
+function jsErrorIndex(bytes: Uint8Array, length: number): number {
   let at = 0;
-  const length = bytes.length;
   while (at < length) {
     if (bytes[at] < 0x80) {
       at++;
       continue;
     }
-    const size = sequenceLength(bytes, at);
+    const size = sequenceLength(bytes, length, at);
     if (size === 0) return at;
     at += size;
   }
   return -1;
 }
 
-function jsCount(bytes: Uint8Array): number {
+function jsCount(bytes: Uint8Array, length: number): number {
   let count = 0;
-  for (let i = 0; i < bytes.length; i++) count += (bytes[i] & 0xc0) !== 0x80 ? 1 : 0;
+  for (let i = 0; i < length; i++) count += (bytes[i] & 0xc0) !== 0x80 ? 1 : 0;
   return count;
 }
 
@@ -86,9 +87,9 @@ function announcedLength(lead: number): number {
  * that lead. (A continuation byte with no lead within 3 bytes is an error
  * wherever the cut falls, and is found at the start of the next piece.)
  */
-function chunkEnd(bytes: Uint8Array, start: number): number {
-  const end = Math.min(start + utf8Thresholds.chunk, bytes.length);
-  if (end === bytes.length) return end;
+function chunkEnd(bytes: Uint8Array, length: number, start: number): number {
+  const end = Math.min(start + utf8Thresholds.chunk, length);
+  if (end === length) return end;
   for (let lead = end - 1; lead >= Math.max(start, end - 3); lead--) {
     if ((bytes[lead] & 0xc0) === 0x80) continue;
     return lead + announcedLength(bytes[lead]) > end && lead > start ? lead : end;
@@ -96,11 +97,11 @@ function chunkEnd(bytes: Uint8Array, start: number): number {
   return end;
 }
 
-function nativeErrorIndex(symbols: NativeSymbols, bytes: Uint8Array): number {
-  for (let start = 0; start < bytes.length || start === 0;) {
-    const end = chunkEnd(bytes, start);
-    const chunk = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
-    const result = symbols.binlane_utf8_error_index(chunk, chunk.length);
+function nativeErrorIndex(symbols: NativeSymbols, bytes: Uint8Array, length: number): number {
+  for (let start = 0; start < length || start === 0;) {
+    const end = chunkEnd(bytes, length, start);
+    const chunk = start === 0 && end === length ? bytes : bytesOf(bytes, start, end);
+    const result = symbols.binlane_utf8_error_index(chunk, end - start);
     if (result >= REFUSED) {
       if (result !== NOT_FOUND) {
         throw errorFromStatus(symbols.binlane_take_status(), "binlane_utf8_error_index");
@@ -108,22 +109,22 @@ function nativeErrorIndex(symbols: NativeSymbols, bytes: Uint8Array): number {
     } else {
       return start + result;
     }
-    if (end === bytes.length) break;
+    if (end === length) break;
     start = end;
   }
   return -1;
 }
 
-function nativeCount(symbols: NativeSymbols, bytes: Uint8Array): number {
+function nativeCount(symbols: NativeSymbols, bytes: Uint8Array, length: number): number {
   let count = 0;
-  for (let start = 0; start < bytes.length || start === 0;) {
-    const end = chunkEnd(bytes, start);
-    const chunk = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
-    const result = symbols.binlane_utf8_count(chunk, chunk.length);
+  for (let start = 0; start < length || start === 0;) {
+    const end = chunkEnd(bytes, length, start);
+    const chunk = start === 0 && end === length ? bytes : bytesOf(bytes, start, end);
+    const result = symbols.binlane_utf8_count(chunk, end - start);
     if (result === INVALID_UTF8) return -1;
     if (result >= REFUSED) throw errorFromStatus(symbols.binlane_take_status(), "binlane_utf8_count");
     count += result;
-    if (end === bytes.length) break;
+    if (end === length) break;
     start = end;
   }
   return count;
@@ -144,12 +145,13 @@ function nativeCount(symbols: NativeSymbols, bytes: Uint8Array): number {
  * ```
  */
 export function utf8ErrorIndex(data: BinaryInput): number {
-  const bytes = asBytes(data);
-  if (bytes.length >= utf8Thresholds.validate) {
+  const bytes = readBytes(data, "utf8ErrorIndex's data");
+  const length = lengthRead();
+  if (length >= utf8Thresholds.validate) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeErrorIndex(symbols, bytes);
+    if (symbols) return nativeErrorIndex(symbols, bytes, length);
   }
-  return jsErrorIndex(bytes);
+  return jsErrorIndex(bytes, length);
 }
 
 /**
@@ -165,12 +167,13 @@ export function utf8ErrorIndex(data: BinaryInput): number {
  * ```
  */
 export function isUtf8(data: BinaryInput): boolean {
-  const bytes = asBytes(data);
-  if (bytes.length >= utf8Thresholds.validate) {
+  const bytes = readBytes(data, "isUtf8's data");
+  const length = lengthRead();
+  if (length >= utf8Thresholds.validate) {
     const symbols = kernelSymbols();
-    if (symbols) return nativeErrorIndex(symbols, bytes) === -1;
+    if (symbols) return nativeErrorIndex(symbols, bytes, length) === -1;
   }
-  return jsErrorIndex(bytes) === -1;
+  return jsErrorIndex(bytes, length) === -1;
 }
 
 /**
@@ -186,12 +189,13 @@ export function isUtf8(data: BinaryInput): boolean {
  * ```
  */
 export function utf8CodePointCount(data: BinaryInput): number {
-  const bytes = asBytes(data);
+  const bytes = readBytes(data, "utf8CodePointCount's data");
+  const length = lengthRead();
   let count = -1;
-  const symbols = bytes.length >= utf8Thresholds.validate ? kernelSymbols() : undefined;
-  if (symbols) count = nativeCount(symbols, bytes);
-  else if (jsErrorIndex(bytes) === -1) count = jsCount(bytes);
+  const symbols = length >= utf8Thresholds.validate ? kernelSymbols() : undefined;
+  if (symbols) count = nativeCount(symbols, bytes, length);
+  else if (jsErrorIndex(bytes, length) === -1) count = jsCount(bytes, length);
   if (count >= 0) return count;
-  const offset = utf8ErrorIndex(bytes);
+  const offset = symbols ? nativeErrorIndex(symbols, bytes, length) : jsErrorIndex(bytes, length);
   throw new BinlaneError("E_INVALID_INPUT", `invalid UTF-8 sequence at byte ${offset}`, { offset });
 }

@@ -199,7 +199,11 @@ test("search takes every input type, and bad arguments are typed errors", () => 
   assert.equal(indexOfByte(view, 0x35), 3);
   assert.equal(countByte(new Uint16Array(4), 0), 8);
   assert.equal(equals(bytes.buffer, bytes), true);
-  for (const byte of [-1, 256, 1.5, NaN, "a" as unknown as number]) {
+  for (const byte of ["a", 1n, Symbol("byte"), { valueOf: () => 0x30 }] as unknown as number[]) {
+    throwsCode(() => indexOfByte(bytes, byte), "E_TYPE");
+    throwsCode(() => indexOfAny(bytes, [byte]), "E_TYPE");
+  }
+  for (const byte of [-1, 256, 1.5, NaN]) {
     throwsCode(() => indexOfByte(bytes, byte), "E_RANGE");
     throwsCode(() => countByte(bytes, byte), "E_RANGE");
     throwsCode(() => findAllByte(bytes, byte), "E_RANGE");
