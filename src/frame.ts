@@ -12,8 +12,8 @@ import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
 import { REFUSED } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
 import { crc32c, crc32cRange } from "./crc.ts";
-import { checkAttached } from "./detached.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
+import { describeValue, readOptions } from "./options.ts";
 import { type Schema, struct } from "./layout/schema.ts";
 import { u16, u32, u64, u8 } from "./layout/types.ts";
 
@@ -212,8 +212,8 @@ function padded(length: number): number {
 export function frameSize(payloadLength: number): number {
   if (!Number.isSafeInteger(payloadLength) || payloadLength < 0) {
     throw new BinlaneError(
-      "E_RANGE",
-      `payloadLength must be a non-negative integer, got ${String(payloadLength)}`,
+      typeof payloadLength === "number" ? "E_RANGE" : "E_TYPE",
+      `payloadLength must be a non-negative integer, got ${describeValue(payloadLength)}`,
     );
   }
   return FRAME_HEADER_SIZE + padded(payloadLength) + FRAME_TRAILER_SIZE;
@@ -231,20 +231,34 @@ export function frameSize(payloadLength: number): number {
  */
 export function checkMaxFrameSize(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_FRAME_SIZE;
-  if (!Number.isSafeInteger(value) || value < frameSize(0) || value > ABSOLUTE_MAX_FRAME_SIZE) {
+  return checkInteger(value, "maxFrameSize", frameSize(0), ABSOLUTE_MAX_FRAME_SIZE);
+}
+
+/**
+ * `value` when it is an integer from `min` to `max`: anything but a number
+ * (a BigInt, a Symbol, an object whose `valueOf` would run) is `E_TYPE`, a
+ * number outside the range or not whole `E_RANGE`.
+ */
+function checkInteger(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== "number") {
+    throw new BinlaneError("E_TYPE", `${name} must be a number, got ${describeValue(value)}`);
+  }
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new BinlaneError(
       "E_RANGE",
-      `maxFrameSize must be an integer from ${frameSize(0)} to ${ABSOLUTE_MAX_FRAME_SIZE}, got ${
-        String(value)
-      }`,
+      `${name} must be an integer from ${min} to ${max}, got ${describeValue(value)}`,
     );
   }
   return value;
 }
 
-function checkU64(value: bigint, name: string): bigint {
+function checkU64(value: unknown, name: string): bigint {
+  // Anything but a bigint stays E_RANGE, the code these fields always had; a comparison would run its valueOf.
   if (typeof value !== "bigint" || value < 0n || value > 0xffff_ffff_ffff_ffffn) {
-    throw new BinlaneError("E_RANGE", `${name} must be a bigint from 0 to 2^64 - 1, got ${String(value)}`);
+    throw new BinlaneError(
+      "E_RANGE",
+      `${name} must be a bigint from 0 to 2^64 - 1, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
@@ -268,13 +282,11 @@ function now(): bigint {
  * ```
  */
 export function encodeFrameInto(target: BinaryInput, payload: BinaryInput, options: FrameOptions): number {
-  const out = asBytes(target);
-  const body = asBytes(payload);
+  // The options' getters are the caller's code, which may detach or resize either buffer: both are looked at
+  // only after them.
   const settings = encodeSettings(options, "encodeFrameInto");
-  // The options' getters are the caller's code, which may have detached or resized either buffer: lengths are
-  // taken only now.
-  checkAttached(out, "the target");
-  checkAttached(body, "the payload");
+  const out = asBytes(target, "the target");
+  const body = asBytes(payload, "the payload");
   const length = checkedFrameLength(body.byteLength, settings.maxFrameSize);
   if (out.byteLength < length) {
     throw new BinlaneError(
@@ -290,24 +302,43 @@ export function encodeFrameInto(target: BinaryInput, payload: BinaryInput, optio
 }
 
 /** Frame options read once each (their getters run once, before any length is taken) and checked. */
-interface EncodeSettings {
+export interface EncodeSettings {
   type: number;
   timestamp: bigint;
   fingerprint: bigint;
   maxFrameSize: number;
 }
 
-function encodeSettings(options: FrameOptions, caller: string): EncodeSettings {
-  if (options === null || typeof options !== "object") {
+/**
+ * The keys of {@linkcode FrameOptions}, which `encodeFrame`, `encodeFrameInto`
+ * and the serializer's frame options accept.
+ */
+export const FRAME_OPTION_KEYS: readonly (keyof FrameOptions)[] = [
+  "type",
+  "timestamp",
+  "fingerprint",
+  "maxFrameSize",
+];
+
+/**
+ * Frame options read once (through {@linkcode readOptions}) and checked.
+ *
+ * @example
+ * ```ts
+ * import { encodeSettings } from "./frame.ts";
+ *
+ * if (encodeSettings({ type: 3, timestamp: 1n }, "example").type !== 3) throw new Error("wrong type");
+ * ```
+ */
+export function encodeSettings(options: FrameOptions, caller: string): EncodeSettings {
+  if (options === undefined) {
     throw new BinlaneError("E_TYPE", `${caller} takes options with at least a type`);
   }
-  const type = options.type;
-  if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
-    throw new BinlaneError("E_RANGE", `type must be an integer from 0 to 65535, got ${String(type)}`);
-  }
-  const timestamp = checkU64(options.timestamp ?? now(), "timestamp");
-  const fingerprint = checkU64(options.fingerprint ?? 0n, "fingerprint");
-  const maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
+  const read = readOptions(options, FRAME_OPTION_KEYS, caller);
+  const type = checkInteger(read.type, "type", 0, 0xffff);
+  const timestamp = checkU64(read.timestamp ?? now(), "timestamp");
+  const fingerprint = checkU64(read.fingerprint ?? 0n, "fingerprint");
+  const maxFrameSize = checkMaxFrameSize(read.maxFrameSize as number | undefined);
   return { type, timestamp, fingerprint, maxFrameSize };
 }
 
@@ -359,10 +390,9 @@ function writeFrame(out: Uint8Array, body: Uint8Array, settings: EncodeSettings)
  * ```
  */
 export function encodeFrame(payload: BinaryInput, options: FrameOptions): Uint8Array {
-  const body = asBytes(payload);
+  // As in encodeFrameInto: the getters may detach or resize the payload, which is looked at only after them.
   const settings = encodeSettings(options, "encodeFrame");
-  // As in encodeFrameInto: the getters may have detached or resized the payload.
-  checkAttached(body, "the payload");
+  const body = asBytes(payload, "the payload");
   const out = new Uint8Array(checkedFrameLength(body.byteLength, settings.maxFrameSize));
   writeFrame(out, body, settings);
   return out;
@@ -440,10 +470,14 @@ function u32At(bytes: Uint8Array, index: number): number {
   return (bytes[index] | (bytes[index + 1] << 8) | (bytes[index + 2] << 16) | (bytes[index + 3] << 24)) >>> 0;
 }
 
-function checkStart(input: Uint8Array, start: number): void {
-  if (!Number.isSafeInteger(start) || start < 0 || start > input.byteLength) {
-    throw new BinlaneError("E_RANGE", `byteOffset ${String(start)} is outside 0..${input.byteLength}`);
+function checkStart(input: Uint8Array, start: unknown): number {
+  if (typeof start !== "number") {
+    throw new BinlaneError("E_TYPE", `byteOffset must be a number, got ${describeValue(start)}`);
   }
+  if (!Number.isSafeInteger(start) || start < 0 || start > input.byteLength) {
+    throw new BinlaneError("E_RANGE", `byteOffset ${describeValue(start)} is outside 0..${input.byteLength}`);
+  }
+  return start;
 }
 
 /**
@@ -610,15 +644,11 @@ export function readFrameHeader(
   bytes: BinaryInput,
   options: Omit<DecodeFrameOptions, "fingerprint"> = {},
 ): FrameHeaderInfo {
-  const input = asBytes(bytes);
-  if (options === null || typeof options !== "object") {
-    throw new BinlaneError("E_TYPE", "readFrameHeader takes an options object");
-  }
-  const start = options.byteOffset ?? 0;
-  const maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
-  // The getters may have detached the input: it is looked at only now.
-  checkAttached(input, "the frame bytes");
-  checkStart(input, start);
+  const read = readOptions(options, ["byteOffset", "maxFrameSize"], "readFrameHeader");
+  const maxFrameSize = checkMaxFrameSize(read.maxFrameSize as number | undefined);
+  // The getters may have detached or resized the input: it is looked at only now.
+  const input = asBytes(bytes, "the frame bytes");
+  const start = checkStart(input, read.byteOffset ?? 0);
   if (!isSharedMemory(input)) return headerAt(input, start, maxFrameSize);
   // Another thread may write the bytes: the fields are read from a copy of what the CRC covered.
   const head = privateCopy(input, start, Math.min(FRAME_HEADER_SIZE, input.byteLength - start));
@@ -731,24 +761,27 @@ export function frameAfterHeader(
  * ```
  */
 export function decodeFrame(bytes: BinaryInput, options: number | DecodeFrameOptions = 0): Frame {
-  const input = asBytes(bytes);
-  let start: number;
+  let offset: unknown;
   let maxFrameSize: number;
   let fingerprint: bigint | undefined;
   if (typeof options === "number") {
-    start = options;
+    offset = options;
     maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   } else {
     if (options === null || typeof options !== "object") {
-      throw new BinlaneError("E_TYPE", "decodeFrame takes a byte offset or an options object");
+      throw new BinlaneError(
+        "E_TYPE",
+        `decodeFrame takes a byte offset or an options object, got ${describeValue(options)}`,
+      );
     }
-    start = options.byteOffset ?? 0;
-    maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
-    fingerprint = checkFingerprint(options.fingerprint);
+    const read = readOptions(options, ["byteOffset", "maxFrameSize", "fingerprint"], "decodeFrame");
+    offset = read.byteOffset ?? 0;
+    maxFrameSize = checkMaxFrameSize(read.maxFrameSize as number | undefined);
+    fingerprint = checkFingerprint(read.fingerprint as bigint | undefined);
   }
-  // The getters may have detached the input: it is looked at only now.
-  checkAttached(input, "the frame bytes");
-  checkStart(input, start);
+  // The getters may have detached or resized the input: it is looked at only now.
+  const input = asBytes(bytes, "the frame bytes");
+  const start = checkStart(input, offset);
   if (isSharedMemory(input)) return decodeSharedFrame(input, start, maxFrameSize, fingerprint);
   const header = headerAt(input, start, maxFrameSize);
   return frameAfterHeader(input, start, header, fingerprint);
