@@ -8,15 +8,18 @@
 
 import { asBytes, type BinaryInput, bytesToOverwrite } from "./bytes.ts";
 import { BinlaneError } from "./errors.ts";
+import { describeValue, readOptions } from "./options.ts";
 import {
   checkFingerprint,
   checkHeader,
   checkMaxFrameSize,
   emitWellFormedFrames,
   encodeFrame,
+  encodeSettings,
   type Frame,
   FRAME_HEADER_SIZE,
   FRAME_MAGIC,
+  FRAME_OPTION_KEYS,
   frameAfterHeader,
   type FrameHeaderInfo,
   type FrameOptions,
@@ -53,9 +56,12 @@ export interface FrameMessage extends Partial<FrameOptions> {
 export class FrameEncoderStream extends TransformStream<FrameMessage, Uint8Array> {
   /** `defaults` holds the type and anything else messages leave out. */
   constructor(defaults: FrameOptions) {
-    if (defaults === null || typeof defaults !== "object") {
+    if (defaults === undefined) {
       throw new BinlaneError("E_TYPE", "FrameEncoderStream takes default frame options with a type");
     }
+    const base = readOptions(defaults, FRAME_OPTION_KEYS, "FrameEncoderStream");
+    // Checked now, so that a bad default fails here rather than on the first message.
+    encodeSettings({ ...base, type: base.type ?? 0 } as FrameOptions, "FrameEncoderStream");
     super({
       transform(message, controller) {
         if (message === null || typeof message !== "object") {
@@ -64,8 +70,12 @@ export class FrameEncoderStream extends TransformStream<FrameMessage, Uint8Array
             "FrameEncoderStream takes messages of the form { payload, type? }",
           );
         }
-        const { payload, ...options } = message;
-        controller.enqueue(encodeFrame(payload, { ...defaults, ...options }));
+        const { payload, ...options } = readOptions(
+          message,
+          ["payload", ...FRAME_OPTION_KEYS],
+          "FrameEncoderStream message",
+        );
+        controller.enqueue(encodeFrame(payload as BinaryInput, { ...base, ...options } as FrameOptions));
       },
     });
   }
@@ -97,6 +107,21 @@ export interface FrameDecoderOptions {
    * KiB (bench/frame.bench.ts). Default false.
    */
   transient?: boolean;
+}
+
+const DECODER_OPTION_KEYS: readonly (keyof FrameDecoderOptions)[] = [
+  "maxFrameSize",
+  "fingerprint",
+  "resync",
+  "transient",
+];
+
+/** `value` as a flag: a boolean or undefined (false); anything else would silently read as false. */
+function checkFlag(value: unknown, name: string): boolean {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new BinlaneError("E_TYPE", `${name} must be a boolean, got ${describeValue(value)}`);
+  }
+  return value === true;
 }
 
 /** What a {@linkcode FrameDecoderStream} has seen. */
@@ -228,7 +253,7 @@ export class FrameDecoderStream extends TransformStream<BinaryInput, Frame> {
 
   /** Checks options now, so that a bad one fails here rather than on the first chunk. */
   constructor(options: FrameDecoderOptions = {}) {
-    const decoder = new ChunkDecoder(options);
+    const decoder = new ChunkDecoder(options, "FrameDecoderStream");
     super({
       transform: (chunk, controller) =>
         failingAfterQueued(
@@ -266,7 +291,7 @@ export class FrameBatchDecoderStream extends TransformStream<BinaryInput, Frame[
 
   /** Checks options now, so that a bad one fails here rather than on the first chunk. */
   constructor(options: FrameDecoderOptions = {}) {
-    const decoder = new ChunkDecoder(options);
+    const decoder = new ChunkDecoder(options, "FrameBatchDecoderStream");
     super({
       transform: (chunk, controller) => {
         const { batch, failure } = decoder.pushBatch(chunk);
@@ -327,7 +352,7 @@ export function decodeFrameBatches(
     // Iterable too, but of numbers: one buffer of frames is a source of one chunk.
     throw new BinlaneError("E_TYPE", "decodeFrameBatches takes chunks: pass one buffer as [bytes]");
   }
-  const decoder = new ChunkDecoder(options);
+  const decoder = new ChunkDecoder(options, "decodeFrameBatches");
   return Object.assign(batchesOf(source, decoder), { stats: decoder.stats });
 }
 
@@ -434,14 +459,12 @@ class ChunkDecoder {
     this.#batch.push(frame);
   };
 
-  constructor(options: FrameDecoderOptions) {
-    if (options === null || typeof options !== "object") {
-      throw new BinlaneError("E_TYPE", "frame decoders take an options object");
-    }
-    this.#maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
-    this.#fingerprint = checkFingerprint(options.fingerprint);
-    this.#resync = options.resync === true;
-    this.#transient = options.transient === true;
+  constructor(options: FrameDecoderOptions, where: string) {
+    const read = readOptions(options, DECODER_OPTION_KEYS, where);
+    this.#maxFrameSize = checkMaxFrameSize(read.maxFrameSize as number | undefined);
+    this.#fingerprint = checkFingerprint(read.fingerprint as bigint | undefined);
+    this.#resync = checkFlag(read.resync, "resync");
+    this.#transient = checkFlag(read.transient, "transient");
   }
 
   /**
