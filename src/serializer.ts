@@ -14,7 +14,14 @@
 
 import { asBytes, type BinaryInput } from "./bytes.ts";
 import { BinlaneError } from "./errors.ts";
-import { checkMaxFrameSize, encodeFrameInto, type FrameOptions, frameSize } from "./frame.ts";
+import {
+  checkMaxFrameSize,
+  encodeFrameInto,
+  FRAME_OPTION_KEYS,
+  type FrameOptions,
+  frameSize,
+} from "./frame.ts";
+import { describeValue, readOptions } from "./options.ts";
 import { type FieldMap, type RecordValue, Schema } from "./layout/schema.ts";
 
 /** A writer whose `write` may take only part of the bytes (`Deno.FsFile`), or all of them (Bun's `FileSink`). */
@@ -56,8 +63,7 @@ export interface SerializerStats {
 
 const DEFAULT_BUFFER_SIZE = 64 * 1024;
 const MAX_BUFFER_SIZE = 2 ** 30;
-const OPTION_KEYS: ReadonlySet<string> = new Set(["bufferSize", "maxPending"]);
-const FRAME_OPTION_KEYS: ReadonlySet<string> = new Set(["type", "timestamp", "fingerprint", "maxFrameSize"]);
+const OPTION_KEYS: readonly (keyof StreamingSerializerOptions)[] = ["bufferSize", "maxPending"];
 /** Buffers kept for reuse by a sink that copies what it writes: one written while the next fills. */
 const SPARE_BUFFERS = 2;
 const resolved: Promise<void> = Promise.resolve();
@@ -128,7 +134,7 @@ function driverFor(sink: SerializerSink): SinkDriver {
         if (!Number.isSafeInteger(written) || written < 0 || written > bytes.length - at) {
           throw new BinlaneError(
             "E_INVALID_ARGUMENT",
-            `the sink's write reported ${String(written)} bytes written`,
+            `the sink's write reported ${describeValue(written)} bytes written`,
           );
         }
         // A writer that takes nothing would loop forever.
@@ -146,7 +152,7 @@ function driverFor(sink: SerializerSink): SinkDriver {
 
 function checkedSize(key: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number") {
-    throw new BinlaneError("E_TYPE", `option ${key} must be a number, got ${typeof value}`);
+    throw new BinlaneError("E_TYPE", `option ${key} must be a number, got ${describeValue(value)}`);
   }
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new BinlaneError("E_RANGE", `option ${key} must be an integer from ${min} to ${max}, got ${value}`);
@@ -154,20 +160,9 @@ function checkedSize(key: string, value: unknown, min: number, max: number): num
   return value;
 }
 
-function checkKeys(options: object, known: ReadonlySet<string>, what: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new BinlaneError("E_TYPE", `unknown ${what} option "${key}"`);
-  }
-}
-
 /** The serializer's options, each read once. */
-function readOptions(options: unknown): { bufferSize: number; maxPending: number } {
-  if (options === undefined) return { bufferSize: DEFAULT_BUFFER_SIZE, maxPending: 4 * DEFAULT_BUFFER_SIZE };
-  if (options === null || typeof options !== "object") {
-    throw new BinlaneError("E_TYPE", "the StreamingSerializer options must be an object");
-  }
-  checkKeys(options, OPTION_KEYS, "StreamingSerializer");
-  const { bufferSize: size, maxPending: pending } = options as StreamingSerializerOptions;
+function readSerializerOptions(options: unknown): { bufferSize: number; maxPending: number } {
+  const { bufferSize: size, maxPending: pending } = readOptions(options, OPTION_KEYS, "StreamingSerializer");
   const bufferSize = size === undefined
     ? DEFAULT_BUFFER_SIZE
     : checkedSize("bufferSize", size, 64, MAX_BUFFER_SIZE);
@@ -179,12 +174,17 @@ function readOptions(options: unknown): { bufferSize: number; maxPending: number
 
 /** A plain copy of a frame's options, each read once, so that no getter runs once the payload is measured. */
 function readFrameOptions(options: FrameOptions): FrameOptions {
-  if (options === null || typeof options !== "object") {
+  if (options === undefined) {
     throw new BinlaneError("E_TYPE", "writeFrame takes options with at least a type");
   }
-  checkKeys(options, FRAME_OPTION_KEYS, "frame");
-  const { type, timestamp, fingerprint, maxFrameSize } = options;
-  if (typeof type !== "number") throw new BinlaneError("E_TYPE", `frame option type must be a number`);
+  const { type, timestamp, fingerprint, maxFrameSize } = readOptions(
+    options,
+    FRAME_OPTION_KEYS,
+    "writeFrame",
+  );
+  if (typeof type !== "number") {
+    throw new BinlaneError("E_TYPE", `frame option type must be a number, got ${describeValue(type)}`);
+  }
   const copy: FrameOptions = { type };
   if (timestamp !== undefined) {
     if (typeof timestamp !== "bigint") {
@@ -266,7 +266,7 @@ export class StreamingSerializer {
 
   /** Takes the sink's writer (a `WritableStream` is locked until disposal). */
   constructor(sink: SerializerSink, options: StreamingSerializerOptions = {}) {
-    const { bufferSize, maxPending } = readOptions(options);
+    const { bufferSize, maxPending } = readSerializerOptions(options);
     this.#sink = driverFor(sink);
     this.#capacity = bufferSize;
     this.#maxPending = maxPending;
