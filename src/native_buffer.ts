@@ -20,6 +20,7 @@ import type { NativeSymbols } from "../ffi/symbols.ts";
 import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, NativeStatsStruct, wordIndex } from "./crossing.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
+import { describeValue, readOptions } from "./options.ts";
 import { countLeak, Lifetime, lifetimeStats, maxViewBytes, moveMemory, revokeViews } from "./lifetime.ts";
 import { markOwned } from "./owned.ts";
 
@@ -73,18 +74,24 @@ const statsWord: Readonly<Record<string, number>> = {
   rejectedFrees: wordIndex(NativeStatsStruct, "rejected_frees"),
 };
 
-function checkSize(size: number): void {
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
-    throw new BinlaneError("E_RANGE", `size must be a non-negative safe integer, got ${String(size)}`);
+function checkSize(size: unknown): asserts size is number {
+  if (typeof size !== "number") {
+    throw new BinlaneError("E_TYPE", `size must be a number, got ${describeValue(size)}`);
+  }
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new BinlaneError("E_RANGE", `size must be a non-negative safe integer, got ${describeValue(size)}`);
   }
 }
 
-function checkAlign(align: number): void {
+function checkAlign(align: unknown): asserts align is number {
+  if (typeof align !== "number") {
+    throw new BinlaneError("E_TYPE", `align must be a number, got ${describeValue(align)}`);
+  }
   const valid = Number.isInteger(align) && align >= 1 && align <= 4096 && (align & (align - 1)) === 0;
   if (!valid) {
     throw new BinlaneError(
       "E_ALIGNMENT",
-      `align must be a power of two from 1 to 4096, got ${String(align)}`,
+      `align must be a power of two from 1 to 4096, got ${describeValue(align)}`,
     );
   }
 }
@@ -149,11 +156,14 @@ export class NativeBuffer {
    */
   static alloc(size: number, options: AllocOptions = {}): NativeBuffer {
     checkSize(size);
-    checkOptions(options);
+    const read = readOptions(options, ALLOC_OPTION_KEYS, "NativeBuffer.alloc");
     const library = nativeLibrary();
-    const align = options.align ?? (library ? 64 : JS_ALIGN);
+    const align = read.align ?? (library ? 64 : JS_ALIGN);
     checkAlign(align);
-    const zero = options.zero ?? true;
+    if (read.zero !== undefined && typeof read.zero !== "boolean") {
+      throw new BinlaneError("E_TYPE", `zero must be a boolean, got ${describeValue(read.zero)}`);
+    }
+    const zero = read.zero ?? true;
     if (library && size > maxViewBytes()) {
       throw new BinlaneError(
         "E_LENGTH",
@@ -308,19 +318,7 @@ export class NativeBuffer {
   }
 }
 
-const ALLOC_OPTION_KEYS: ReadonlySet<string> = new Set(["align", "zero"]);
-
-function checkOptions(options: AllocOptions): void {
-  if (options === null || typeof options !== "object") {
-    throw new BinlaneError("E_TYPE", "NativeBuffer.alloc takes an options object");
-  }
-  for (const key of Object.keys(options)) {
-    if (!ALLOC_OPTION_KEYS.has(key)) throw new BinlaneError("E_TYPE", `unknown alloc option ${key}`);
-  }
-  if (options.zero !== undefined && typeof options.zero !== "boolean") {
-    throw new BinlaneError("E_TYPE", `zero must be a boolean, got ${typeof options.zero}`);
-  }
-}
+const ALLOC_OPTION_KEYS: readonly (keyof AllocOptions)[] = ["align", "zero"];
 
 function lifetimeCounts(): { finalizerFailures: number; leakedTransfers: number } {
   const counts = lifetimeStats();
