@@ -44,6 +44,7 @@ import { nativeLibrary } from "./backend.ts";
 import { AllocResultStruct, wordIndex } from "./crossing.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
 import { Lifetime, maxViewBytes } from "./lifetime.ts";
+import { describeValue, readOptions } from "./options.ts";
 import { markOwned } from "./owned.ts";
 
 /** How a file is mapped. */
@@ -365,6 +366,34 @@ function tooShort(path: string, size: number | undefined): BinlaneError {
   );
 }
 
+const MAP_OPTION_KEYS: readonly (keyof MapFileOptions)[] = ["mode", "size"];
+
+/** URL's own `href` getter: it throws for anything but a genuine URL (a Proxy of one included). */
+const urlHref = Object.getOwnPropertyDescriptor(URL.prototype, "href")!.get! as (this: unknown) => string;
+
+/**
+ * The file path `path` names, or undefined: a string as it is, a genuine
+ * `file:` URL through a new URL of its `href`, read with URL's own getter so
+ * that a subclass's or a Proxy's code never runs.
+ */
+function pathOf(path: unknown): string | undefined {
+  if (typeof path === "string") return path;
+  if (typeof path !== "object" || path === null) return undefined;
+  let href: string;
+  try {
+    href = urlHref.call(path);
+  } catch {
+    return undefined;
+  }
+  const url = new URL(href);
+  if (url.protocol !== "file:") return undefined;
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return undefined; // a host other than localhost, or an encoded slash: no local path
+  }
+}
+
 function fsError(error: unknown, path: string): BinlaneError {
   const errorCode = (error as { code?: string }).code ?? "";
   const code = nodeCodes[errorCode] ?? "E_IO";
@@ -513,26 +542,25 @@ function writeBack(backing: CopiedFile, bytes: Uint8Array, path: string): void {
  * ```
  */
 export function mapFile(path: string | URL, options: MapFileOptions = {}): MappedFile {
-  const mode = options.mode ?? "read";
+  const read = readOptions(options, MAP_OPTION_KEYS, "mapFile");
+  const mode = read.mode ?? "read";
   if (mode !== "read" && mode !== "readwrite") {
-    throw new BinlaneError("E_TYPE", `mode must be "read" or "readwrite", got ${String(mode)}`);
+    throw new BinlaneError("E_TYPE", `mode must be "read" or "readwrite", got ${describeValue(mode)}`);
   }
-  const size = options.size;
-  if (
-    size !== undefined &&
-    (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0 || size > MAX_SIZE)
-  ) {
-    throw new BinlaneError("E_RANGE", `size must be an integer from 0 to 2^48, got ${String(size)}`);
+  const size = read.size;
+  if (size !== undefined && typeof size !== "number") {
+    throw new BinlaneError("E_TYPE", `size must be a number, got ${describeValue(size)}`);
   }
-  const filePath = typeof path === "string"
-    ? path
-    : path instanceof URL && path.protocol === "file:"
-    ? fileURLToPath(path)
-    : undefined;
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0 || size > MAX_SIZE)) {
+    throw new BinlaneError("E_RANGE", `size must be an integer from 0 to 2^48, got ${describeValue(size)}`);
+  }
+  const filePath = pathOf(path);
   if (filePath === undefined || filePath === "" || filePath.includes("\0")) {
     throw new BinlaneError(
       "E_TYPE",
-      `path must be a non-empty string or file: URL without NUL, got ${String(path)}`,
+      `path must be a non-empty string or file: URL without NUL, got ${
+        typeof path === "string" ? JSON.stringify(path) : describeValue(path)
+      }`,
     );
   }
   if (!filePermitted(filePath, mode === "readwrite")) {
