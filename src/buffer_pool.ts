@@ -11,6 +11,7 @@
 import { nativeLibrary } from "./backend.ts";
 import { BinlaneError } from "./errors.ts";
 import { NativeBuffer } from "./native_buffer.ts";
+import { describeValue, readOptions } from "./options.ts";
 
 /** Options for a {@linkcode BufferPool}. */
 export interface BufferPoolOptions {
@@ -90,6 +91,49 @@ export class PooledBuffer {
   }
 }
 
+const POOL_OPTION_KEYS: readonly (keyof BufferPoolOptions)[] = [
+  "sizeClasses",
+  "maxRetained",
+  "zeroOnRelease",
+];
+
+/** More size classes than any pool needs: a longer array is refused before it is walked. */
+const MAX_SIZE_CLASSES = 256;
+
+/**
+ * A copy of the caller's `sizeClasses`, each element read once by index (no
+ * method of the caller's array is called): positive integers, ascending.
+ */
+function sizeClassesOf(value: unknown): number[] {
+  if (!Array.isArray(value)) {
+    throw new BinlaneError("E_TYPE", `sizeClasses must be an array, got ${describeValue(value)}`);
+  }
+  const classes: number[] = [];
+  try {
+    const length = value.length;
+    if (length === 0 || length > MAX_SIZE_CLASSES) {
+      throw new BinlaneError(
+        "E_RANGE",
+        `sizeClasses must hold 1 to ${MAX_SIZE_CLASSES} sizes, not ${length}`,
+      );
+    }
+    for (let i = 0; i < length; i++) classes.push(value[i]);
+  } catch (cause) {
+    if (cause instanceof BinlaneError) throw cause;
+    throw new BinlaneError("E_TYPE", "sizeClasses cannot be read", { cause });
+  }
+  for (let i = 0; i < classes.length; i++) {
+    const size: unknown = classes[i];
+    if (typeof size !== "number") {
+      throw new BinlaneError("E_TYPE", `sizeClasses[${i}] must be a number, got ${describeValue(size)}`);
+    }
+    if (!Number.isSafeInteger(size) || size <= 0 || (i > 0 && size <= classes[i - 1])) {
+      throw new BinlaneError("E_RANGE", "sizeClasses must be positive integers in ascending order");
+    }
+  }
+  return classes;
+}
+
 /**
  * Native memory in size classes, reused. `acquire(n)` gives a block of `n`
  * bytes from the smallest class that holds it; releasing the block revokes
@@ -122,27 +166,27 @@ export class BufferPool {
 
   /** Checks the options; allocates nothing until the first `acquire`. */
   constructor(options: BufferPoolOptions = {}) {
-    if (options === null || typeof options !== "object") {
-      throw new BinlaneError("E_TYPE", "BufferPool takes an options object");
+    const read = readOptions(options, POOL_OPTION_KEYS, "BufferPool");
+    const classes = read.sizeClasses === undefined ? DEFAULT_SIZE_CLASSES : sizeClassesOf(read.sizeClasses);
+    const maxRetained = read.maxRetained ?? 16;
+    if (typeof maxRetained !== "number") {
+      throw new BinlaneError("E_TYPE", `maxRetained must be a number, got ${describeValue(maxRetained)}`);
     }
-    const classes = options.sizeClasses ?? DEFAULT_SIZE_CLASSES;
-    const valid = Array.isArray(classes) && classes.length > 0 &&
-      classes.every((size, i) =>
-        Number.isSafeInteger(size) && size > 0 && (i === 0 || size > classes[i - 1])
-      );
-    if (!valid) {
-      throw new BinlaneError("E_RANGE", "sizeClasses must be positive integers in ascending order");
-    }
-    const maxRetained = options.maxRetained ?? 16;
     if (!Number.isSafeInteger(maxRetained) || maxRetained < 0) {
       throw new BinlaneError(
         "E_RANGE",
-        `maxRetained must be a non-negative integer, got ${String(maxRetained)}`,
+        `maxRetained must be a non-negative integer, got ${describeValue(maxRetained)}`,
+      );
+    }
+    if (read.zeroOnRelease !== undefined && typeof read.zeroOnRelease !== "boolean") {
+      throw new BinlaneError(
+        "E_TYPE",
+        `zeroOnRelease must be a boolean, got ${describeValue(read.zeroOnRelease)}`,
       );
     }
     this.#classes = Object.freeze([...classes]);
     this.#maxRetained = maxRetained;
-    this.#zero = options.zeroOnRelease === true;
+    this.#zero = read.zeroOnRelease === true;
     this.#free = classes.map(() => []);
   }
 
@@ -162,8 +206,11 @@ export class BufferPool {
    */
   acquire(size: number): PooledBuffer {
     if (this.#closed) throw new BinlaneError("E_DISPOSED", "this BufferPool has been disposed");
+    if (typeof size !== "number") {
+      throw new BinlaneError("E_TYPE", `size must be a number, got ${describeValue(size)}`);
+    }
     if (!Number.isSafeInteger(size) || size < 0) {
-      throw new BinlaneError("E_RANGE", `size must be a non-negative integer, got ${String(size)}`);
+      throw new BinlaneError("E_RANGE", `size must be a non-negative integer, got ${describeValue(size)}`);
     }
     const classIndex = this.#classes.findIndex((capacity) => capacity >= size);
     let buffer = classIndex >= 0 ? this.#free[classIndex].pop() : undefined;
