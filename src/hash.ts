@@ -15,19 +15,21 @@ import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 import { Lifetime } from "./lifetime.ts";
+import { describeValue } from "./options.ts";
 import { xxh3Js, Xxh3State, xxh64Js, Xxh64State } from "./xxhash_js.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
 /** Native lengths are u32; longer inputs are streamed in pieces this size. */
 const NATIVE_CHUNK = 1 << 30;
 
-function checkSeed(seed: bigint): void {
+function checkSeed(seed: unknown): asserts seed is bigint {
   if (seed === 0n) return; // the common case, one comparison
+  // Before any comparison, which would run an object's valueOf or Symbol.toPrimitive.
   if (typeof seed !== "bigint") {
-    throw new BinlaneError("E_TYPE", `seed must be a bigint, got ${typeof seed}`);
+    throw new BinlaneError("E_TYPE", `seed must be a bigint, got ${describeValue(seed)}`);
   }
   if (seed < 0n || seed > U64_MAX) {
-    throw new BinlaneError("E_RANGE", `seed must be from 0n to 2n ** 64n - 1n, got ${seed}`);
+    throw new BinlaneError("E_RANGE", `seed must be from 0n to 2n ** 64n - 1n, got ${describeValue(seed)}`);
   }
 }
 
@@ -146,6 +148,12 @@ export class StreamingHasher {
 
   /** Use {@linkcode createXxh64} or {@linkcode createXxh3}. */
   private constructor(algorithm: HashAlgorithm, seed: bigint) {
+    if (algorithm !== "xxh64" && algorithm !== "xxh3") {
+      throw new BinlaneError(
+        "E_TYPE",
+        `algorithm must be "xxh64" or "xxh3", got ${describeValue(algorithm)}`,
+      );
+    }
     checkSeed(seed);
     this.algorithm = algorithm;
     const symbols = kernelSymbols();
