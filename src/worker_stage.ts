@@ -8,6 +8,7 @@
 
 import { pathToFileURL } from "node:url";
 import { BinlaneError, type BinlaneErrorCode } from "./errors.ts";
+import { describeValue, readOptions } from "./options.ts";
 import {
   noteArrival,
   prepareForPost,
@@ -90,32 +91,46 @@ function defaultWorkers(): number {
 
 function checkCount(name: string, value: unknown, max: number): number {
   if (typeof value !== "number") {
-    throw new BinlaneError("E_TYPE", `${name} must be a number, got ${typeof value}`);
+    throw new BinlaneError("E_TYPE", `${name} must be a number, got ${describeValue(value)}`);
   }
   if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new BinlaneError("E_RANGE", `${name} must be an integer from 1 to ${max}, got ${String(value)}`);
+    throw new BinlaneError(
+      "E_RANGE",
+      `${name} must be an integer from 1 to ${max}, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
 
-/** The options object's values for `keys`, each read once; any other key is refused. */
-function readOptions(options: unknown, keys: readonly string[], what: string): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new BinlaneError("E_TYPE", `${what} options must be an object`);
+/** URL's own `href` getter: it throws for anything but a genuine URL, so a subclass's getter never runs. */
+const urlHref = Object.getOwnPropertyDescriptor(URL.prototype, "href")!.get! as (this: unknown) => string;
+/** DOMException's own `message` getter, which throws for anything else: a clone failure's text. */
+const domExceptionMessage = Object.getOwnPropertyDescriptor(DOMException.prototype, "message")!.get! as (
+  this: unknown,
+) => string;
+
+/** The text of `error` when the engine made it (a DOMException), else a description that runs no code of it. */
+function errorText(error: unknown): string {
+  try {
+    return domExceptionMessage.call(error);
+  } catch {
+    return describeValue(error);
   }
-  const values: Record<string, unknown> = {};
-  for (const key of Object.keys(options)) {
-    if (!keys.includes(key)) throw new BinlaneError("E_TYPE", `unknown ${what} option '${key}'`);
-    values[key] = (options as Record<string, unknown>)[key];
-  }
-  return values;
 }
 
 function moduleUrl(module: string | URL): string {
-  if (module instanceof URL) return module.href;
+  if (typeof module === "object" && module !== null) {
+    try {
+      return urlHref.call(module);
+    } catch {
+      // Not a genuine URL: refused below.
+    }
+  }
   if (typeof module !== "string" || module === "") {
-    throw new BinlaneError("E_TYPE", `a worker stage needs a module URL or path, got ${String(module)}`);
+    throw new BinlaneError(
+      "E_TYPE",
+      `a worker stage needs a module URL or path, got ${describeValue(module)}`,
+    );
   }
   return /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)
     ? module
@@ -342,7 +357,7 @@ export class WorkerPool {
     try {
       thread.port.postMessage({ kind: "chunk", id, chunk: value } satisfies WorkerRequest, transfer);
     } catch (error) {
-      throw new BinlaneError("E_TYPE", `a chunk that cannot be sent to a worker: ${String(error)}`, {
+      throw new BinlaneError("E_TYPE", `a chunk that cannot be sent to a worker: ${errorText(error)}`, {
         cause: error,
       });
     }
@@ -364,7 +379,11 @@ export class WorkerPool {
     let wake: (() => void) | undefined;
     // A failed chunk ends this stage; the pool goes on serving others, unless it is this stage's own.
     const failWith = (error: unknown): BinlaneError => {
-      failure ??= error instanceof BinlaneError ? error : new BinlaneError("E_WORKER", String(error));
+      failure ??= error instanceof BinlaneError
+        ? error
+        : new BinlaneError("E_WORKER", `the stage failed: ${errorText(error)}`, {
+          cause: error,
+        });
       if (ownsPool) this.#fail(failure);
       return failure;
     };

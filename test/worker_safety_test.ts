@@ -107,12 +107,12 @@ test("workerStage: replies a stage module forges (self.postMessage, patched buil
 
 test("workerStage and WorkerPool: unknown option keys and wrong types are E_TYPE, out of range E_RANGE", () => {
   const unknown = throwsCode(() => workerStage(hostile, { workers: 1, timeout: 5 } as never), "E_TYPE");
-  assert.match(unknown.message, /'timeout'/);
+  assert.match(unknown.message, /"timeout"/);
   using pool = new WorkerPool(hostile, { workers: 1 });
-  assert.match(throwsCode(() => pool.stage({ workers: 2 } as never), "E_TYPE").message, /'workers'/);
+  assert.match(throwsCode(() => pool.stage({ workers: 2 } as never), "E_TYPE").message, /"workers"/);
   assert.match(
     throwsCode(() => new WorkerPool(hostile, { maxInFlight: 1 } as never), "E_TYPE").message,
-    /'maxInFlight'/,
+    /"maxInFlight"/,
   );
   for (const options of [null, 5, "x", [1]]) {
     throwsCode(() => workerStage(hostile, options as never), "E_TYPE");
