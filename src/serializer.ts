@@ -367,14 +367,13 @@ export class StreamingSerializer {
   writeFrame(payload: BinaryInput, options: FrameOptions): Promise<void> {
     this.#checkOpen();
     let frameOptions: FrameOptions;
-    let body: Uint8Array;
     try {
       frameOptions = readFrameOptions(options);
-      // After the options, whose getters may have detached or resized the payload.
-      body = asBytes(payload, "the payload");
     } catch (error) {
       return Promise.reject(error);
     }
+    // After the options, whose getters may have detached or resized the payload; bad memory throws, as in write.
+    const body = asBytes(payload, "the payload");
     this.#checkOpen();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     this.#admit();
