@@ -15,6 +15,7 @@ import {
   isArrayBuffer,
   isDataView,
   isDetachedBuffer,
+  isPlainUint8ArrayInJsc,
   isSharedArrayBuffer,
   typedArrayBufferOf,
   typedArrayByteLengthOf,
@@ -36,11 +37,7 @@ import { describeValue } from "./options.ts";
 export type BinaryInput = ArrayBufferView | ArrayBufferLike | NativeBuffer | MappedFile;
 
 const apply = Reflect.apply;
-const isView = ArrayBuffer.isView;
-const prototypeOf = Object.getPrototypeOf;
 const hasOwn = Object.hasOwn;
-const BytesPrototype: object = Uint8Array.prototype;
-const underJsc = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 // The handles' own getters: applied to a Proxy or a fake, their private-field access throws a TypeError.
 const nativeBufferBytes = Object.getOwnPropertyDescriptor(NativeBuffer.prototype, "bytes")?.get;
@@ -294,7 +291,7 @@ const ownKeysRead = [
 ];
 
 function plainInJsc(bytes: Uint8Array): boolean {
-  if (!underJsc || !isView(bytes) || prototypeOf(bytes) !== BytesPrototype) return false;
+  if (!isPlainUint8ArrayInJsc(bytes)) return false;
   for (let i = 0; i < ownKeysRead.length; i++) if (hasOwn(bytes, ownKeysRead[i])) return false;
   return true;
 }

@@ -39,11 +39,19 @@ const sharedByteLength: ((this: unknown) => unknown) | undefined = hasShared
   : undefined;
 const Bytes = Uint8Array;
 const BytesPrototype: object = Uint8Array.prototype;
-const isView = ArrayBuffer.isView;
 const prototypeOf = Object.getPrototypeOf;
 const hasOwn = Object.hasOwn;
 const bytesSet = Uint8Array.prototype.set;
 const underJsc = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+/**
+ * JSC's own brand test of a `Uint8Array` (`node:util`'s `types.isUint8Array`, a native check of the
+ * object's type that no prototype, own property or Proxy can fake), at 1-2 ns where the captured
+ * `Symbol.toStringTag` getter costs 13-20; undefined outside Bun, which never needs it.
+ */
+const isUint8ArrayInJsc: ((value: unknown) => boolean) | undefined = underJsc
+  ? (import.meta as unknown as { require(id: string): { types: { isUint8Array(value: unknown): boolean } } })
+    .require("node:util").types.isUint8Array
+  : undefined;
 
 /** The kind of a genuine typed array (`"Uint8Array"`, `"Float64Array"`, ...), or undefined for anything else. */
 export function typedArrayKind(value: unknown): string | undefined {
@@ -181,8 +189,8 @@ export function bytesOver(buffer: ArrayBufferLike, offset: number, length: numbe
  * and which has no own `byteLength` is read with a plain `byteLength`: that
  * trusts `%TypedArray%.prototype.byteLength` to still be the engine's getter
  * (code that replaces a built-in prototype's getter is not a caller's input
- * but a change to the runtime itself). `ArrayBuffer.isView` sees no Proxy as
- * a view. Anything else, and every value in V8 (where the getter costs 4 ns),
+ * but a change to the runtime itself). The brand test is JSC's own: a
+ * Float64Array or DataView given `Uint8Array.prototype`, or a Proxy, fails it. Anything else, and every value in V8 (where the getter costs 4 ns),
  * goes through the getters captured at load.
  *
  * @example
@@ -195,8 +203,11 @@ export function bytesOver(buffer: ArrayBufferLike, offset: number, length: numbe
  * ```
  */
 export function uint8LengthOf(value: unknown): number {
-  if (underJsc) {
-    if (isView(value) && prototypeOf(value) === BytesPrototype && !hasOwn(value, "byteLength")) {
+  if (isUint8ArrayInJsc !== undefined) {
+    if (
+      isUint8ArrayInJsc(value) && prototypeOf(value) === BytesPrototype &&
+      !hasOwn(value as object, "byteLength")
+    ) {
       return (value as Uint8Array).byteLength;
     }
   }
@@ -257,4 +268,22 @@ export function indexOfIn(bytes: Uint8Array, byte: number, start: number): numbe
  */
 export function lastIndexOfIn(bytes: Uint8Array, byte: number, from: number): number {
   return typedLastIndexOf.call(bytes, byte, from);
+}
+
+/**
+ * Whether `value` is, in JSC, a genuine `Uint8Array` whose prototype is
+ * `Uint8Array.prototype`: the objects the JSC fast paths may read with plain
+ * property accesses once they also have none of those properties as their
+ * own. Always false outside JSC.
+ *
+ * @example
+ * ```ts
+ * import { isPlainUint8ArrayInJsc } from "./intrinsics.ts";
+ *
+ * const disguised = Object.setPrototypeOf(new Float64Array(2), Uint8Array.prototype);
+ * if (isPlainUint8ArrayInJsc(disguised)) throw new Error("a Float64Array is not a Uint8Array");
+ * ```
+ */
+export function isPlainUint8ArrayInJsc(value: unknown): boolean {
+  return isUint8ArrayInJsc !== undefined && isUint8ArrayInJsc(value) && prototypeOf(value) === BytesPrototype;
 }

@@ -407,6 +407,8 @@ export interface Attack {
   /** Whether it can crash the process when a regression trusts it (run it in a child). */
   readonly memory: boolean;
   readonly make: (honest: Uint8Array) => unknown;
+  /** Only for entries that read bytes: an entry of typed elements reads another kind's elements, rightly. */
+  readonly bytesOnly?: boolean;
 }
 
 /** What `Liar`'s species makes: always one byte, whatever was asked. */
@@ -551,6 +553,29 @@ export const attacks: readonly Attack[] = [
     make: () => Object.setPrototypeOf({ byteLength: 1 << 30 }, Uint8Array.prototype),
   },
   {
+    // JSC's fast path must test the object's own type, not its prototype: elements of another kind
+    // indexed as bytes would read other values (and a wider kind, other lengths).
+    name: "an Int8Array given Uint8Array.prototype",
+    expect: "same",
+    memory: true,
+    bytesOnly: true,
+    make: (honest) =>
+      Object.setPrototypeOf(
+        new Int8Array(honest.buffer, honest.byteOffset, honest.byteLength),
+        Uint8Array.prototype,
+      ),
+  },
+  {
+    name: "a DataView given Uint8Array.prototype",
+    expect: "same",
+    memory: true,
+    make: (honest) =>
+      Object.setPrototypeOf(
+        new DataView(honest.buffer, honest.byteOffset, honest.byteLength),
+        Uint8Array.prototype,
+      ),
+  },
+  {
     name: "a Proxy of a NativeBuffer",
     expect: "E_TYPE",
     memory: true,
@@ -637,6 +662,7 @@ export function tryAttack(
   const data = entry.data(random, length);
   const honestCopy = data.slice();
   const honest = outcomeOf(() => entry.call(honestCopy), entry.writes ? honestCopy.buffer : undefined);
+  if (attack.bytesOnly && entry.typedOnly) return undefined;
   const victim = data.slice();
   const victimBuffer = victim.buffer; // before the attack gives it an own `buffer`
   let hostile: unknown;
