@@ -77,7 +77,8 @@ function scoped(cache: string, write: boolean): string[] {
   return write ? [...flags, `--allow-write=${cache}`] : flags;
 }
 
-const denoOnly = underBun || host === undefined;
+/** The children clear their environment, so the suite's JS-path run would only repeat the native one. */
+const denoOnly = underBun || host === undefined || process.env.BINLANE_BACKEND === "js";
 
 test(
   "a JSR user gets native on the first run with scoped flags, and later without write or network",
@@ -136,6 +137,36 @@ test("a JSR user's first run without write is the JS path, naming the flag that 
     // A write grant elsewhere is no grant for the cache folder.
     const elsewhere = await run(user, [...flags, `--allow-write=${user.home}`], env);
     assert.equal(elsewhere.report?.backend?.reason, reason);
+  });
+}, 240_000);
+
+test("deno install with vendor: true gives native offline, with an empty Deno cache", async () => {
+  if (denoOnly) return;
+  await withUser(async (user) => {
+    const cache = `${user.base}/cache`;
+    const env = { BINLANE_CACHE_DIR: cache };
+    const config = JSON.parse(Deno.readTextFileSync(`${user.project}/deno.json`));
+    Deno.writeTextFileSync(`${user.project}/deno.json`, JSON.stringify({ ...config, vendor: true }));
+    const install = await new Deno.Command(Deno.execPath(), {
+      args: ["install"],
+      cwd: user.project,
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: user.home,
+        DENO_DIR: `${user.base}/deno`,
+        JSR_URL: user.registry.url,
+      },
+      stdout: "null",
+      stderr: "piped",
+      signal: AbortSignal.timeout(90_000),
+    }).output();
+    assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
+    await user.registry.stop();
+    const vendored = await run(user, [...scoped(cache, true), "--cached-only"], env, "deno-empty");
+    assert.equal(vendored.code, 0, vendored.stderr);
+    assert.equal(vendored.report?.backend?.path, "native", JSON.stringify(vendored.report));
+    assert.equal(vendored.report?.crc, expectedCrc);
   });
 }, 240_000);
 
