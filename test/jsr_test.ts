@@ -137,6 +137,15 @@ test("a JSR user's first run without write is the JS path, naming the flag that 
     // A write grant elsewhere is no grant for the cache folder.
     const elsewhere = await run(user, [...flags, `--allow-write=${user.home}`], env);
     assert.equal(elsewhere.report?.backend?.reason, reason);
+    // An unreadable setting is a reason, not a silent move to another folder (here $HOME/.cache, writable).
+    const unreadable = await run(user, [...flags.slice(0, 2), `--allow-write=${user.home}`], env);
+    assert.equal(
+      unreadable.report?.backend?.reason,
+      "no-ffi: Deno was not granted --allow-env=BINLANE_CACHE_DIR, which binlane reads to find its cache folder",
+    );
+    assert.equal(existsSync(`${user.home}/.cache`), false);
+    const relative = await run(user, flags, { BINLANE_CACHE_DIR: "cache" });
+    assert.equal(relative.report?.error, "E_CONFIG", JSON.stringify(relative.report));
   });
 }, 240_000);
 
