@@ -7,7 +7,20 @@
  */
 
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { type LibraryManifest, readManifest, sha256Hex } from "../ffi/library_check.ts";
 import { libraryFileName, type PlatformDirectory, platformDirectory } from "../ffi/platform.ts";
@@ -236,6 +249,43 @@ test("a module altered on the server is refused by Deno's integrity check", asyn
     assert.equal(existsSync(cache), false, "a library from an altered module reached the cache");
   });
 }, 240_000);
+
+test("a copy of the package without ffi/lib/ loads the shipped library through the cache", async () => {
+  if (host === undefined) return;
+  const base = mkdtempSync(join(tmpdir(), "binlane-copy-"));
+  try {
+    // The published file set, as a package manager lays it out on disk: modules only, no ffi/lib/.
+    cpSync(new URL("mod.ts", root), join(base, "mod.ts"));
+    cpSync(new URL("src", root), join(base, "src"), { recursive: true });
+    mkdirSync(join(base, "ffi"));
+    for (const entry of readdirSync(new URL("ffi", root))) {
+      if (entry.endsWith(".ts")) cpSync(new URL(`ffi/${entry}`, root), join(base, "ffi", entry));
+    }
+    cpSync(new URL("ffi/embedded", root), join(base, "ffi", "embedded"), { recursive: true });
+    const script = join(base, "probe.ts");
+    writeFileSync(
+      script,
+      `import { backend, crc32c } from "./mod.ts";\n` +
+        `console.log(JSON.stringify({ backend: backend(), crc: crc32c(new Uint8Array(1 << 20).fill(7)) }));\n`,
+    );
+    const cache = join(base, "cache");
+    const flags = [`--allow-read=${base}`, `--allow-write=${cache}`, `--allow-ffi=${cache}`, "--allow-env"];
+    const result = spawnSync(process.execPath, underBun ? ["run", script] : ["run", ...flags, script], {
+      env: { PATH: process.env.PATH ?? "", HOME: base, BINLANE_CACHE_DIR: cache },
+      encoding: "utf8",
+      timeout: 60_000,
+      killSignal: "SIGKILL",
+    });
+    assert.equal(result.status, 0, `${result.signal} ${result.stderr}`);
+    const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const manifest = await hostManifest();
+    assert.equal(report.backend.path, "native", JSON.stringify(report));
+    assert.equal(report.backend.library, join(cache, manifest.sha256, manifest.file));
+    assert.equal(report.crc, expectedCrc);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}, 120_000);
 
 test("every manifest hash matches its library and its embedded copy", async () => {
   const shipped = await shippedManifest();
