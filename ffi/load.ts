@@ -176,6 +176,8 @@ type Refusal = {
   readonly failure: LoadFailure;
   readonly detail: string;
   readonly path?: string;
+  /** The file is unreadable or does not match its manifest (rather than failing a pin or a structure check). */
+  readonly repairable?: true;
 };
 
 /**
@@ -184,9 +186,15 @@ type Refusal = {
  */
 function checkLibraryFile(location: LibraryLocation, pinned: string | undefined): Refusal | undefined {
   const { path, manifest: manifestPath, platform, cache } = location;
-  const refuse = (detail: string): Refusal => ({ ok: false, failure: "check-failed", detail, path });
+  const refuse = (detail: string, repairable?: true): Refusal => ({
+    ok: false,
+    failure: "check-failed",
+    detail,
+    path,
+    repairable,
+  });
   const bytes = readRegularFile(path, MAX_LIBRARY_BYTES);
-  if (typeof bytes === "string") return refuse(`refused without opening it as a library: ${bytes}`);
+  if (typeof bytes === "string") return refuse(`refused without opening it as a library: ${bytes}`, true);
   let digest: string | undefined;
   let manifest: LibraryManifest | string | undefined = cache?.shipped.manifest;
   if (manifestPath !== undefined) {
@@ -204,7 +212,7 @@ function checkLibraryFile(location: LibraryLocation, pinned: string | undefined)
       return refuse(`the manifest ${source} describes ${manifest.platform}/${manifest.file}`);
     }
     digest = mismatch(bytes, manifest);
-    if (digest.startsWith("the")) return refuse(digest);
+    if (digest.startsWith("the")) return refuse(digest, true);
   }
   if (pinned !== undefined) {
     digest ??= sha256Hex(bytes);
@@ -237,31 +245,27 @@ function mismatch(bytes: Uint8Array, manifest: LibraryManifest): string {
 }
 
 /**
- * Makes sure binlane's cache holds the shipped library: a file that is
- * missing or does not match the manifest is written again from the embedded
- * copy when Deno allows writing there, and otherwise refused with the flag
- * that would allow it. The file is checked again before it is opened.
+ * Writes the shipped library into binlane's cache again after `refusal`
+ * found the file there missing or not matching the manifest, when Deno
+ * allows writing there; otherwise refuses with the flag that would allow it.
+ * The caller checks the new file again before it is opened.
  */
-function ensureCached(location: LibraryLocation & { cache: NonNullable<LibraryLocation["cache"]> }) {
-  const { path, cache: { folder, shipped: library } } = location;
-  const present = readRegularFile(path, MAX_LIBRARY_BYTES);
-  const problem = typeof present === "string" ? undefined : mismatch(present, library.manifest);
-  if (problem !== undefined && !problem.startsWith("the")) return undefined;
-  const missing = typeof present === "string" && !existsSync(path);
+function repairCache(location: LibraryLocation, refusal: Refusal): Refusal | undefined {
+  const { path, cache } = location;
+  if (!cache) return refusal;
+  const missing = !existsSync(path);
   if (!filePermitted(path, true)) {
     const detail = missing
-      ? `the library is not in binlane's cache yet, and writing it there needs --allow-write=${folder}` +
+      ? `the library is not in binlane's cache yet, and writing it there needs --allow-write=${cache.folder}` +
         " (once: later runs only read it)"
-      : `the cached library is unusable (${problem ?? present}), and writing it again needs ` +
-        `--allow-write=${folder}`;
-    return { ok: false, failure: missing ? "no-ffi" : "check-failed", detail, path } as const;
+      : `the cached library is unusable (${refusal.detail}), and writing it again needs ` +
+        `--allow-write=${cache.folder}`;
+    return { ok: false, failure: missing ? "no-ffi" : "check-failed", detail, path };
   }
-  const bytes = unpackEmbedded(library.manifest, library.embedded);
-  if (typeof bytes === "string") return { ok: false, failure: "check-failed", detail: bytes, path } as const;
+  const bytes = unpackEmbedded(cache.shipped.manifest, cache.shipped.embedded);
+  if (typeof bytes === "string") return { ok: false, failure: "check-failed", detail: bytes, path };
   const failed = writeCachedLibrary(path, bytes);
-  return failed === undefined
-    ? undefined
-    : { ok: false, failure: "open-failed", detail: failed, path } as const;
+  return failed === undefined ? undefined : { ok: false, failure: "open-failed", detail: failed, path };
 }
 
 /** Far more entries than any real table holds (two structs take 17). */
@@ -323,10 +327,6 @@ export function loadLibrary(): LoadOutcome {
     const detail = `Deno was not granted --allow-read${scope} for the library`;
     return { ok: false, failure: "no-ffi", detail, path };
   }
-  if (location.cache) {
-    const refused = ensureCached({ ...location, cache: location.cache });
-    if (refused) return refused;
-  }
   if (location.manifest !== undefined && !filePermitted(location.manifest, false)) {
     const detail = `Deno was not granted --allow-read for its manifest ${location.manifest}`;
     return { ok: false, failure: "no-ffi", detail, path };
@@ -341,7 +341,11 @@ export function loadLibrary(): LoadOutcome {
   if (pinned !== undefined && !isSha256Hex(pinned)) {
     return { ok: false, failure: "bad-setting", detail: `BINLANE_LIB_SHA256=${pinned} is not 64 hex digits` };
   }
-  const refusal = checkLibraryFile(location, pinned?.toLowerCase());
+  let refusal = checkLibraryFile(location, pinned?.toLowerCase());
+  // A cache file is the package's to put right; the check runs again on what was written.
+  if (refusal?.repairable && location.cache) {
+    refusal = repairCache(location, refusal) ?? checkLibraryFile(location, pinned?.toLowerCase());
+  }
   if (refusal) return refusal;
   let library: NativeLibrary;
   try {
