@@ -157,6 +157,14 @@ test("a JSR user's first run without write is the JS path, naming the flag that 
       "no-ffi: Deno was not granted --allow-env=BINLANE_CACHE_DIR, which binlane reads to find its cache folder",
     );
     assert.equal(existsSync(`${user.home}/.cache`), false);
+    // Each missing grant is named with the folder it may be scoped to.
+    for (const [kept, missing] of [[[flags[1], flags[2]], "read"], [[flags[0], flags[2]], "ffi"]] as const) {
+      const without = await run(user, [...kept], env);
+      assert.equal(
+        without.report?.backend?.reason,
+        `no-ffi: Deno was not granted --allow-${missing}=${cache} for the library (${cached})`,
+      );
+    }
     const relative = await run(user, flags, { BINLANE_CACHE_DIR: "cache" });
     assert.equal(relative.report?.error, "E_CONFIG", JSON.stringify(relative.report));
   });
