@@ -279,7 +279,16 @@ test("a copy of the package without ffi/lib/ loads the shipped library through t
     const cache = join(base, "cache");
     const flags = [`--allow-read=${base}`, `--allow-write=${cache}`, `--allow-ffi=${cache}`, "--allow-env"];
     const result = spawnSync(process.execPath, underBun ? ["run", script] : ["run", ...flags, script], {
-      env: { PATH: process.env.PATH ?? "", HOME: base, BINLANE_CACHE_DIR: cache },
+      // Deno's child_process adds to the parent's environment, so the settings are set empty (read as unset).
+      env: {
+        ...process.env,
+        BINLANE_BACKEND: "",
+        BINLANE_LIB: "",
+        BINLANE_LIB_SHA256: "",
+        BINLANE_CPU: "",
+        HOME: base,
+        BINLANE_CACHE_DIR: cache,
+      },
       encoding: "utf8",
       timeout: 60_000,
       killSignal: "SIGKILL",
