@@ -170,6 +170,26 @@ test("a JSR user's first run without write is the JS path, naming the flag that 
   });
 }, 240_000);
 
+test("first runs racing each other all get native and leave one intact library", async () => {
+  if (denoOnly) return;
+  await withUser(async (user) => {
+    const manifest = await hostManifest();
+    const cache = `${user.base}/cache`;
+    const env = { BINLANE_CACHE_DIR: cache };
+    // Fetched once, so that the racers race on the cache rather than on Deno's download.
+    const warm = await run(user, scoped(cache, false), env);
+    assert.equal(warm.report?.backend?.path, "js");
+    const racers = await Promise.all([1, 2, 3].map(() => run(user, scoped(cache, true), env)));
+    for (const racer of racers) {
+      assert.equal(racer.report?.backend?.path, "native", JSON.stringify(racer.report) + racer.stderr);
+      assert.equal(racer.report?.crc, expectedCrc);
+    }
+    const folder = `${cache}/${manifest.sha256}`;
+    assert.deepEqual(readdirSync(folder), [manifest.file], "a temporary file was left behind");
+    assert.equal(sha256Hex(readFileSync(`${folder}/${manifest.file}`)), manifest.sha256);
+  });
+}, 240_000);
+
 test("deno install with vendor: true gives native offline, with an empty Deno cache", async () => {
   if (denoOnly) return;
   await withUser(async (user) => {
