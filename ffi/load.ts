@@ -125,7 +125,8 @@ const shipped: ShippedLibrary | string | undefined = await shippedForThisCopy();
 
 /**
  * The library this process should load: `BINLANE_LIB`, else the local build
- * (with its manifest).
+ * (with its manifest), else, for a copy of the package without one, the
+ * shipped library's place in binlane's cache.
  *
  * @example
  * ```ts
