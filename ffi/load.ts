@@ -3,13 +3,19 @@
  * happened as data; src/backend.ts decides what a failure means to the user.
  *
  * Nothing reaches `dlopen` unchecked: the local build must match the size
- * and SHA-256 its `manifest.json` records, a `BINLANE_LIB` must match
- * `BINLANE_LIB_SHA256` when that is set, and otherwise must be a regular
- * file whose headers lie inside it.
+ * and SHA-256 its `manifest.json` records, a library from binlane's cache
+ * must match the package's manifest module (ffi/shipped.ts), a `BINLANE_LIB`
+ * must match `BINLANE_LIB_SHA256` when that is set, and otherwise must be a
+ * regular file whose headers lie inside it.
+ *
+ * A package without `ffi/lib/` (JSR, which serves only modules) ships its
+ * libraries as modules: this module imports the host's once, with a
+ * top-level await, so that loading stays synchronous afterwards.
  *
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { openBun } from "./bun.ts";
 import { openDeno } from "./deno.ts";
@@ -17,6 +23,7 @@ import type { NativeLibrary } from "./library.ts";
 import {
   checkLibraryStructure,
   isSha256Hex,
+  type LibraryManifest,
   MANIFEST_FILE,
   MAX_LIBRARY_BYTES,
   readManifest,
@@ -25,6 +32,14 @@ import {
 } from "./library_check.ts";
 import { libraryFileName, type PlatformDirectory, platformDirectory } from "./platform.ts";
 import { envReadable, ffiPermitted, filePermitted, readEnv, runtimeName } from "./runtime.ts";
+import {
+  cachedLibraryPath,
+  cacheFolder,
+  importShipped,
+  type ShippedLibrary,
+  unpackEmbedded,
+  writeCachedLibrary,
+} from "./shipped.ts";
 import { ABI_VERSION } from "./symbols.ts";
 
 /** Why no library was loaded. */
@@ -71,15 +86,47 @@ function fileUrlToPath(url: URL): string {
 export interface LibraryLocation {
   /** An absolute path, so `dlopen` opens the file that was checked rather than searching for it. */
   readonly path: string;
-  /** The local build's manifest, which must match the file; absent for `BINLANE_LIB`. */
+  /** The local build's manifest file, which must match the file; absent for `BINLANE_LIB`. */
   readonly manifest?: string;
   /** This machine's platform, whose file format the structure check expects. */
   readonly platform?: PlatformDirectory;
+  /** For a library from binlane's cache: the folder, and the shipped library the file must match. */
+  readonly cache?: { readonly folder: string; readonly shipped: ShippedLibrary };
+}
+
+function localDirectory(platform: PlatformDirectory): URL {
+  return new URL(`./lib/${platform}/`, import.meta.url);
 }
 
 /**
+ * The host's shipped library when this copy of the package has no local
+ * build beside it (a remote module URL, or a file copy without `ffi/lib/`),
+ * a string saying why a remote copy cannot supply one, or undefined when the
+ * local build is the one to load.
+ */
+async function shippedForThisCopy(): Promise<ShippedLibrary | string | undefined> {
+  const runtime = runtimeName();
+  if (runtime !== "deno" && runtime !== "bun") return undefined;
+  // Nothing would use the module: another library or no library was asked for.
+  if (readEnv("BINLANE_LIB") !== undefined || readEnv("BINLANE_BACKEND") === "js") return undefined;
+  const { os, arch } = currentPlatform();
+  const platform = platformDirectory(os, arch);
+  if (!platform) return undefined;
+  const directory = localDirectory(platform);
+  if (directory.protocol !== "file:") return await importShipped(platform);
+  const local = fileUrlToPath(new URL(libraryFileName(platform), directory));
+  // A local build, or one the program may not look at, is reported on as before.
+  if (!filePermitted(local, false) || existsSync(local)) return undefined;
+  const shipped = await importShipped(platform);
+  return typeof shipped === "string" ? undefined : shipped;
+}
+
+const shipped: ShippedLibrary | string | undefined = await shippedForThisCopy();
+
+/**
  * The library this process should load: `BINLANE_LIB`, else the local build
- * (with its manifest).
+ * (with its manifest), else, for a copy of the package without one, the
+ * shipped library's place in binlane's cache.
  *
  * @example
  * ```ts
@@ -91,7 +138,7 @@ export interface LibraryLocation {
  * }
  * ```
  */
-export function resolveLibraryPath(): LibraryLocation | { failure: "unsupported-platform"; detail: string } {
+export function resolveLibraryPath(): LibraryLocation | { failure: LoadFailure; detail: string } {
   const { os, arch } = currentPlatform();
   const platform = platformDirectory(os, arch);
   const fromEnv = readEnv("BINLANE_LIB");
@@ -99,7 +146,19 @@ export function resolveLibraryPath(): LibraryLocation | { failure: "unsupported-
   if (!platform) {
     return { failure: "unsupported-platform", detail: `no native build for ${os}-${arch}` };
   }
-  const directory = new URL(`./lib/${platform}/`, import.meta.url);
+  const directory = localDirectory(platform);
+  if (typeof shipped === "string") return { failure: "unsupported-platform", detail: shipped };
+  if (shipped !== undefined) {
+    const found = cacheFolder(anyGlobal.Deno?.build?.os ?? (os === "win32" ? "windows" : os));
+    if ("reason" in found) {
+      return { failure: found.bad ? "bad-setting" : "no-ffi", detail: found.reason };
+    }
+    return {
+      path: cachedLibraryPath(found.folder, shipped.manifest),
+      platform,
+      cache: { folder: found.folder, shipped },
+    };
+  }
   if (directory.protocol !== "file:") {
     return {
       failure: "unsupported-platform",
@@ -118,6 +177,8 @@ type Refusal = {
   readonly failure: LoadFailure;
   readonly detail: string;
   readonly path?: string;
+  /** The file is unreadable or does not match its manifest (rather than failing a pin or a structure check). */
+  readonly repairable?: true;
 };
 
 /**
@@ -125,29 +186,34 @@ type Refusal = {
  * for it; undefined when it may be opened.
  */
 function checkLibraryFile(location: LibraryLocation, pinned: string | undefined): Refusal | undefined {
-  const { path, manifest: manifestPath, platform } = location;
-  const refuse = (detail: string): Refusal => ({ ok: false, failure: "check-failed", detail, path });
+  const { path, manifest: manifestPath, platform, cache } = location;
+  const refuse = (detail: string, repairable?: true): Refusal => ({
+    ok: false,
+    failure: "check-failed",
+    detail,
+    path,
+    repairable,
+  });
   const bytes = readRegularFile(path, MAX_LIBRARY_BYTES);
-  if (typeof bytes === "string") return refuse(`refused without opening it as a library: ${bytes}`);
+  if (typeof bytes === "string") return refuse(`refused without opening it as a library: ${bytes}`, true);
   let digest: string | undefined;
+  let manifest: LibraryManifest | string | undefined = cache?.shipped.manifest;
   if (manifestPath !== undefined) {
-    const manifest = readManifest(manifestPath);
+    manifest = readManifest(manifestPath);
     if (typeof manifest === "string") {
       return refuse(
         `the local build's manifest ${manifestPath} is unusable (${manifest}); rebuild with \`deno task build\``,
       );
     }
+  }
+  if (manifest !== undefined) {
     const fileName = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+    const source = manifestPath ?? "the package's manifest module";
     if (manifest.file !== fileName || manifest.platform !== platform) {
-      return refuse(`the manifest ${manifestPath} describes ${manifest.platform}/${manifest.file}`);
+      return refuse(`the manifest ${source} describes ${manifest.platform}/${manifest.file}`);
     }
-    if (manifest.size !== bytes.length) {
-      return refuse(`the library is damaged: ${bytes.length} bytes, the manifest says ${manifest.size}`);
-    }
-    digest = sha256Hex(bytes);
-    if (digest !== manifest.sha256) {
-      return refuse(`the library is damaged: its SHA-256 is ${digest}, the manifest says ${manifest.sha256}`);
-    }
+    digest = mismatch(bytes, manifest);
+    if (digest.startsWith("the")) return refuse(digest, true);
   }
   if (pinned !== undefined) {
     digest ??= sha256Hex(bytes);
@@ -162,6 +228,45 @@ function checkLibraryFile(location: LibraryLocation, pinned: string | undefined)
   }
   const malformed = checkLibraryStructure(bytes, platform);
   return malformed === undefined ? undefined : refuse(`the library is malformed: ${malformed}`);
+}
+
+/**
+ * The file's SHA-256 when `bytes` match `manifest`, else why they do not
+ * (a sentence starting "the", never 64 hex digits).
+ */
+function mismatch(bytes: Uint8Array, manifest: LibraryManifest): string {
+  if (manifest.size !== bytes.length) {
+    return `the library is damaged: ${bytes.length} bytes, the manifest says ${manifest.size}`;
+  }
+  const digest = sha256Hex(bytes);
+  if (digest !== manifest.sha256) {
+    return `the library is damaged: its SHA-256 is ${digest}, the manifest says ${manifest.sha256}`;
+  }
+  return digest;
+}
+
+/**
+ * Writes the shipped library into binlane's cache again after `refusal`
+ * found the file there missing or not matching the manifest, when Deno
+ * allows writing there; otherwise refuses with the flag that would allow it.
+ * The caller checks the new file again before it is opened.
+ */
+function repairCache(location: LibraryLocation, refusal: Refusal): Refusal | undefined {
+  const { path, cache } = location;
+  if (!cache) return refusal;
+  const missing = !existsSync(path);
+  if (!filePermitted(path, true)) {
+    const detail = missing
+      ? `the library is not in binlane's cache yet, and writing it there needs --allow-write=${cache.folder}` +
+        " (once: later runs only read it)"
+      : `the cached library is unusable (${refusal.detail}), and writing it again needs ` +
+        `--allow-write=${cache.folder}`;
+    return { ok: false, failure: missing ? "no-ffi" : "check-failed", detail, path };
+  }
+  const bytes = unpackEmbedded(cache.shipped.manifest, cache.shipped.embedded);
+  if (typeof bytes === "string") return { ok: false, failure: "check-failed", detail: bytes, path };
+  const failed = writeCachedLibrary(path, bytes);
+  return failed === undefined ? undefined : { ok: false, failure: "open-failed", detail: failed, path };
 }
 
 /** Far more entries than any real table holds (two structs take 17). */
@@ -212,24 +317,23 @@ export function loadLibrary(): LoadOutcome {
   const location = resolveLibraryPath();
   if (!("path" in location)) return { ok: false, ...location };
   const path = location.path;
+  // A grant of the cache folder suffices, so that is the one to ask for.
+  const scope = location.cache ? `=${location.cache.folder}` : "";
   if (!ffiPermitted(path)) {
-    return { ok: false, failure: "no-ffi", detail: "Deno was not granted --allow-ffi for the library", path };
+    const detail = `Deno was not granted --allow-ffi${scope} for the library`;
+    return { ok: false, failure: "no-ffi", detail, path };
   }
   // The library is read and hashed before it is opened, so reading it needs a grant too.
   if (!filePermitted(path, false)) {
-    return {
-      ok: false,
-      failure: "no-ffi",
-      detail: "Deno was not granted --allow-read for the library",
-      path,
-    };
+    const detail = `Deno was not granted --allow-read${scope} for the library`;
+    return { ok: false, failure: "no-ffi", detail, path };
   }
   if (location.manifest !== undefined && !filePermitted(location.manifest, false)) {
     const detail = `Deno was not granted --allow-read for its manifest ${location.manifest}`;
     return { ok: false, failure: "no-ffi", detail, path };
   }
   // A pin that cannot be read must not quietly become no pin for a library of the user's own.
-  if (location.manifest === undefined && !envReadable("BINLANE_LIB_SHA256")) {
+  if (location.manifest === undefined && !location.cache && !envReadable("BINLANE_LIB_SHA256")) {
     const detail =
       "BINLANE_LIB is set, but Deno was not granted --allow-env for BINLANE_LIB_SHA256 to check it";
     return { ok: false, failure: "check-failed", detail, path };
@@ -238,7 +342,11 @@ export function loadLibrary(): LoadOutcome {
   if (pinned !== undefined && !isSha256Hex(pinned)) {
     return { ok: false, failure: "bad-setting", detail: `BINLANE_LIB_SHA256=${pinned} is not 64 hex digits` };
   }
-  const refusal = checkLibraryFile(location, pinned?.toLowerCase());
+  let refusal = checkLibraryFile(location, pinned?.toLowerCase());
+  // A cache file is the package's to put right; the check runs again on what was written.
+  if (refusal?.repairable && location.cache) {
+    refusal = repairCache(location, refusal) ?? checkLibraryFile(location, pinned?.toLowerCase());
+  }
   if (refusal) return refusal;
   let library: NativeLibrary;
   try {

@@ -9,6 +9,9 @@
  *   Without `BINLANE_LIB_SHA256` it is trusted only to be a regular file whose
  *   headers lie inside it; the local build must match its manifest.
  * - `BINLANE_LIB_SHA256=<64 hex digits>`: refuse a library with another SHA-256.
+ * - `BINLANE_CACHE_DIR=/absolute/folder`: where a package without a local
+ *   build (JSR) writes the host's shipped library, instead of the user's
+ *   cache folder (ffi/shipped.ts).
  * - `BINLANE_CPU=scalar|sse42|avx2|avx512|neon`: force a CPU level.
  *
  * @module
