@@ -62,14 +62,15 @@ export function describeValue(value: unknown): string {
  * plain object (null, a number, an array) is `E_TYPE`; an own key outside
  * `keys` is `E_TYPE` naming it; each known key is read exactly once, and an
  * exception from the caller's getter becomes `E_TYPE` with it as the cause.
- * Later code reads only the returned snapshot.
+ * Later code reads only the returned snapshot, which has every key of `keys`
+ * as its own (`undefined` where the caller gave none).
  *
  * @example
  * ```ts
  * import { readOptions } from "./options.ts";
  *
  * const options = readOptions({ seed: 1 }, ["seed", "into"], "crc32c");
- * if (options.seed !== 1 || "into" in options) throw new Error("wrong snapshot");
+ * if (options.seed !== 1 || options.into !== undefined) throw new Error("wrong snapshot");
  * try {
  *   readOptions({ sede: 1 }, ["seed"], "crc32c");
  *   throw new Error("an unknown key must be refused");
@@ -83,9 +84,14 @@ export function readOptions<K extends string>(
   keys: readonly K[],
   where: string,
 ): { [key in K]?: unknown } {
-  const snapshot: { [key in K]?: unknown } = Object.create(null);
-  if (options === undefined) return snapshot;
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+  // A plain object whose every key is its own: V8 keeps one shape per key list (a null-prototype object
+  // is a dictionary, 2x slower to fill and read), and no read falls through to Object.prototype.
+  const snapshot = {} as { [key in K]?: unknown };
+  if (options === undefined) {
+    for (let i = 0; i < keys.length; i++) snapshot[keys[i]] = undefined;
+    return snapshot;
+  }
+  if (typeof options !== "object" || options === null || isArray(options)) {
     throw new BinlaneError("E_TYPE", `${where}: options must be an object, got ${describeValue(options)}`);
   }
   let own: string[];
@@ -94,23 +100,31 @@ export function readOptions<K extends string>(
   } catch (cause) {
     throw new BinlaneError("E_TYPE", `${where}: the options object cannot be read`, { cause });
   }
-  for (const key of own) {
-    if (!(keys as readonly string[]).includes(key)) {
+  for (let i = 0; i < own.length; i++) {
+    if ((keys as readonly string[]).indexOf(own[i]) === -1) {
       const known = keys.length === 0 ? "none" : keys.join(", ");
       throw new BinlaneError(
         "E_TYPE",
-        `${where}: unknown option ${JSON.stringify(key)} (known: ${known})`,
+        `${where}: unknown option ${JSON.stringify(own[i])} (known: ${known})`,
       );
     }
   }
-  for (const key of keys) {
-    let value: unknown;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     try {
-      value = (options as Record<string, unknown>)[key];
+      snapshot[key] = (options as Record<string, unknown>)[key];
     } catch (cause) {
       throw new BinlaneError("E_TYPE", `${where}: reading option ${key} threw`, { cause });
     }
-    if (value !== undefined) snapshot[key] = value;
   }
   return snapshot;
+}
+
+/** `Array.isArray`, which throws on a revoked Proxy: that is no options object either. */
+function isArray(value: object): boolean {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return true;
+  }
 }
