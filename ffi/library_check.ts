@@ -70,6 +70,18 @@ export function isSha256Hex(value: string): boolean {
  * ```
  */
 export function readRegularFile(path: string, maxBytes: number): Uint8Array | string {
+  // Another process may rename a fresh copy into place (racing first runs of a JSR install write the same
+  // bytes): a replaced file is looked at again, a few times, never read through the old stat.
+  for (let attempt = 1;; attempt++) {
+    const result = readRegularFileOnce(path, maxBytes);
+    if (result !== REPLACED) return result;
+    if (attempt === 3) return "it was replaced while being checked, three times over";
+  }
+}
+
+const REPLACED = "it was replaced while being checked";
+
+function readRegularFileOnce(path: string, maxBytes: number): Uint8Array | string {
   let before: Stats;
   try {
     before = statSync(path);
@@ -87,7 +99,7 @@ export function readRegularFile(path: string, maxBytes: number): Uint8Array | st
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return `it is ${fileKind(stat)}, not a regular file`;
-    if (stat.ino !== before.ino || stat.dev !== before.dev) return "it was replaced while being checked";
+    if (stat.ino !== before.ino || stat.dev !== before.dev) return REPLACED;
     if (stat.size > maxBytes) return `it is ${stat.size} bytes, more than the ${maxBytes} allowed`;
     const bytes = new Uint8Array(stat.size);
     let filled = 0;

@@ -75,7 +75,10 @@ export class FrameEncoderStream extends TransformStream<FrameMessage, Uint8Array
           ["payload", ...FRAME_OPTION_KEYS],
           "FrameEncoderStream message",
         );
-        controller.enqueue(encodeFrame(payload as BinaryInput, { ...base, ...options } as FrameOptions));
+        // A message's option overrides the stream's default only where the message gives one.
+        const merged: Record<string, unknown> = { ...base };
+        for (const key of FRAME_OPTION_KEYS) if (options[key] !== undefined) merged[key] = options[key];
+        controller.enqueue(encodeFrame(payload as BinaryInput, merged as unknown as FrameOptions));
       },
     });
   }
