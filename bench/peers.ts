@@ -33,18 +33,25 @@ function missingPackages(directory: string): string[] {
 }
 
 /**
+ * Installs the root manifest's development packages into `node_modules/`
+ * unless every one is there. Install scripts never run: none needs one.
+ */
+export async function installDevPackages(): Promise<void> {
+  const missing = missingPackages(root);
+  if (missing.length > 0) {
+    console.log(`installing development packages: ${missing.join(", ")}`);
+    await npm(root, ["install", "--ignore-scripts"]);
+  }
+}
+
+/**
  * Installs the root's development packages, then the benchmarks' peers,
- * each only when one is missing. Install scripts never run for the root's
- * packages (none needs one); `buildAddons: false` skips them for the peers
- * too, which is enough to type-check bench/ (the test task) without
+ * each only when one is missing. `buildAddons: false` skips the peers'
+ * install scripts, which is enough to type-check bench/ (the test task) without
  * compiling sse4_crc32's native addon, which only the benchmarks run.
  */
 export async function installBenchPeers(options: { buildAddons: boolean }): Promise<void> {
-  const missingAtRoot = missingPackages(root);
-  if (missingAtRoot.length > 0) {
-    console.log(`installing development packages: ${missingAtRoot.join(", ")}`);
-    await npm(root, ["install", "--ignore-scripts"]);
-  }
+  await installDevPackages();
   const missing = missingPackages(bench);
   if (missing.length > 0) {
     console.log(`installing benchmark peers: ${missing.join(", ")}`);
