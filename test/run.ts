@@ -79,9 +79,9 @@ const started = performance.now();
 await build({ ifChanged: true }).then(
   (built) => console.log(built ? "native libraries built" : "native libraries up to date"),
 );
-// The benchmarks' npm peers: needed to type-check bench/.
+// The development packages (type-check, test oracle, pack) and the benchmarks' peers: needed to type-check.
 await installBenchPeers({ buildAddons: false });
-await step("type-check", [deno, "check", "mod.ts", "build.ts", "test/", "bench/", "examples/"]);
+await step("type-check", [deno, "check", "mod.ts", "build.ts", "pack.ts", "test/", "bench/", "examples/"]);
 await step("lint", [deno, "lint"]);
 await step("format", [deno, "fmt", "--check"]);
 await step("publish dry run", [deno, "publish", "--dry-run", "--allow-dirty"]);
