@@ -299,6 +299,54 @@ test(
   600_000,
 );
 
+test("the package's declarations type-check a TypeScript user under nodenext, libraries checked too", () => {
+  if (!version("npm")) return console.log("skipped: npm is not installed");
+  // tsc runs on Node 20 as well; the root's development packages bring it.
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  if (!version("node")) return console.log("skipped: node is not installed");
+  try {
+    statSync(tsc);
+  } catch {
+    return console.log("skipped: typescript is not installed (deno task test installs it)");
+  }
+  const directory = project("types");
+  npmInstall(directory);
+  writeFileSync(
+    join(directory, "user.ts"),
+    [
+      'import { backend, type BackendInfo, BinlaneError, crc32c, struct, u32, u8 } from "@binlane/binlane";',
+      "const Packet = struct({ type: u8, len: u32 });",
+      "const size: number = Packet.size;",
+      "const checksum: number = crc32c(new Uint8Array(3));",
+      "const info: BackendInfo = backend();",
+      'const code: string = new BinlaneError("E_TYPE", "x").code;',
+      // Fails to compile if the declarations went missing and everything became `any`.
+      "// @ts-expect-error a number is not bytes",
+      "crc32c(12);",
+      "console.log(size, checksum, info.path, code);",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(directory, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        module: "nodenext",
+        moduleResolution: "nodenext",
+        target: "es2022",
+        lib: ["esnext", "dom"],
+        types: [],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+      },
+      files: ["user.ts"],
+    }),
+  );
+  const result = run("node", [tsc, "-p", directory], { cwd: directory });
+  assert.equal(result.status, 0, `tsc:\n${result.stdout}${result.stderr}`);
+}, 600_000);
+
 test("a library damaged inside the installed package is refused before it is opened, never loaded", () => {
   if (!version(bunCommand)) return console.log("skipped: bun is not installed");
   if (!(hostPlatform in platforms)) return console.log(`skipped: no library for ${hostPlatform}`);
