@@ -394,33 +394,61 @@ test("a library damaged inside the installed package is refused before it is ope
 
 process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
 
-test("the linux-aarch64 library from the tarball loads and answers under qemu-user with aarch64 Bun", () => {
-  // The aarch64 Bun of the npm registry (`npm pack @oven/bun-linux-aarch64`), and an aarch64 glibc for qemu.
-  const bun = process.env.BINLANE_BUN_AARCH64;
-  const sysroot = process.env.QEMU_LD_PREFIX ?? "/usr/aarch64-linux-gnu";
-  if (!bun) return console.log("skipped: BINLANE_BUN_AARCH64 does not name an aarch64 Bun");
-  if (!version("qemu-aarch64")) return console.log("skipped: qemu-aarch64 is not installed");
-  try {
-    statSync(join(sysroot, "lib", "ld-linux-aarch64.so.1"));
-  } catch {
-    return console.log(`skipped: no aarch64 glibc under ${sysroot} (libc6-arm64-cross)`);
-  }
-  const directory = project("aarch64");
-  bunAdd(directory);
-  const result = run("qemu-aarch64", ["-L", sysroot, bun, "npm_consumer.mjs"], {
-    cwd: directory,
-    timeoutMs: 300_000,
-  });
-  assert.equal(result.status, 0, result.stderr);
-  const report: ConsumerReport = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
-  console.log(
-    `bun on aarch64 under qemu: ${report.backend.path} (${report.cpu}), import ${
-      report.importMs.toFixed(0)
-    } ms`,
-  );
-  assert.deepEqual(report.failures, []);
-  assert.deepEqual(report.backend, { path: "native", runtime: "bun", reason: null });
-  assert.equal(report.cpu, "neon");
-  assert.equal(report.library, join(installed(directory), "ffi", "lib", "linux-aarch64", "libbinlane.so"));
-  assert.equal(report.workers, "ok");
-}, 600_000);
+test(
+  "the linux-aarch64 library from the tarball loads and answers under qemu-user, in aarch64 Bun and Deno",
+  () => {
+    // The aarch64 runtimes of the npm registry (`npm pack @oven/bun-linux-aarch64 @deno/linux-arm64-glibc`),
+    // and an aarch64 glibc for qemu (Debian's libc6-arm64-cross).
+    const runtimes = [
+      { name: "bun", binary: process.env.BINLANE_BUN_AARCH64, args: [] },
+      {
+        name: "deno",
+        binary: process.env.BINLANE_DENO_AARCH64,
+        args: [
+          "run",
+          "--node-modules-dir=manual",
+          "--allow-read=.",
+          "--allow-write=.",
+          "--allow-ffi",
+          "--allow-env",
+        ],
+      },
+    ].filter((runtime) => runtime.binary !== undefined);
+    const sysroot = process.env.QEMU_LD_PREFIX ?? "/usr/aarch64-linux-gnu";
+    if (runtimes.length === 0) {
+      return console.log(
+        "skipped: neither BINLANE_BUN_AARCH64 nor BINLANE_DENO_AARCH64 names an aarch64 runtime",
+      );
+    }
+    if (!version("qemu-aarch64")) return console.log("skipped: qemu-aarch64 is not installed");
+    try {
+      statSync(join(sysroot, "lib", "ld-linux-aarch64.so.1"));
+    } catch {
+      return console.log(`skipped: no aarch64 glibc under ${sysroot} (libc6-arm64-cross)`);
+    }
+    const directory = project("aarch64");
+    npmInstall(directory);
+    for (const { name, binary, args } of runtimes) {
+      const env = userEnv({ DENO_DIR: join(directory, ".deno") });
+      const command = ["-L", sysroot, binary!, ...args, "npm_consumer.mjs"];
+      const result = run("qemu-aarch64", command, { cwd: directory, env, timeoutMs: 300_000 });
+      assert.equal(result.status, 0, result.stderr);
+      const report: ConsumerReport = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+      console.log(
+        `${name} on aarch64 under qemu: ${report.backend.path} (${report.cpu}), import ${
+          report.importMs.toFixed(0)
+        } ms`,
+      );
+      assert.deepEqual(report.failures, [], name);
+      assert.deepEqual(report.backend, { path: "native", runtime: name, reason: null });
+      assert.equal(report.cpu, "neon", name);
+      assert.equal(
+        report.library,
+        join(installed(directory), "ffi", "lib", "linux-aarch64", "libbinlane.so"),
+        name,
+      );
+      assert.equal(report.workers, "ok", name);
+    }
+  },
+  600_000,
+);
