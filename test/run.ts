@@ -79,9 +79,9 @@ const started = performance.now();
 await build({ ifChanged: true }).then(
   (built) => console.log(built ? "native libraries built" : "native libraries up to date"),
 );
-// The benchmarks' npm peers: needed to type-check bench/.
+// The development packages (type-check, test oracle, pack) and the benchmarks' peers: needed to type-check.
 await installBenchPeers({ buildAddons: false });
-await step("type-check", [deno, "check", "mod.ts", "build.ts", "test/", "bench/", "examples/"]);
+await step("type-check", [deno, "check", "mod.ts", "build.ts", "pack.ts", "test/", "bench/", "examples/"]);
 await step("lint", [deno, "lint"]);
 await step("format", [deno, "fmt", "--check"]);
 await step("publish dry run", [deno, "publish", "--dry-run", "--allow-dirty"]);
@@ -143,6 +143,37 @@ if (installed("bun")) {
   await step("suite under Bun, JS path", ["bun", "test", "test/"], { BINLANE_BACKEND: "js" });
 } else {
   console.log("\n== Bun is not installed: skipping the suite under Bun");
+}
+// The shipped linux-aarch64 library, opened by the registry's aarch64 Bun under qemu-user (.ci/run fetches
+// it): the kernels' differential tests, JS path against the neon level.
+const bunAarch64 = Deno.env.get("BINLANE_BUN_AARCH64");
+if (bunAarch64 && installed("qemu-aarch64")) {
+  const sysroot = Deno.env.get("QEMU_LD_PREFIX") ?? "/usr/aarch64-linux-gnu";
+  const kernels = [
+    "crc",
+    "search",
+    "hash",
+    "base64",
+    "hex",
+    "utf8",
+    "reduce",
+    "transpose",
+    "endian",
+    "intcode",
+  ]
+    .map((name) => `test/${name}_test.ts`);
+  await step("kernel tests under aarch64 Bun (qemu)", [
+    "qemu-aarch64",
+    "-L",
+    sysroot,
+    bunAarch64,
+    "test",
+    ...kernels,
+  ]);
+} else {
+  console.log(
+    "\n== BINLANE_BUN_AARCH64 or qemu-aarch64 is missing: skipping the aarch64 kernel tests under Bun",
+  );
 }
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
