@@ -52,6 +52,7 @@ export function openBun(path: string): NativeLibrary {
   return {
     runtime: "bun",
     path,
+    memoryRefusal: undefined,
     symbols: library.symbols as unknown as NativeSymbols,
     arrayBufferAt(address: bigint, byteLength: number): ArrayBuffer {
       return ffi.toArrayBuffer(Number(address), 0, byteLength);

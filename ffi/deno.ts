@@ -21,9 +21,14 @@ import { type NativeSymbols, symbols } from "./symbols.ts";
  */
 export function openDeno(path: string): NativeLibrary {
   const library = Deno.dlopen(path, symbols);
+  // UnsafePointer.create/of and UnsafePointerView check the ffi permission without a path: only an
+  // unscoped grant passes them (a NotCapable error otherwise), whatever was granted for the library.
+  const unscoped = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
   return {
     runtime: "deno",
     path,
+    memoryRefusal: unscoped ? undefined : "native memory needs --allow-ffi for every path (granted: " +
+      `only the library's); NativeBuffer, BufferPool and mapFile use JavaScript memory`,
     symbols: library.symbols as unknown as NativeSymbols,
     arrayBufferAt(address: bigint, byteLength: number): ArrayBuffer {
       const pointer = Deno.UnsafePointer.create(address);

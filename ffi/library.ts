@@ -15,6 +15,13 @@ export interface NativeLibrary {
   readonly symbols: NativeSymbols;
   /** An external ArrayBuffer over `byteLength` bytes of native memory. */
   arrayBufferAt(address: bigint, byteLength: number): ArrayBuffer;
+  /**
+   * Why native memory cannot be viewed as ArrayBuffers here, or undefined
+   * when it can (then `arrayBufferAt` and `addressOf` work). Deno's pointer
+   * calls need an `--allow-ffi` for every path; one scoped to the library's
+   * folder opens the library and runs the kernels, but no pointer call.
+   */
+  readonly memoryRefusal: string | undefined;
   /** The address of a view's first byte (0n for an empty view in Deno). */
   addressOf(view: ArrayBufferView): bigint;
   close(): void;

@@ -56,6 +56,15 @@ export interface BackendInfo {
   readonly abiVersion?: number;
   /** Why the JS path is in use, when it is. */
   readonly reason?: string;
+  /**
+   * Where `NativeBuffer`, `BufferPool` blocks and `mapFile` keep their
+   * memory: "native" (binlane's allocator, `mmap`) or "js" (`ArrayBuffer`s,
+   * files read into memory), which on the native path means the runtime
+   * grants no pointer calls (`memoryReason` says which flag would).
+   */
+  readonly memory: "native" | "js";
+  /** Why memory is "js" on the native path, when it is. */
+  readonly memoryReason?: string;
 }
 
 interface State {
@@ -191,6 +200,25 @@ export function nativeLibrary(): NativeLibrary | undefined {
 }
 
 /**
+ * The loaded library when native memory can also be viewed from
+ * JavaScript (`NativeBuffer`, `BufferPool`, `mapFile`), or undefined: the
+ * JS path, or a library whose runtime grants no pointer calls (a Deno
+ * `--allow-ffi` scoped to the library's folder), where those handles use
+ * JavaScript memory with the same API.
+ *
+ * @example
+ * ```ts
+ * import { memoryLibrary, nativeLibrary } from "./backend.ts";
+ *
+ * if (memoryLibrary() !== undefined && nativeLibrary() === undefined) throw new Error("memory needs a library");
+ * ```
+ */
+export function memoryLibrary(): NativeLibrary | undefined {
+  const library = current().library;
+  return library?.memoryRefusal === undefined ? library : undefined;
+}
+
+/**
  * Reports which path runs the kernels, in which runtime, at which CPU level.
  *
  * @example
@@ -204,9 +232,11 @@ export function nativeLibrary(): NativeLibrary | undefined {
 export function backend(): BackendInfo {
   const { library, abiVersion, reason } = current();
   const runtime = runtimeName();
-  if (!library) return { path: "js", runtime, cpu: "js", reason };
+  if (!library) return { path: "js", runtime, cpu: "js", reason, memory: "js" };
   const cpu = cpuLevels[library.symbols.binlane_cpu_active()];
-  return { path: "native", runtime, cpu, library: library.path, abiVersion };
+  const info = { path: "native", runtime, cpu, library: library.path, abiVersion } as const;
+  if (library.memoryRefusal === undefined) return { ...info, memory: "native" };
+  return { ...info, memory: "js", memoryReason: library.memoryRefusal };
 }
 
 /**

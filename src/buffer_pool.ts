@@ -8,7 +8,7 @@
  * @module
  */
 
-import { nativeLibrary } from "./backend.ts";
+import { memoryLibrary } from "./backend.ts";
 import { BinlaneError } from "./errors.ts";
 import { NativeBuffer } from "./native_buffer.ts";
 import { describeValue, readOptions } from "./options.ts";
@@ -219,7 +219,7 @@ export class BufferPool {
     } else {
       this.#misses += 1;
       // The JS path's memory is placed by the engine (8-byte aligned), which is all it can promise.
-      const align = nativeLibrary() ? BLOCK_ALIGN : undefined;
+      const align = memoryLibrary() ? BLOCK_ALIGN : undefined;
       buffer = NativeBuffer.alloc(classIndex >= 0 ? this.#classes[classIndex] : size, { align });
     }
     this.#outstanding += 1;

@@ -40,7 +40,7 @@ import { fileURLToPath } from "node:url";
 import { filePermitted } from "../ffi/runtime.ts";
 import { MAP_WHOLE_FILE, MapFlag, type NativeSymbols } from "../ffi/symbols.ts";
 import type { NativeLibrary } from "../ffi/library.ts";
-import { nativeLibrary } from "./backend.ts";
+import { memoryLibrary } from "./backend.ts";
 import { AllocResultStruct, wordIndex } from "./crossing.ts";
 import { BinlaneError, type BinlaneErrorCode, errorFromStatus } from "./errors.ts";
 import { Lifetime, maxViewBytes } from "./lifetime.ts";
@@ -570,7 +570,7 @@ export function mapFile(path: string | URL, options: MapFileOptions = {}): Mappe
     );
   }
   if (size !== undefined && size > maxViewBytes()) throw overViewLimit(filePath, size); // before any growth
-  const library = nativeLibrary();
+  const library = memoryLibrary();
   let mapped = library ? openNative(library, filePath, mode, size) : undefined;
   if (mapped !== undefined && mapped.backing.size === 0 && size === undefined && readsPastZero(filePath)) {
     // A procfs or sysfs file maps as empty: read it instead (`mapped: false`), or refuse a writer.

@@ -17,7 +17,7 @@
 
 import type { NativeLibrary } from "../ffi/library.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
-import { nativeLibrary } from "./backend.ts";
+import { memoryLibrary } from "./backend.ts";
 import { AllocResultStruct, NativeStatsStruct, wordIndex } from "./crossing.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
 import { describeValue, readOptions } from "./options.ts";
@@ -157,7 +157,7 @@ export class NativeBuffer {
   static alloc(size: number, options: AllocOptions = {}): NativeBuffer {
     checkSize(size);
     const read = readOptions(options, ALLOC_OPTION_KEYS, "NativeBuffer.alloc");
-    const library = nativeLibrary();
+    const library = memoryLibrary();
     const align = read.align ?? (library ? 64 : JS_ALIGN);
     checkAlign(align);
     if (read.zero !== undefined && typeof read.zero !== "boolean") {
@@ -367,7 +367,7 @@ export interface NativeStats {
  * ```
  */
 export function nativeStats(): NativeStats {
-  const library = nativeLibrary();
+  const library = memoryLibrary();
   if (!library) {
     return {
       source: "js",

@@ -26,8 +26,16 @@ const probe = new URL("./fixtures/probe.ts", import.meta.url).pathname;
 const expectedCrc = crc32cJs(new Uint8Array(1000).fill(7), 0);
 
 interface Report {
-  backend?: { path: string; cpu: string; reason?: string; library?: string };
+  backend?: {
+    path: string;
+    cpu: string;
+    reason?: string;
+    library?: string;
+    memory?: string;
+    memoryReason?: string;
+  };
   crc?: number;
+  bufferCrc?: number;
   error?: string;
   message?: string;
 }
@@ -170,6 +178,8 @@ test("BINLANE_BACKEND and BINLANE_CPU are obeyed, and bad values are refused", (
   assert.equal(runProbe({ BINLANE_BACKEND: "js" }).backend?.path, "js");
   const native = runProbe({ BINLANE_BACKEND: "native", BINLANE_CPU: "scalar" });
   assert.equal(native.backend?.path, "native");
+  assert.equal(native.backend?.memory, "native", "an unscoped grant (or Bun) views native memory");
+  assert.equal(native.bufferCrc, native.crc);
   assert.equal(native.backend?.cpu, "scalar");
   assert.equal(native.crc, expectedCrc);
   assert.equal(runProbe({ BINLANE_BACKEND: "fast" }).error, "E_CONFIG");
@@ -349,6 +359,10 @@ if (host) {
         const scoped = runProbe({}, [`--allow-ffi=${granted}`, `--allow-read=${granted}`, "--allow-env"]);
         assert.equal(scoped.backend?.path, "native", `${granted}: ${scoped.backend?.reason}`);
         assert.equal(scoped.crc, expectedCrc);
+        // Deno's pointer calls need an unscoped --allow-ffi: handles use JavaScript memory, and say why.
+        assert.equal(scoped.backend?.memory, "js");
+        assert.match(scoped.backend?.memoryReason ?? "", /--allow-ffi for every path/);
+        assert.equal(scoped.bufferCrc, expectedCrc, scoped.message);
       }
       const elsewhere = runProbe({}, [`--allow-ffi=${tmpdir()}`, "--allow-read", "--allow-env"]);
       assert.equal(elsewhere.backend?.path, "js");
