@@ -9,6 +9,7 @@
 import { asBytes, type BinaryInput, bytesToOverwrite } from "./bytes.ts";
 import { BinlaneError } from "./errors.ts";
 import { describeValue, readOptions } from "./options.ts";
+import { isDetachedBuffer, transferBuffer } from "./intrinsics.ts";
 import {
   checkFingerprint,
   checkHeader,
@@ -770,7 +771,9 @@ class ChunkDecoder {
       const { buffer } = held.shift()!;
       const kept = buffer.byteLength; // 0 if the consumer detached it itself
       if (kept >= size && kept <= Math.max(2 * size, TRANSIENT_KEEP_SIZE)) {
-        return new Uint8Array(buffer.transfer(), 0, size);
+        // The engine's own transfer, checked: memory whose old views were not detached is never reused.
+        const moved = transferBuffer(buffer);
+        if (isDetachedBuffer(buffer)) return new Uint8Array(moved, 0, size);
       }
     }
     return new Uint8Array(new ArrayBuffer(Math.max(size, TRANSIENT_MIN_SIZE)), 0, size);

@@ -153,15 +153,25 @@ export function isDetachedBuffer(buffer: ArrayBufferLike): boolean {
 
 /**
  * The engine's own `ArrayBuffer.prototype.transfer`, as it was when binlane
- * loaded, applied to a genuine `ArrayBuffer`; undefined where the engine has
- * none.
+ * loaded, applied to a genuine `ArrayBuffer`; where the engine has none
+ * (Node 20), the same move through `structuredClone`'s transfer list.
  */
 export function transferBuffer(buffer: ArrayBuffer, length?: number): ArrayBuffer {
-  if (arrayBufferTransfer === undefined) throw new Error("this engine has no ArrayBuffer.prototype.transfer");
-  return length === undefined
-    ? apply(arrayBufferTransfer, buffer, []) as ArrayBuffer
-    : apply(arrayBufferTransfer, buffer, [length]) as ArrayBuffer;
+  if (arrayBufferTransfer !== undefined) {
+    return length === undefined
+      ? apply(arrayBufferTransfer, buffer, []) as ArrayBuffer
+      : apply(arrayBufferTransfer, buffer, [length]) as ArrayBuffer;
+  }
+  // Engines before ES2024 (Node 20): a structuredClone transfer list detaches the buffer as transfer() does.
+  const moved = cloneIntrinsic(buffer, { transfer: [buffer] }) as ArrayBuffer;
+  const movedLength = apply(arrayBufferByteLength, moved, []) as number;
+  if (length === undefined || length === movedLength) return moved;
+  const resized = new ArrayBuffer(length);
+  apply(bytesSet, new Bytes(resized), [new Bytes(moved, 0, Math.min(length, movedLength))]);
+  return resized;
 }
+
+const cloneIntrinsic: typeof structuredClone = structuredClone;
 
 /**
  * A plain `Uint8Array` over `length` bytes of `buffer` from `offset`, made

@@ -36,19 +36,14 @@
 
 import { runtimeName } from "../ffi/runtime.ts";
 import { BinlaneError } from "./errors.ts";
+import { bufferByteLengthOf, isDetachedBuffer, transferBuffer } from "./intrinsics.ts";
 
-// Captured at load, so that a later polyfill or test double cannot change what disposal does.
-const intrinsicTransfer: (this: ArrayBuffer, length?: number) => ArrayBuffer = ArrayBuffer.prototype.transfer;
-const intrinsicTransferFixed: (this: ArrayBuffer, length?: number) => ArrayBuffer =
+// Captured at load, so that a later polyfill or test double cannot change what disposal does; an engine
+// without them (Node 20) has no external memory, and src/intrinsics.ts moves buffers through structuredClone.
+const intrinsicTransfer: ((this: ArrayBuffer, length?: number) => ArrayBuffer) | undefined =
+  ArrayBuffer.prototype.transfer;
+const intrinsicTransferFixed: ((this: ArrayBuffer, length?: number) => ArrayBuffer) | undefined =
   ArrayBuffer.prototype.transferToFixedLength;
-const detachedGetter: (this: ArrayBuffer) => boolean = Object.getOwnPropertyDescriptor(
-  ArrayBuffer.prototype,
-  "detached",
-)!.get!;
-const byteLengthGetter: (this: ArrayBuffer) => number = Object.getOwnPropertyDescriptor(
-  ArrayBuffer.prototype,
-  "byteLength",
-)!.get!;
 const reflectApply = Reflect.apply;
 const defineProperty = Object.defineProperty;
 const FinalizationRegistryIntrinsic = FinalizationRegistry;
@@ -71,8 +66,7 @@ const counters = { leakedTransfers: 0, leakedBytes: 0, finalizerFailures: 0 };
  */
 export function isReallyDetached(buffer: ArrayBuffer): boolean {
   // Two intrinsics: a detached buffer also has no bytes, so one getter replaced before load cannot lie alone.
-  return reflectApply(detachedGetter, buffer, []) === true &&
-    reflectApply(byteLengthGetter, buffer, []) === 0;
+  return isDetachedBuffer(buffer) && bufferByteLengthOf(buffer) === 0;
 }
 
 /**
@@ -91,7 +85,7 @@ export function isReallyDetached(buffer: ArrayBuffer): boolean {
  * ```
  */
 export function moveMemory(buffer: ArrayBuffer): ArrayBuffer {
-  const moved: ArrayBuffer = reflectApply(intrinsicTransfer, buffer, []);
+  const moved = transferBuffer(buffer);
   checkRevoked(buffer);
   return moved;
 }
@@ -111,7 +105,7 @@ export function moveMemory(buffer: ArrayBuffer): ArrayBuffer {
  * ```
  */
 export function revokeViews(buffer: ArrayBuffer): void {
-  reflectApply(intrinsicTransfer, buffer, [0]);
+  transferBuffer(buffer, 0);
   checkRevoked(buffer);
 }
 
@@ -203,17 +197,21 @@ const handleRegistry = new FinalizationRegistryIntrinsic<Lifetime>((lifetime) =>
 
 /** Own `transfer` methods on `buffer` that record a move before making it. */
 function guardTransfers(buffer: ArrayBuffer, lifetime: Lifetime): void {
-  const guard = (intrinsic: typeof intrinsicTransfer) =>
+  const guard = (intrinsic: (this: ArrayBuffer, length?: number) => ArrayBuffer) =>
     function (this: ArrayBuffer, length?: number): ArrayBuffer {
       if (this === buffer) lifetime.movedAway = true;
       return reflectApply(intrinsic, this, length === undefined ? [] : [length]);
     };
   try {
-    defineProperty(buffer, "transfer", { value: guard(intrinsicTransfer), configurable: false });
-    defineProperty(buffer, "transferToFixedLength", {
-      value: guard(intrinsicTransferFixed),
-      configurable: false,
-    });
+    if (intrinsicTransfer !== undefined) {
+      defineProperty(buffer, "transfer", { value: guard(intrinsicTransfer), configurable: false });
+    }
+    if (intrinsicTransferFixed !== undefined) {
+      defineProperty(buffer, "transferToFixedLength", {
+        value: guard(intrinsicTransferFixed),
+        configurable: false,
+      });
+    }
   } catch {
     lifetime.movedAway = true; // a buffer made non-extensible by its holder cannot be watched: leak it
   }
