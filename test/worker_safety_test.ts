@@ -55,6 +55,21 @@ test("workerStage: a chunk past timeoutMs fails with E_WORKER, its worker is end
   assert.ok(result.ms >= 250 && result.ms < 10_000, `failed after ${result.ms} ms`);
 });
 
+for (const op of ["spin", "block"]) {
+  test(`workerStage and WorkerPool: a chunk that never yields its thread (${op}) fails, the process ends`, () => {
+    const started = performance.now();
+    const report = runAttack("busy", op) as { result: Outcome; pooled: Outcome; after: Outcome };
+    for (const failed of [report.result, report.pooled]) {
+      assert.equal(failed.code, "E_WORKER", JSON.stringify(failed));
+      assert.match(failed.message!, /did not finish within timeoutMs \(300 ms\)/);
+    }
+    assert.deepEqual(report.after.value, [5], "the pool serves the next stage on a new worker");
+    // Past the stages' own timeouts, only start-up: a worker left spinning must not hold the process.
+    const ms = performance.now() - started;
+    assert.ok(ms < 15_000, `the child took ${Math.round(ms)} ms`);
+  });
+}
+
 test("WorkerPool: a hung chunk and a worker that ends itself fail their stages; the pool serves the next", () => {
   const report = runAttack("pool") as { hung: Outcome; ended: Outcome; after: Outcome; closed: boolean };
   assert.equal(report.hung.code, "E_WORKER");
