@@ -35,7 +35,9 @@ export interface StageOptions {
    * Milliseconds a chunk may take, counted from when the chunks sent before
    * it to the same worker are done; past it the chunk fails with `E_WORKER`
    * and its worker is ended (a pool starts a new one for later chunks). An
-   * integer from 1 to 2^31 - 1. Default: no limit.
+   * integer from 1 to 2^31 - 1. Default: no limit. Deno cannot stop a
+   * worker busy in synchronous code (a loop, `Atomics.wait`): the ended
+   * worker no longer keeps the process alive, but runs on until it ends.
    */
   timeoutMs?: number;
 }
