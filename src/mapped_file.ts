@@ -20,7 +20,8 @@
  * - Only regular files: a FIFO, device or directory is `E_NOT_A_FILE`, and
  *   is never opened in a way that could wait. A file that reports size 0
  *   but reads (procfs, sysfs) is read into memory (`mapped` is false); a
- *   writer of one is `E_NOT_A_FILE`.
+ *   writer of one is `E_NOT_A_FILE`, and so is one whose first byte cannot
+ *   be read (`/proc/self/mem`), which is no empty file.
  *
  * @module
  */
@@ -415,6 +416,34 @@ function pseudoFile(path: string): BinlaneError {
 }
 
 /**
+ * The most read into memory from a file that reports a size of 0: procfs and sysfs text is far smaller, and
+ * `/proc/self/pagemap` would otherwise be read until memory or the view limit ran out.
+ */
+const MAX_UNSIZED = 256 * 2 ** 20;
+
+function tooLargeUnsized(path: string): BinlaneError {
+  return new BinlaneError(
+    "E_LENGTH",
+    `${path} reports a size of 0 but reads past ${MAX_UNSIZED} bytes: a special file, not one to read whole`,
+  );
+}
+
+/**
+ * A file that reports a size of 0 and fails to read from its start (`/proc/self/mem`, `/proc/self/pagemap`)
+ * is a special file, not an empty one: an empty regular file reads 0 bytes without error.
+ */
+function unreadable(path: string, error: unknown): BinlaneError {
+  const errorCode = (error as { code?: string }).code;
+  return new BinlaneError(
+    "E_NOT_A_FILE",
+    `${path} reports a size of 0 but cannot be read from its start (${
+      typeof errorCode === "string" ? errorCode : describeValue(error)
+    }): a special file, not an empty one`,
+    { cause: error },
+  );
+}
+
+/**
  * Reads a whole file from `fd` that reported a size of 0, to its end:
  * procfs and sysfs files report 0 and generate their content when read.
  */
@@ -423,19 +452,30 @@ function readToEnd(fd: number, path: string): ArrayBuffer {
   let done = 0;
   for (;;) {
     if (done === bytes.length) {
-      if (bytes.length >= maxViewBytes() / 2) throw overViewLimit(path, bytes.length * 2);
+      if (bytes.length >= MAX_UNSIZED / 2) throw tooLargeUnsized(path);
       const grown = new Uint8Array(bytes.length * 2);
       grown.set(bytes);
       bytes = grown;
     }
-    const read = readSync(fd, bytes, done, bytes.length - done, null);
+    let read: number;
+    try {
+      // One byte first, as the mapping path probes: a file that reads only in larger units is refused alike.
+      read = readSync(fd, bytes, done, done === 0 ? 1 : bytes.length - done, null);
+    } catch (error) {
+      if (done === 0) throw unreadable(path, error);
+      throw error;
+    }
     if (read === 0) break;
     done += read;
   }
   return bytes.buffer.slice(0, done);
 }
 
-/** Whether the regular file at `path`, which mapped as empty, has content all the same. */
+/**
+ * Whether the regular file at `path`, which mapped as empty, has content all
+ * the same; `E_NOT_A_FILE` if its first byte cannot be read, which no empty
+ * file does.
+ */
 function readsPastZero(path: string): boolean {
   let fd: number;
   try {
@@ -444,8 +484,14 @@ function readsPastZero(path: string): boolean {
     return false; // gone or unreadable since it was mapped: the empty mapping stands
   }
   try {
-    return fstatSync(fd).isFile() && readSync(fd, new Uint8Array(1), 0, 1, 0) > 0;
-  } catch {
+    if (!fstatSync(fd).isFile()) return false;
+    try {
+      return readSync(fd, new Uint8Array(1), 0, 1, 0) > 0;
+    } catch (error) {
+      throw unreadable(path, error);
+    }
+  } catch (error) {
+    if (error instanceof BinlaneError) throw error;
     return false;
   } finally {
     closeQuietly(fd);
@@ -519,7 +565,8 @@ function writeBack(backing: CopiedFile, bytes: Uint8Array, path: string): void {
  * file. Paths are checked against Deno's `--allow-read`/`--allow-write`.
  *
  * Errors: `E_NOT_FOUND`, `E_PERMISSION_DENIED`, `E_NOT_A_FILE` (not a
- * regular file, or a writer of a procfs file), `E_LENGTH` (a reader asking
+ * regular file, a writer of a procfs file, or a file that reports a size of
+ * 0 and cannot be read, as `/proc/self/mem`), `E_LENGTH` (a reader asking
  * for more than the file has, or a size past the runtime's view limit:
  * Bun's 4 GiB, checked before the file grows), `E_RANGE` (a bad size),
  * `E_IO`.
@@ -572,11 +619,20 @@ export function mapFile(path: string | URL, options: MapFileOptions = {}): Mappe
   if (size !== undefined && size > maxViewBytes()) throw overViewLimit(filePath, size); // before any growth
   const library = memoryLibrary();
   let mapped = library ? openNative(library, filePath, mode, size) : undefined;
-  if (mapped !== undefined && mapped.backing.size === 0 && size === undefined && readsPastZero(filePath)) {
-    // A procfs or sysfs file maps as empty: read it instead (`mapped: false`), or refuse a writer.
-    mapped.backing.symbols.binlane_map_close(mapped.backing.handle, 0n);
-    if (mode === "readwrite") throw pseudoFile(filePath);
-    mapped = undefined;
+  if (mapped !== undefined && mapped.backing.size === 0 && size === undefined) {
+    let content: boolean;
+    try {
+      content = readsPastZero(filePath);
+    } catch (error) {
+      mapped.backing.symbols.binlane_map_close(mapped.backing.handle, 0n);
+      throw error;
+    }
+    if (content) {
+      // A procfs or sysfs file maps as empty: read it instead (`mapped: false`), or refuse a writer.
+      mapped.backing.symbols.binlane_map_close(mapped.backing.handle, 0n);
+      if (mode === "readwrite") throw pseudoFile(filePath);
+      mapped = undefined;
+    }
   }
   const { backing, buffer } = mapped ?? openCopy(filePath, mode, size);
   return construct(filePath, mode, backing, buffer);

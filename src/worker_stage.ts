@@ -35,7 +35,9 @@ export interface StageOptions {
    * Milliseconds a chunk may take, counted from when the chunks sent before
    * it to the same worker are done; past it the chunk fails with `E_WORKER`
    * and its worker is ended (a pool starts a new one for later chunks). An
-   * integer from 1 to 2^31 - 1. Default: no limit.
+   * integer from 1 to 2^31 - 1. Default: no limit. Deno cannot stop a
+   * worker busy in synchronous code (a loop, `Atomics.wait`): the ended
+   * worker no longer keeps the process alive, but runs on until it ends.
    */
   timeoutMs?: number;
 }
@@ -100,6 +102,30 @@ function checkCount(name: string, value: unknown, max: number): number {
     );
   }
   return value;
+}
+
+/**
+ * Deno's `Worker` releases its hold on the event loop through a method keyed by an unnamed symbol; Deno's
+ * `terminate()` only asks the worker's own loop to stop, which a worker spinning or blocked in synchronous
+ * code never reaches, so without this a terminated worker keeps the process alive forever.
+ */
+const denoWorkerRef: symbol | undefined = "Deno" in globalThis && !("Bun" in globalThis)
+  ? Object.getOwnPropertySymbols(Worker.prototype).find((key) =>
+    key.description === undefined &&
+    (Worker.prototype as unknown as Record<symbol, { length?: unknown } | undefined>)[key]?.length === 1 &&
+    typeof (Worker.prototype as unknown as Record<symbol, unknown>)[key] === "function"
+  )
+  : undefined;
+
+/** Terminates `worker` and, in Deno, stops it holding the process open if it cannot stop at once. */
+function endWorker(worker: Worker): void {
+  worker.terminate();
+  if (denoWorkerRef === undefined) return;
+  try {
+    (worker as unknown as Record<symbol, (ref: boolean) => void>)[denoWorkerRef](false);
+  } catch {
+    // A Deno whose Worker changed shape: the worker is terminated, only the process's exit may wait.
+  }
 }
 
 /** URL's own `href` getter: it throws for anything but a genuine URL, so a subclass's getter never runs. */
@@ -266,7 +292,7 @@ export class WorkerPool {
     if (!thread.live) return;
     thread.live = false;
     clearTimeout(thread.timer);
-    thread.worker.terminate();
+    endWorker(thread.worker);
     thread.port.close();
     const slot = this.#threads.indexOf(thread);
     if (slot >= 0) this.#threads[slot] = undefined;

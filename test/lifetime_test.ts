@@ -192,6 +192,24 @@ test("a procfs file (size 0 in stat, content when read) is read, not mapped as e
   });
 });
 
+test("a size-0 special file that cannot be read (/proc/self/mem, pagemap) is E_NOT_A_FILE, not an empty file", () => {
+  if (!linux) return;
+  for (const path of ["/proc/self/mem", "/proc/self/pagemap"]) {
+    for (const mode of ["read", "readwrite"] as const) {
+      const error = throwsCode(() => mapFile(path, { mode }), "E_NOT_A_FILE");
+      assert.match(error.message, /cannot be read from its start/);
+    }
+  }
+  // More refusals than the native table's 1024 slots: a refused file keeps no mapping and no slot.
+  for (let i = 0; i < 1100; i++) throwsCode(() => mapFile("/proc/self/mem"), "E_NOT_A_FILE");
+  withDirectory((directory) => {
+    const path = join(directory, "after");
+    writeFileSync(path, "still maps");
+    using file = mapFile(path);
+    assert.equal(new TextDecoder().decode(file.bytes), "still maps");
+  });
+});
+
 test("a size past the runtime's view limit is refused before the file grows", () => {
   withDirectory((directory) => {
     const path = join(directory, "sparse");

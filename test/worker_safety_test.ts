@@ -55,6 +55,38 @@ test("workerStage: a chunk past timeoutMs fails with E_WORKER, its worker is end
   assert.ok(result.ms >= 250 && result.ms < 10_000, `failed after ${result.ms} ms`);
 });
 
+for (const op of ["spin", "block"]) {
+  test(`workerStage and WorkerPool: a chunk that never yields its thread (${op}) fails, the process ends`, () => {
+    const started = performance.now();
+    const report = runAttack("busy", op) as { result: Outcome; pooled: Outcome; after: Outcome };
+    for (const failed of [report.result, report.pooled]) {
+      assert.equal(failed.code, "E_WORKER", JSON.stringify(failed));
+      assert.match(failed.message!, /did not finish within timeoutMs \(300 ms\)/);
+    }
+    assert.deepEqual(report.after.value, [5], "the pool serves the next stage on a new worker");
+    // Past the stages' own timeouts, only start-up: a worker left spinning must not hold the process.
+    const ms = performance.now() - started;
+    assert.ok(ms < 15_000, `the child took ${Math.round(ms)} ms`);
+  });
+}
+
+test("workerStage (Bun): a worker that runs out of memory, with no timeoutMs, fails the stage with E_WORKER", () => {
+  // Deno's V8 aborts the whole process on a worker's out-of-memory, by design, so only Bun can report it.
+  if (!underBun || process.platform !== "linux") return;
+  // The child's address space is capped at 2 GB so that the allocation fails there, not on the machine.
+  const script = 'ulimit -v 2000000 && exec "$0" run "$@"';
+  const child = spawnSync("sh", ["-c", script, process.execPath, attack, "oom"], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  const where = `status ${child.status}, signal ${child.signal}\n${child.stderr}`;
+  assert.equal(child.signal, null, `the child was killed (a crash, or a hang past 30 s): ${where}`);
+  assert.equal(child.status, 0, where);
+  const { result } = JSON.parse(child.stdout.trim().split("\n").pop()!) as { result: Outcome };
+  assert.equal(result.code, "E_WORKER", JSON.stringify(result));
+  assert.match(result.message!, /Out of memory/);
+});
+
 test("WorkerPool: a hung chunk and a worker that ends itself fail their stages; the pool serves the next", () => {
   const report = runAttack("pool") as { hung: Outcome; ended: Outcome; after: Outcome; closed: boolean };
   assert.equal(report.hung.code, "E_WORKER");
