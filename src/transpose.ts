@@ -11,7 +11,7 @@ import { NOT_FOUND } from "../ffi/symbols.ts";
 import { kernelSymbols } from "./backend.ts";
 import { asBytes, type BinaryInput, overlaps } from "./bytes.ts";
 import { BinlaneError, errorFromStatus } from "./errors.ts";
-import { describeValue, readOptions } from "./options.ts";
+import { checkCount, describeValue, readOptions } from "./options.ts";
 import { indexOfOther } from "./search.ts";
 
 /** One field of a record: where it sits, its width, and whether to reverse its bytes. */
@@ -139,20 +139,6 @@ function readFields(fields: unknown, recordSize: number, where: string): Transpo
     }
     return { offset, size, swap: swap === true };
   });
-}
-
-function checkCount(count: unknown, where: string): number | undefined {
-  if (count === undefined) return undefined;
-  if (typeof count !== "number") {
-    throw new BinlaneError("E_TYPE", `${where}: count must be a number, got ${describeValue(count)}`);
-  }
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new BinlaneError(
-      "E_RANGE",
-      `${where}: count must be a non-negative integer, got ${describeValue(count)}`,
-    );
-  }
-  return count;
 }
 
 function recordCount(rows: Uint8Array, recordSize: number, count: number | undefined): number {

@@ -214,34 +214,6 @@ export function typedSpan(value: unknown, what: string, kind?: string): TypedSpa
 }
 
 /**
- * A count (of records) given by a caller: undefined, or a non-negative safe
- * integer; a BigInt, Symbol or object is `E_TYPE`, NaN, a fraction or a
- * negative number `E_RANGE`, each described without running caller code.
- *
- * @example
- * ```ts
- * import { checkCount } from "./input.ts";
- *
- * if (checkCount(3, "toColumns") !== 3 || checkCount(undefined, "toColumns") !== undefined) {
- *   throw new Error("wrong count");
- * }
- * ```
- */
-export function checkCount(count: unknown, where: string): number | undefined {
-  if (count === undefined) return undefined;
-  if (typeof count !== "number") {
-    throw new BinlaneError("E_TYPE", `${where}: count must be a number, got ${describeValue(count)}`);
-  }
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new BinlaneError(
-      "E_RANGE",
-      `${where}: count must be a non-negative integer, got ${describeValue(count)}`,
-    );
-  }
-  return count;
-}
-
-/**
  * A flag option: undefined (false) or a boolean; anything else `E_TYPE`.
  *
  * @example

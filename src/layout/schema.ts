@@ -9,7 +9,7 @@ import type { BinaryInput } from "../bytes.ts";
 import { detachedError, isOutOfBounds } from "../detached.ts";
 import { BinlaneError } from "../errors.ts";
 import { bytesOver, isDetachedBuffer } from "../intrinsics.ts";
-import { describeValue, readOptions } from "../options.ts";
+import { checkCount, describeValue, readOptions } from "../options.ts";
 import {
   compileRecordReader,
   compileRecordWriter,
@@ -27,7 +27,7 @@ import { recordToC } from "./emit_c.ts";
 import { layoutFingerprint } from "./fingerprint.ts";
 import { recordToZig } from "./emit_zig.ts";
 import { markFieldType } from "./types.ts";
-import { canResize, checkCount, checkFlag, inputSpan, type Owner } from "./input.ts";
+import { canResize, checkFlag, inputSpan, type Owner } from "./input.ts";
 import type {
   ArrayType,
   BitsType,
