@@ -364,7 +364,10 @@ if (host) {
         assert.match(scoped.backend?.memoryReason ?? "", /--allow-ffi for every path/);
         assert.equal(scoped.bufferCrc, expectedCrc, scoped.message);
       }
-      const elsewhere = runProbe({}, [`--allow-ffi=${tmpdir()}`, "--allow-read", "--allow-env"]);
+      // A folder of its own: the checkout itself may lie under the temporary folder.
+      const unrelated = mkdtempSync(join(tmpdir(), "binlane-elsewhere-"));
+      const elsewhere = runProbe({}, [`--allow-ffi=${unrelated}`, "--allow-read", "--allow-env"]);
+      rmSync(unrelated, { recursive: true });
       assert.equal(elsewhere.backend?.path, "js");
       assert.match(elsewhere.backend?.reason ?? "", /not granted --allow-ffi for the library/);
       const unread = runProbe({ BINLANE_BACKEND: "native" }, [
