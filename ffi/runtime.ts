@@ -81,7 +81,8 @@ export function readEnv(name: string): string | undefined {
  * ```ts
  * import { envReadable } from "./runtime.ts";
  *
- * console.log(envReadable("BINLANE_LIB_SHA256")); // true with --allow-env
+ * // Run with --allow-env (or under Bun, which has no permissions).
+ * if (!envReadable("BINLANE_LIB_SHA256")) throw new Error("readable with --allow-env");
  * ```
  */
 export function envReadable(name: string): boolean {
@@ -99,7 +100,8 @@ export function envReadable(name: string): boolean {
  * ```ts
  * import { ffiPermitted } from "./runtime.ts";
  *
- * console.log(ffiPermitted("/opt/lib/libbinlane.so")); // false under Deno without --allow-ffi
+ * // Run with an unscoped --allow-ffi (or under Bun); without it Deno answers false.
+ * if (!ffiPermitted("/opt/lib/libbinlane.so")) throw new Error("permitted with --allow-ffi");
  * ```
  */
 export function ffiPermitted(path: string): boolean {

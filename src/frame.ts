@@ -253,7 +253,7 @@ function checkInteger(value: unknown, name: string, min: number, max: number): n
 }
 
 function checkU64(value: unknown, name: string): bigint {
-  // Anything but a bigint stays E_RANGE, the code these fields always had; a comparison would run its valueOf.
+  // Anything but a bigint is E_RANGE, like an out-of-range one; a comparison would run its valueOf.
   if (typeof value !== "bigint" || value < 0n || value > 0xffff_ffff_ffff_ffffn) {
     throw new BinlaneError(
       "E_RANGE",
@@ -418,8 +418,8 @@ const byteOffsetOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, "byteO
  * ```ts
  * import { isSharedMemory } from "./frame.ts";
  *
- * console.log(isSharedMemory(new Uint8Array(new SharedArrayBuffer(8))), isSharedMemory(new Uint8Array(8)));
- * // true false
+ * if (!isSharedMemory(new Uint8Array(new SharedArrayBuffer(8)))) throw new Error("shared memory is shared");
+ * if (isSharedMemory(new Uint8Array(8))) throw new Error("an ArrayBuffer of this realm is private");
  * ```
  */
 export function isSharedMemory(bytes: Uint8Array): boolean {
@@ -437,7 +437,8 @@ export function isSharedMemory(bytes: Uint8Array): boolean {
  *
  * const shared = new Uint8Array(new SharedArrayBuffer(4)).fill(7);
  * const copy = privateCopy(shared, 1, 2);
- * console.log(copy, copy.buffer instanceof ArrayBuffer); // Uint8Array(2) [7, 7] true
+ * if (copy.length !== 2 || copy[0] !== 7 || copy[1] !== 7) throw new Error("the two bytes from 1");
+ * if (!(copy.buffer instanceof ArrayBuffer)) throw new Error("a private ArrayBuffer");
  * ```
  */
 export function privateCopy(bytes: Uint8Array, start: number, length: number): Uint8Array {
@@ -510,7 +511,8 @@ export interface HeaderFault {
  *
  * const frame = encodeFrame(new Uint8Array(3), { type: 5 });
  * frame[0] ^= 1;
- * console.log((checkHeader(frame, 0, 1024) as { check: string }).check); // "magic"
+ * const fault = checkHeader(frame, 0, 1024) as { check: string };
+ * if (fault.check !== "magic") throw new Error(`the magic check fails first, not ${fault.check}`);
  * ```
  */
 export function checkHeader(
@@ -562,7 +564,7 @@ export function checkHeader(
  * ```ts
  * import { checkHeader, isHeaderFault } from "./frame.ts";
  *
- * console.log(isHeaderFault(checkHeader(new Uint8Array(8), 0, 1024))); // true
+ * if (!isHeaderFault(checkHeader(new Uint8Array(8), 0, 1024))) throw new Error("8 bytes are no header");
  * ```
  */
 export function isHeaderFault(result: FrameHeaderInfo | HeaderFault): result is HeaderFault {
@@ -578,7 +580,8 @@ export function isHeaderFault(result: FrameHeaderInfo | HeaderFault): result is 
  * import { checkHeader, headerFaultError, type HeaderFault } from "./frame.ts";
  *
  * const fault = checkHeader(new Uint8Array(8), 0, 1024) as HeaderFault;
- * console.log(headerFaultError(fault, 1024).code); // "E_FRAME_TRUNCATED"
+ * const error = headerFaultError(fault, 1024);
+ * if (error.code !== "E_FRAME_TRUNCATED") throw new Error(`truncated, not ${error.code}`);
  * ```
  */
 export function headerFaultError(fault: HeaderFault, maxFrameSize: number): BinlaneError {
@@ -814,7 +817,8 @@ function decodeSharedFrame(
  * ```ts
  * import { checkFingerprint } from "./frame.ts";
  *
- * console.log(checkFingerprint(5n), checkFingerprint(undefined)); // 5n undefined
+ * if (checkFingerprint(5n) !== 5n) throw new Error("a u64 is a fingerprint");
+ * if (checkFingerprint(undefined) !== undefined) throw new Error("undefined is none");
  * ```
  */
 export function checkFingerprint(value: bigint | undefined): bigint | undefined {
