@@ -390,9 +390,8 @@ const TRANSIENT_MIN_SIZE = 4 << 10;
  * every straddling frame pay for the largest one: 64 KiB of memory for 4
  * KiB frames cost Bun 1.5 us a chunk, a quarter of its time (Deno moves
  * memory of any size in 0.2-0.35 us). The bound follows from that cost
- * rather than from a sweep; sizing by it took Bun from 6.9-7.4 to 9.7-11.5
- * GB/s on 4 KiB frames (old and new alternating over bench/frame.bench.ts'
- * stream; docs/PERFORMANCE.md, session 10).
+ * rather than from a sweep; what it is worth on 4 KiB frames is measured in
+ * docs/PERFORMANCE.md ("transient memory the size of its frames").
  */
 const TRANSIENT_KEEP_SIZE = 16 << 10;
 /**
@@ -740,9 +739,8 @@ class ChunkDecoder {
       // A header's first bytes get memory of their own: too few to choose by the frame they announce.
       return size > FRAME_HEADER_SIZE ? this.#reuse(size) : new Uint8Array(size);
     }
-    // Unzeroed memory took Bun's medians over 64 KiB-payload frames in 64 KiB chunks from 2.9-3.3 to 3.4-3.9
-    // GB/s (FrameBatchDecoderStream) and 2.8-4.4 to 3.5-4.7 (FrameDecoderStream), old and new alternating in
-    // three runs (docs/PERFORMANCE.md, session 11); 1 MiB frames were unchanged.
+    // A large frame is copied in whole before anyone sees it, so its memory need not be zeroed: zeroing costs
+    // Bun page faults (docs/PERFORMANCE.md, "unzeroed memory for large straddling frames").
     if (size > SLAB_SIZE / 16) return wholeFrame ? bytesToOverwrite(size) : new Uint8Array(size);
     const start = this.#slabUsed;
     if (start + size > this.#slab.length) {
