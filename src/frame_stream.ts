@@ -739,8 +739,8 @@ class ChunkDecoder {
       // A header's first bytes get memory of their own: too few to choose by the frame they announce.
       return size > FRAME_HEADER_SIZE ? this.#reuse(size) : new Uint8Array(size);
     }
-    // A large frame is copied in whole before anyone sees it, so its memory need not be zeroed: zeroing costs
-    // Bun page faults (docs/PERFORMANCE.md, "unzeroed memory for large straddling frames").
+    // A whole frame's memory is all written before the frame goes out, so it skips zeroing, which costs Bun
+    // page faults (docs/PERFORMANCE.md, "unzeroed memory for large straddling frames").
     if (size > SLAB_SIZE / 16) return wholeFrame ? bytesToOverwrite(size) : new Uint8Array(size);
     const start = this.#slabUsed;
     if (start + size > this.#slab.length) {
