@@ -51,7 +51,9 @@ export interface FrameMessage extends Partial<FrameOptions> {
  * const frames = ReadableStream.from([{ payload: new Uint8Array([1, 2]) }])
  *   .pipeThrough(new FrameEncoderStream({ type: 4 }))
  *   .pipeThrough(new FrameDecoderStream());
- * for await (const frame of frames) console.log(frame.type, frame.payload); // 4 Uint8Array(2) [1, 2]
+ * const seen: string[] = [];
+ * for await (const frame of frames) seen.push(`${frame.type}:${frame.payload.join()}`);
+ * if (seen.join(" ") !== "4:1,2") throw new Error(`one frame of type 4, payload [1, 2]: ${seen}`);
  * ```
  */
 export class FrameEncoderStream extends TransformStream<FrameMessage, Uint8Array> {
@@ -246,9 +248,11 @@ function failingAfterQueued(
  *
  * const bytes = encodeFrame(new Uint8Array([7]), { type: 1 });
  * const chunks = [bytes.subarray(0, 5), bytes.subarray(5)];
+ * const payloads: number[][] = [];
  * for await (const frame of ReadableStream.from(chunks).pipeThrough(new FrameDecoderStream())) {
- *   console.log(frame.payload); // Uint8Array(1) [7]
+ *   payloads.push([...frame.payload]);
  * }
+ * if (JSON.stringify(payloads) !== "[[7]]") throw new Error(`the frame across both chunks: ${payloads}`);
  * ```
  */
 export class FrameDecoderStream extends TransformStream<BinaryInput, Frame> {
@@ -284,9 +288,11 @@ export class FrameDecoderStream extends TransformStream<BinaryInput, Frame> {
  * const a = encodeFrame(new Uint8Array([1]), { type: 1 });
  * const b = encodeFrame(new Uint8Array([2]), { type: 2 });
  * const both = new Uint8Array([...a, ...b]);
+ * const batches: number[][] = [];
  * for await (const batch of ReadableStream.from([both]).pipeThrough(new FrameBatchDecoderStream())) {
- *   console.log(batch.map((frame) => frame.type)); // [1, 2]
+ *   batches.push(batch.map((frame) => frame.type));
  * }
+ * if (JSON.stringify(batches) !== "[[1,2]]") throw new Error(`one batch of both frames: ${batches}`);
  * ```
  */
 export class FrameBatchDecoderStream extends TransformStream<BinaryInput, Frame[]> {
@@ -337,8 +343,10 @@ export interface FrameBatches extends AsyncGenerator<Frame[], void, undefined> {
  * const bytes = encodeFrame(new Uint8Array([7]), { type: 1 });
  * const chunks = ReadableStream.from([bytes.subarray(0, 5), bytes.subarray(5)]);
  * const batches = decodeFrameBatches(chunks);
- * for await (const batch of batches) console.log(batch[0].payload); // Uint8Array(1) [7]
- * console.log(batches.stats.copied); // 1
+ * const payloads: number[][] = [];
+ * for await (const batch of batches) payloads.push(...batch.map((frame) => [...frame.payload]));
+ * if (JSON.stringify(payloads) !== "[[7]]") throw new Error(`the frame across both chunks: ${payloads}`);
+ * if (batches.stats.copied !== 1) throw new Error("the straddling frame was copied once");
  * ```
  */
 export function decodeFrameBatches(
