@@ -157,8 +157,8 @@ function sampleSource(size: number): Source {
 function main(): void {
   const options = parseArguments(process.argv.slice(2));
   const info = backend();
-  // Page-aligned native memory; the JS path's memory is the engine's, which promises only 8.
-  const align = info.path === "native" ? 4096 : 8;
+  // Page-aligned native memory; JS memory (no library, or a scoped --allow-ffi) promises only 8.
+  const align = info.memory === "native" ? 4096 : 8;
   using chunk = NativeBuffer.alloc(options.chunkSize, { align, zero: false });
   const totals: Totals = { bytes: 0, checksumMs: 0 };
   const started = performance.now();

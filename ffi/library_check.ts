@@ -156,11 +156,16 @@ export function parseManifest(text: string): LibraryManifest | string {
  * Reads the manifest file at `path` (a regular file only).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { readManifest } from "./library_check.ts";
  *
- * const manifest = readManifest("ffi/lib/linux-x86_64/manifest.json");
- * console.log(typeof manifest === "string" ? manifest : manifest.sha256);
+ * const path = Deno.makeTempFileSync({ suffix: ".json" });
+ * const sha256 = "ab".repeat(32);
+ * Deno.writeTextFileSync(path, JSON.stringify({ platform: "linux-x86_64", file: "libbinlane.so", size: 3, sha256 }));
+ * const manifest = readManifest(path);
+ * Deno.removeSync(path);
+ * if (typeof manifest === "string" || manifest.sha256 !== sha256) throw new Error(String(manifest));
+ * if (typeof readManifest(path) !== "string") throw new Error("a missing file is refused with a reason");
  * ```
  */
 export function readManifest(path: string): LibraryManifest | string {

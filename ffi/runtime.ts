@@ -25,7 +25,7 @@ const anyGlobal = globalThis as any;
  * ```ts
  * import { denoNamespace } from "./runtime.ts";
  *
- * console.log(denoNamespace() !== undefined); // true under Deno
+ * if ((denoNamespace() !== undefined) !== ("Deno" in globalThis)) throw new Error("defined under Deno only");
  * ```
  */
 export function denoNamespace(): DenoLike | undefined {
@@ -39,7 +39,8 @@ export function denoNamespace(): DenoLike | undefined {
  * ```ts
  * import { runtimeName } from "./runtime.ts";
  *
- * console.log(runtimeName()); // "deno" or "bun"
+ * const expected = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+ * if (runtimeName() !== expected) throw new Error(`this runtime, not ${runtimeName()}`);
  * ```
  */
 export function runtimeName(): RuntimeName {
@@ -57,7 +58,12 @@ export function runtimeName(): RuntimeName {
  * ```ts
  * import { readEnv } from "./runtime.ts";
  *
- * console.log(readEnv("BINLANE_CPU") ?? "not set");
+ * // Run with --allow-env.
+ * Deno.env.set("BINLANE_EXAMPLE", "avx2");
+ * if (readEnv("BINLANE_EXAMPLE") !== "avx2") throw new Error("a set variable is read");
+ * Deno.env.set("BINLANE_EXAMPLE", "");
+ * if (readEnv("BINLANE_EXAMPLE") !== undefined) throw new Error("an empty variable is unset");
+ * Deno.env.delete("BINLANE_EXAMPLE");
  * ```
  */
 export function readEnv(name: string): string | undefined {
@@ -81,7 +87,8 @@ export function readEnv(name: string): string | undefined {
  * ```ts
  * import { envReadable } from "./runtime.ts";
  *
- * console.log(envReadable("BINLANE_LIB_SHA256")); // true with --allow-env
+ * // Run with --allow-env (or under Bun, which has no permissions).
+ * if (!envReadable("BINLANE_LIB_SHA256")) throw new Error("readable with --allow-env");
  * ```
  */
 export function envReadable(name: string): boolean {
@@ -99,7 +106,8 @@ export function envReadable(name: string): boolean {
  * ```ts
  * import { ffiPermitted } from "./runtime.ts";
  *
- * console.log(ffiPermitted("/opt/lib/libbinlane.so")); // false under Deno without --allow-ffi
+ * // Run with an unscoped --allow-ffi (or under Bun); without it Deno answers false.
+ * if (!ffiPermitted("/opt/lib/libbinlane.so")) throw new Error("permitted with --allow-ffi");
  * ```
  */
 export function ffiPermitted(path: string): boolean {
@@ -118,7 +126,8 @@ export function ffiPermitted(path: string): boolean {
  * ```ts
  * import { filePermitted } from "./runtime.ts";
  *
- * console.log(filePermitted("deno.json", false)); // true with --allow-read
+ * // Run with --allow-read and --allow-write (or under Bun, which has no permissions).
+ * if (!filePermitted("deno.json", true)) throw new Error("readable and writable with both grants");
  * ```
  */
 export function filePermitted(path: string, write: boolean): boolean {

@@ -706,7 +706,7 @@ const zig_builtin = @import("builtin");
 
 extern "c" fn mkfifo(path: [*:0]const u8, mode: c_uint) c_int;
 
-test "alloc: large zeroed memory comes as fresh pages: zero, aligned, freed once; too much is out_of_memory" {
+test "alloc: large zeroed memory is fresh zero pages, aligned, freed once; too much: out_of_memory" {
     // The allocator is libc's: run with -lc (the library always links it).
     if (comptime !zig_builtin.link_libc) return error.SkipZigTest;
     const size: u64 = alloc.zero_pages_min * 4;
@@ -718,7 +718,8 @@ test "alloc: large zeroed memory comes as fresh pages: zero, aligned, freed once
     @memset(memory[0..@intCast(size)], 0xab);
     try std.testing.expectEqual(.ok, alloc.free(out.handle, .buffer, size));
     try std.testing.expectEqual(.invalid_handle, alloc.free(out.handle, .buffer, size));
-    // 1 TiB: refused by the system (out_of_memory) or reserved without being committed, never memset.
+    // 1 TiB: refused by the system (out_of_memory) or reserved without being committed,
+    // never memset.
     const huge: u64 = 1 << 40;
     const status = alloc.alloc(.buffer, huge, 64, true, &out);
     if (status == .ok) {

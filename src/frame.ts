@@ -45,7 +45,8 @@ export type FrameHeaderFields = {
  * ```ts
  * import { FrameHeader } from "@binlane/binlane";
  *
- * console.log(FrameHeader.size, FrameHeader.offsetOf("payloadLength")); // 32 24
+ * if (FrameHeader.size !== 32) throw new Error("a header is 32 bytes");
+ * if (FrameHeader.offsetOf("payloadLength") !== 24) throw new Error("payloadLength at 24");
  * ```
  */
 export const FrameHeader: Schema<FrameHeaderFields> = struct({
@@ -66,7 +67,7 @@ export const FrameHeader: Schema<FrameHeaderFields> = struct({
  * ```ts
  * import { FRAME_MAGIC } from "@binlane/binlane";
  *
- * console.log(FRAME_MAGIC.toString(16)); // "464e4c42"
+ * if (FRAME_MAGIC.toString(16) !== "464e4c42") throw new Error("the magic is 0x464e4c42");
  * ```
  */
 export const FRAME_MAGIC = 0x464e_4c42;
@@ -78,7 +79,7 @@ export const FRAME_MAGIC = 0x464e_4c42;
  * ```ts
  * import { FRAME_VERSION } from "@binlane/binlane";
  *
- * console.log(FRAME_VERSION); // 1
+ * if (FRAME_VERSION !== 1) throw new Error("version 1");
  * ```
  */
 export const FRAME_VERSION = 1;
@@ -90,7 +91,7 @@ export const FRAME_VERSION = 1;
  * ```ts
  * import { FRAME_HEADER_SIZE } from "@binlane/binlane";
  *
- * console.log(FRAME_HEADER_SIZE); // 32
+ * if (FRAME_HEADER_SIZE !== 32) throw new Error("a header is 32 bytes");
  * ```
  */
 export const FRAME_HEADER_SIZE: number = FrameHeader.size;
@@ -102,7 +103,7 @@ export const FRAME_HEADER_SIZE: number = FrameHeader.size;
  * ```ts
  * import { FRAME_TRAILER_SIZE } from "@binlane/binlane";
  *
- * console.log(FRAME_TRAILER_SIZE); // 8
+ * if (FRAME_TRAILER_SIZE !== 8) throw new Error("a trailer is 8 bytes");
  * ```
  */
 export const FRAME_TRAILER_SIZE = 8;
@@ -114,7 +115,7 @@ export const FRAME_TRAILER_SIZE = 8;
  * ```ts
  * import { DEFAULT_MAX_FRAME_SIZE } from "@binlane/binlane";
  *
- * console.log(DEFAULT_MAX_FRAME_SIZE); // 67108864
+ * if (DEFAULT_MAX_FRAME_SIZE !== 64 << 20) throw new Error("64 MiB by default");
  * ```
  */
 export const DEFAULT_MAX_FRAME_SIZE: number = 64 * 1024 * 1024;
@@ -206,7 +207,8 @@ function padded(length: number): number {
  * ```ts
  * import { frameSize } from "@binlane/binlane";
  *
- * console.log(frameSize(0), frameSize(1), frameSize(1024)); // 40 48 1064
+ * const sizes = [frameSize(0), frameSize(1), frameSize(1024)];
+ * if (sizes.join() !== "40,48,1064") throw new Error(`header, payload padded to 8, trailer: ${sizes}`);
  * ```
  */
 export function frameSize(payloadLength: number): number {
@@ -226,7 +228,7 @@ export function frameSize(payloadLength: number): number {
  * ```ts
  * import { checkMaxFrameSize } from "./frame.ts";
  *
- * console.log(checkMaxFrameSize(undefined)); // 67108864
+ * if (checkMaxFrameSize(undefined) !== 64 << 20) throw new Error("undefined is the default, 64 MiB");
  * ```
  */
 export function checkMaxFrameSize(value: number | undefined): number {
@@ -253,7 +255,7 @@ function checkInteger(value: unknown, name: string, min: number, max: number): n
 }
 
 function checkU64(value: unknown, name: string): bigint {
-  // Anything but a bigint stays E_RANGE, the code these fields always had; a comparison would run its valueOf.
+  // Anything but a bigint is E_RANGE, like an out-of-range one; a comparison would run its valueOf.
   if (typeof value !== "bigint" || value < 0n || value > 0xffff_ffff_ffff_ffffn) {
     throw new BinlaneError(
       "E_RANGE",
@@ -278,7 +280,8 @@ function now(): bigint {
  *
  * const payload = new TextEncoder().encode("tick");
  * const target = new Uint8Array(frameSize(payload.length));
- * console.log(encodeFrameInto(target, payload, { type: 7, timestamp: 1n })); // 48
+ * const written = encodeFrameInto(target, payload, { type: 7, timestamp: 1n });
+ * if (written !== 48) throw new Error(`a 4-byte payload makes a 48-byte frame, not ${written}`);
  * ```
  */
 export function encodeFrameInto(target: BinaryInput, payload: BinaryInput, options: FrameOptions): number {
@@ -386,7 +389,7 @@ function writeFrame(out: Uint8Array, body: Uint8Array, settings: EncodeSettings)
  * import { decodeFrame, encodeFrame } from "@binlane/binlane";
  *
  * const frame = encodeFrame(new TextEncoder().encode("tick"), { type: 7 });
- * console.log(frame.length, decodeFrame(frame).type); // 48 7
+ * if (frame.length !== 48 || decodeFrame(frame).type !== 7) throw new Error("the frame decodes as encoded");
  * ```
  */
 export function encodeFrame(payload: BinaryInput, options: FrameOptions): Uint8Array {
@@ -418,8 +421,8 @@ const byteOffsetOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, "byteO
  * ```ts
  * import { isSharedMemory } from "./frame.ts";
  *
- * console.log(isSharedMemory(new Uint8Array(new SharedArrayBuffer(8))), isSharedMemory(new Uint8Array(8)));
- * // true false
+ * if (!isSharedMemory(new Uint8Array(new SharedArrayBuffer(8)))) throw new Error("shared memory is shared");
+ * if (isSharedMemory(new Uint8Array(8))) throw new Error("an ArrayBuffer of this realm is private");
  * ```
  */
 export function isSharedMemory(bytes: Uint8Array): boolean {
@@ -437,7 +440,8 @@ export function isSharedMemory(bytes: Uint8Array): boolean {
  *
  * const shared = new Uint8Array(new SharedArrayBuffer(4)).fill(7);
  * const copy = privateCopy(shared, 1, 2);
- * console.log(copy, copy.buffer instanceof ArrayBuffer); // Uint8Array(2) [7, 7] true
+ * if (copy.length !== 2 || copy[0] !== 7 || copy[1] !== 7) throw new Error("the two bytes from 1");
+ * if (!(copy.buffer instanceof ArrayBuffer)) throw new Error("a private ArrayBuffer");
  * ```
  */
 export function privateCopy(bytes: Uint8Array, start: number, length: number): Uint8Array {
@@ -510,7 +514,8 @@ export interface HeaderFault {
  *
  * const frame = encodeFrame(new Uint8Array(3), { type: 5 });
  * frame[0] ^= 1;
- * console.log((checkHeader(frame, 0, 1024) as { check: string }).check); // "magic"
+ * const fault = checkHeader(frame, 0, 1024) as { check: string };
+ * if (fault.check !== "magic") throw new Error(`the magic check fails first, not ${fault.check}`);
  * ```
  */
 export function checkHeader(
@@ -562,7 +567,7 @@ export function checkHeader(
  * ```ts
  * import { checkHeader, isHeaderFault } from "./frame.ts";
  *
- * console.log(isHeaderFault(checkHeader(new Uint8Array(8), 0, 1024))); // true
+ * if (!isHeaderFault(checkHeader(new Uint8Array(8), 0, 1024))) throw new Error("8 bytes are no header");
  * ```
  */
 export function isHeaderFault(result: FrameHeaderInfo | HeaderFault): result is HeaderFault {
@@ -578,7 +583,8 @@ export function isHeaderFault(result: FrameHeaderInfo | HeaderFault): result is 
  * import { checkHeader, headerFaultError, type HeaderFault } from "./frame.ts";
  *
  * const fault = checkHeader(new Uint8Array(8), 0, 1024) as HeaderFault;
- * console.log(headerFaultError(fault, 1024).code); // "E_FRAME_TRUNCATED"
+ * const error = headerFaultError(fault, 1024);
+ * if (error.code !== "E_FRAME_TRUNCATED") throw new Error(`truncated, not ${error.code}`);
  * ```
  */
 export function headerFaultError(fault: HeaderFault, maxFrameSize: number): BinlaneError {
@@ -637,7 +643,8 @@ function headerAt(input: Uint8Array, start: number, maxFrameSize: number): Frame
  * import { encodeFrame, readFrameHeader } from "@binlane/binlane";
  *
  * const frame = encodeFrame(new Uint8Array(100), { type: 1 });
- * console.log(readFrameHeader(frame.subarray(0, 32)).frameLength); // 144
+ * const { frameLength } = readFrameHeader(frame.subarray(0, 32));
+ * if (frameLength !== 144) throw new Error(`the header alone gives the length 144, not ${frameLength}`);
  * ```
  */
 export function readFrameHeader(
@@ -676,7 +683,8 @@ function sharedHeader(head: Uint8Array, start: number, maxFrameSize: number): Fr
  * import { frameAfterHeader } from "./frame.ts";
  *
  * const frame = encodeFrame(new Uint8Array([5]), { type: 2 });
- * console.log(frameAfterHeader(frame, 0, readFrameHeader(frame), undefined).payload); // Uint8Array(1) [5]
+ * const { payload } = frameAfterHeader(frame, 0, readFrameHeader(frame), undefined);
+ * if (payload.length !== 1 || payload[0] !== 5) throw new Error("the payload [5]");
  * ```
  */
 export function frameAfterHeader(
@@ -757,7 +765,8 @@ export function frameAfterHeader(
  *
  * const frame = encodeFrame(new Uint8Array([1, 2, 3]), { type: 9, timestamp: 5n });
  * const { type, timestamp, payload, byteLength } = decodeFrame(frame);
- * console.log(type, timestamp, payload, byteLength); // 9 5n Uint8Array(3) [1, 2, 3] 48
+ * if (type !== 9 || timestamp !== 5n || byteLength !== 48) throw new Error("the fields as encoded");
+ * if (payload.join() !== "1,2,3") throw new Error("the payload as encoded");
  * ```
  */
 export function decodeFrame(bytes: BinaryInput, options: number | DecodeFrameOptions = 0): Frame {
@@ -814,7 +823,8 @@ function decodeSharedFrame(
  * ```ts
  * import { checkFingerprint } from "./frame.ts";
  *
- * console.log(checkFingerprint(5n), checkFingerprint(undefined)); // 5n undefined
+ * if (checkFingerprint(5n) !== 5n) throw new Error("a u64 is a fingerprint");
+ * if (checkFingerprint(undefined) !== undefined) throw new Error("undefined is none");
  * ```
  */
 export function checkFingerprint(value: bigint | undefined): bigint | undefined {
@@ -849,12 +859,16 @@ let scanGeneration = 0;
  *
  * @example
  * ```ts
- * import { encodeFrame } from "@binlane/binlane";
+ * import { backend, encodeFrame } from "@binlane/binlane";
  * import { emitWellFormedFrames, frameScanThresholds } from "./frame.ts";
  *
  * frameScanThresholds.bytes = 0;
  * const two = new Uint8Array([...encodeFrame(new Uint8Array([1]), { type: 1 }), 0, 0]);
- * console.log(emitWellFormedFrames(two, 0, 1024, undefined, (frame) => console.log(frame.type))); // 1, then 40
+ * const types: number[] = [];
+ * const end = emitWellFormedFrames(two, 0, 1024, undefined, (frame) => types.push(frame.type));
+ * // Natively: the one whole frame, stopping at the two bytes after it; on the JS path: nothing.
+ * const native = backend().path === "native";
+ * if (types.join() !== (native ? "1" : "") || end !== (native ? 48 : 0)) throw new Error(`${types}, ${end}`);
  * ```
  */
 export function emitWellFormedFrames(

@@ -51,7 +51,9 @@ export interface FrameMessage extends Partial<FrameOptions> {
  * const frames = ReadableStream.from([{ payload: new Uint8Array([1, 2]) }])
  *   .pipeThrough(new FrameEncoderStream({ type: 4 }))
  *   .pipeThrough(new FrameDecoderStream());
- * for await (const frame of frames) console.log(frame.type, frame.payload); // 4 Uint8Array(2) [1, 2]
+ * const seen: string[] = [];
+ * for await (const frame of frames) seen.push(`${frame.type}:${frame.payload.join()}`);
+ * if (seen.join(" ") !== "4:1,2") throw new Error(`one frame of type 4, payload [1, 2]: ${seen}`);
  * ```
  */
 export class FrameEncoderStream extends TransformStream<FrameMessage, Uint8Array> {
@@ -246,9 +248,11 @@ function failingAfterQueued(
  *
  * const bytes = encodeFrame(new Uint8Array([7]), { type: 1 });
  * const chunks = [bytes.subarray(0, 5), bytes.subarray(5)];
+ * const payloads: number[][] = [];
  * for await (const frame of ReadableStream.from(chunks).pipeThrough(new FrameDecoderStream())) {
- *   console.log(frame.payload); // Uint8Array(1) [7]
+ *   payloads.push([...frame.payload]);
  * }
+ * if (JSON.stringify(payloads) !== "[[7]]") throw new Error(`the frame across both chunks: ${payloads}`);
  * ```
  */
 export class FrameDecoderStream extends TransformStream<BinaryInput, Frame> {
@@ -284,9 +288,11 @@ export class FrameDecoderStream extends TransformStream<BinaryInput, Frame> {
  * const a = encodeFrame(new Uint8Array([1]), { type: 1 });
  * const b = encodeFrame(new Uint8Array([2]), { type: 2 });
  * const both = new Uint8Array([...a, ...b]);
+ * const batches: number[][] = [];
  * for await (const batch of ReadableStream.from([both]).pipeThrough(new FrameBatchDecoderStream())) {
- *   console.log(batch.map((frame) => frame.type)); // [1, 2]
+ *   batches.push(batch.map((frame) => frame.type));
  * }
+ * if (JSON.stringify(batches) !== "[[1,2]]") throw new Error(`one batch of both frames: ${batches}`);
  * ```
  */
 export class FrameBatchDecoderStream extends TransformStream<BinaryInput, Frame[]> {
@@ -337,8 +343,10 @@ export interface FrameBatches extends AsyncGenerator<Frame[], void, undefined> {
  * const bytes = encodeFrame(new Uint8Array([7]), { type: 1 });
  * const chunks = ReadableStream.from([bytes.subarray(0, 5), bytes.subarray(5)]);
  * const batches = decodeFrameBatches(chunks);
- * for await (const batch of batches) console.log(batch[0].payload); // Uint8Array(1) [7]
- * console.log(batches.stats.copied); // 1
+ * const payloads: number[][] = [];
+ * for await (const batch of batches) payloads.push(...batch.map((frame) => [...frame.payload]));
+ * if (JSON.stringify(payloads) !== "[[7]]") throw new Error(`the frame across both chunks: ${payloads}`);
+ * if (batches.stats.copied !== 1) throw new Error("the straddling frame was copied once");
  * ```
  */
 export function decodeFrameBatches(
@@ -390,9 +398,8 @@ const TRANSIENT_MIN_SIZE = 4 << 10;
  * every straddling frame pay for the largest one: 64 KiB of memory for 4
  * KiB frames cost Bun 1.5 us a chunk, a quarter of its time (Deno moves
  * memory of any size in 0.2-0.35 us). The bound follows from that cost
- * rather than from a sweep; sizing by it took Bun from 6.9-7.4 to 9.7-11.5
- * GB/s on 4 KiB frames (old and new alternating over bench/frame.bench.ts'
- * stream; docs/PERFORMANCE.md, session 10).
+ * rather than from a sweep; what it is worth on 4 KiB frames is measured in
+ * docs/PERFORMANCE.md ("transient memory the size of its frames").
  */
 const TRANSIENT_KEEP_SIZE = 16 << 10;
 /**
@@ -740,9 +747,8 @@ class ChunkDecoder {
       // A header's first bytes get memory of their own: too few to choose by the frame they announce.
       return size > FRAME_HEADER_SIZE ? this.#reuse(size) : new Uint8Array(size);
     }
-    // Unzeroed memory took Bun's medians over 64 KiB-payload frames in 64 KiB chunks from 2.9-3.3 to 3.4-3.9
-    // GB/s (FrameBatchDecoderStream) and 2.8-4.4 to 3.5-4.7 (FrameDecoderStream), old and new alternating in
-    // three runs (docs/PERFORMANCE.md, session 11); 1 MiB frames were unchanged.
+    // A whole frame's memory is all written before the frame goes out, so it skips zeroing, which costs Bun
+    // page faults (docs/PERFORMANCE.md, "unzeroed memory for large straddling frames").
     if (size > SLAB_SIZE / 16) return wholeFrame ? bytesToOverwrite(size) : new Uint8Array(size);
     const start = this.#slabUsed;
     if (start + size > this.#slab.length) {

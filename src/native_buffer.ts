@@ -149,7 +149,7 @@ export class NativeBuffer {
    * ```ts
    * import { backend, NativeBuffer } from "@binlane/binlane";
    *
-   * const align = backend().path === "native" ? 4096 : 8;
+   * const align = backend().memory === "native" ? 4096 : 8;
    * using buffer = NativeBuffer.alloc(1 << 20, { align, zero: false });
    * if (buffer.byteLength !== 1048576) throw new Error("the size asked for");
    * ```

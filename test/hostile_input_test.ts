@@ -112,7 +112,7 @@ test("options: undefined and {} are no options; null, numbers, arrays and unknow
     for (const bad of [null, 5, "strict", [], () => {}]) refuses(() => call(bad), "E_TYPE", name);
     refuses(() => call({ bogus: 1 }), "E_TYPE", '"bogus"');
   }
-  // The report's case: a misspelt key no longer allocates new columns silently.
+  // A misspelt key is refused, rather than ignored while new columns are allocated silently.
   refuses(() => rowsToColumns(data, 8, fields, { into: [new Uint8Array(64)] } as never), "E_TYPE", '"into"');
 });
 
