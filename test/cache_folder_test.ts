@@ -140,7 +140,7 @@ if (posix) {
   }
 }
 
-test("a write that fails after another process wrote the library re-checks that file and accepts it", async () => {
+test("a write failing after another process wrote the library re-checks that file, accepted", async () => {
   if (host === undefined) return;
   await inCache(({ hashFolder, location, library }) => {
     const bytes = unpackEmbedded(library.manifest, library.embedded) as Uint8Array;
