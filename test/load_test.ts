@@ -258,7 +258,7 @@ if (host) {
         const fifo = join(directory, "fifo.so");
         const made = spawnSync("mkfifo", [fifo], { encoding: "utf8" });
         assert.equal(made.status, 0, made.stderr);
-        // A hang opening the FIFO fails: runProbe kills the child at CHILD_TIMEOUT_MS, then asserts no signal.
+        // A hang opening the FIFO fails: runProbe kills it at CHILD_TIMEOUT_MS, then asserts no signal.
         const fallback = runProbe({ BINLANE_LIB: fifo });
         assert.equal(fallback.backend?.path, "js");
         assert.match(fallback.backend?.reason ?? "", /it is a FIFO, not a regular file/);
