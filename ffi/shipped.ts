@@ -11,7 +11,8 @@
  * to `<cache>/<sha256>/<file>` through a temporary file and a rename, where
  * `<cache>` is `BINLANE_CACHE_DIR`, else the platform's user cache folder
  * followed by `binlane`; `ffi/load.ts` checks it against the manifest on
- * every load before `dlopen`.
+ * every load before `dlopen`, and refuses it unless both folders are this
+ * user's alone (see {@link checkCacheFolders}).
  *
  * @module
  */
