@@ -35,7 +35,9 @@ import { envReadable, ffiPermitted, filePermitted, readEnv, runtimeName } from "
 import {
   cachedLibraryPath,
   cacheFolder,
+  checkCacheFolders,
   importShipped,
+  parentFolder,
   type ShippedLibrary,
   unpackEmbedded,
   writeCachedLibrary,
@@ -115,7 +117,7 @@ async function shippedForThisCopy(): Promise<ShippedLibrary | string | undefined
   const directory = localDirectory(platform);
   if (directory.protocol !== "file:") return await importShipped(platform);
   const local = fileUrlToPath(new URL(libraryFileName(platform), directory));
-  // A local build, or one the program may not look at, is reported on as before.
+  // A local build, or one the program may not look at, is loaded (or refused) from ffi/lib/ as usual.
   if (!filePermitted(local, false) || existsSync(local)) return undefined;
   const shipped = await importShipped(platform);
   return typeof shipped === "string" ? undefined : shipped;
@@ -172,7 +174,8 @@ export function resolveLibraryPath(): LibraryLocation | { failure: LoadFailure; 
   };
 }
 
-type Refusal = {
+/** Why a library file may not be opened. */
+export type Refusal = {
   readonly ok: false;
   readonly failure: LoadFailure;
   readonly detail: string;
@@ -245,13 +248,16 @@ function mismatch(bytes: Uint8Array, manifest: LibraryManifest): string {
   return digest;
 }
 
+/** Writes the library's bytes to its path, or says why it could not; a seam for tests. */
+export type CacheWriter = (path: string, bytes: Uint8Array) => string | undefined;
+
 /**
  * Writes the shipped library into binlane's cache again after `refusal`
  * found the file there missing or not matching the manifest, when Deno
  * allows writing there; otherwise refuses with the flag that would allow it.
  * The caller checks the new file again before it is opened.
  */
-function repairCache(location: LibraryLocation, refusal: Refusal): Refusal | undefined {
+function repairCache(location: LibraryLocation, refusal: Refusal, write: CacheWriter): Refusal | undefined {
   const { path, cache } = location;
   if (!cache) return refusal;
   const missing = !existsSync(path);
@@ -265,8 +271,39 @@ function repairCache(location: LibraryLocation, refusal: Refusal): Refusal | und
   }
   const bytes = unpackEmbedded(cache.shipped.manifest, cache.shipped.embedded);
   if (typeof bytes === "string") return { ok: false, failure: "check-failed", detail: bytes, path };
-  const failed = writeCachedLibrary(path, bytes);
+  const failed = write(path, bytes);
   return failed === undefined ? undefined : { ok: false, failure: "open-failed", detail: failed, path };
+}
+
+/**
+ * Checks the file at `location`; a file in binlane's cache is also refused
+ * when its folders are not this user's alone, and rewritten (with `write`)
+ * when it is missing or damaged, then checked again. Undefined when it may
+ * be opened. Internal: exported so tests can make the write fail.
+ */
+export function checkOrRepairLibrary(
+  location: LibraryLocation,
+  pinned: string | undefined,
+  write: CacheWriter = writeCachedLibrary,
+): Refusal | undefined {
+  const { cache, path } = location;
+  const hashFolder = parentFolder(path);
+  // A folder another user may write lets that user swap the file after any check, so it is never read.
+  if (cache && existsSync(hashFolder)) {
+    const unsafe = checkCacheFolders(cache.folder, hashFolder);
+    if (unsafe !== undefined) return { ok: false, failure: "check-failed", detail: unsafe, path };
+  }
+  const refusal = checkLibraryFile(location, pinned);
+  // A cache file is the package's to put right; the check runs again on what was written.
+  if (!refusal?.repairable || !cache) return refusal;
+  const failed = repairCache(location, refusal, write);
+  if (failed === undefined) return checkLibraryFile(location, pinned);
+  // A write that failed (Windows refuses a rename over a DLL another process has loaded) may have lost
+  // to another process writing the same library: its file is checked before the failure is reported.
+  if (failed.failure !== "open-failed" || checkCacheFolders(cache.folder, hashFolder) !== undefined) {
+    return failed;
+  }
+  return checkLibraryFile(location, pinned) === undefined ? undefined : failed;
 }
 
 /** Far more entries than any real table holds (two structs take 17). */
@@ -342,11 +379,7 @@ export function loadLibrary(): LoadOutcome {
   if (pinned !== undefined && !isSha256Hex(pinned)) {
     return { ok: false, failure: "bad-setting", detail: `BINLANE_LIB_SHA256=${pinned} is not 64 hex digits` };
   }
-  let refusal = checkLibraryFile(location, pinned?.toLowerCase());
-  // A cache file is the package's to put right; the check runs again on what was written.
-  if (refusal?.repairable && location.cache) {
-    refusal = repairCache(location, refusal) ?? checkLibraryFile(location, pinned?.toLowerCase());
-  }
+  const refusal = checkOrRepairLibrary(location, pinned?.toLowerCase());
   if (refusal) return refusal;
   let library: NativeLibrary;
   try {

@@ -11,13 +11,14 @@
  * to `<cache>/<sha256>/<file>` through a temporary file and a rename, where
  * `<cache>` is `BINLANE_CACHE_DIR`, else the platform's user cache folder
  * followed by `binlane`; `ffi/load.ts` checks it against the manifest on
- * every load before `dlopen`.
+ * every load before `dlopen`, and refuses it unless both folders are this
+ * user's alone (see {@link checkCacheFolders}).
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import type { LibraryManifest } from "./library_check.ts";
 import { libraryFileName, type PlatformDirectory } from "./platform.ts";
@@ -191,11 +192,100 @@ export function cachedLibraryPath(folder: string, manifest: LibraryManifest): st
   return `${folder}${separator}${manifest.sha256}${separator}${manifest.file}`;
 }
 
+// deno-lint-ignore no-explicit-any
+const anyGlobal = globalThis as any;
+
+/**
+ * This process's user id when it can be learnt without a prompt: Bun's
+ * `process.getuid`, Deno's `Deno.uid` only under `--allow-sys=uid`.
+ */
+function knownUserId(): number | undefined {
+  const deno = anyGlobal.Deno;
+  if (deno?.permissions?.querySync) {
+    if (deno.permissions.querySync({ name: "sys", kind: "uid" }).state !== "granted") return undefined;
+    const uid = deno.uid();
+    return typeof uid === "number" ? uid : undefined;
+  }
+  const uid = anyGlobal.process?.getuid?.();
+  return typeof uid === "number" ? uid : undefined;
+}
+
+/**
+ * Refuses the cache folder and the hash folder below it unless each is a
+ * real directory (not a symlink) that no group or other user may write and
+ * that this user owns, so that no other user can swap the library between
+ * its check and `dlopen`. Without the user id (Deno without
+ * `--allow-sys=uid`) both folders must have one owner and the hash folder
+ * no group or other access at all, as binlane creates it, which only its
+ * owner (or root) can read into. Returns why, or undefined; POSIX only.
+ *
+ * @example
+ * ```ts
+ * import { checkCacheFolders } from "./shipped.ts";
+ *
+ * const folder = Deno.makeTempDirSync();
+ * Deno.mkdirSync(`${folder}/hash`, { mode: 0o700 });
+ * Deno.chmodSync(folder, 0o700);
+ * if (Deno.build.os !== "windows" && checkCacheFolders(folder, `${folder}/hash`) !== undefined) {
+ *   throw new Error("an own 0700 folder was refused");
+ * }
+ * Deno.chmodSync(`${folder}/hash`, 0o777);
+ * if (Deno.build.os !== "windows" && checkCacheFolders(folder, `${folder}/hash`) === undefined) {
+ *   throw new Error("a world-writable folder was accepted");
+ * }
+ * Deno.removeSync(folder, { recursive: true });
+ * ```
+ */
+export function checkCacheFolders(cache: string, hashFolder: string): string | undefined {
+  const os = anyGlobal.Deno?.build?.os ?? anyGlobal.process?.platform;
+  if (os === "windows" || os === "win32") return undefined;
+  const uid = knownUserId();
+  const owners: number[] = [];
+  for (const folder of [cache, hashFolder]) {
+    let stat;
+    try {
+      stat = lstatSync(folder);
+    } catch (error) {
+      return `binlane's cache folder ${folder} cannot be inspected: ${messageOf(error)}`;
+    }
+    const refuse = (why: string) =>
+      `binlane's cache folder ${folder} ${why}, so another user could swap the library in it; ` +
+      "remove it or set BINLANE_CACHE_DIR to a folder of your own";
+    if (stat.isSymbolicLink()) return refuse("is a symbolic link");
+    if (!stat.isDirectory()) return refuse("is not a directory");
+    if ((stat.mode & 0o022) !== 0) {
+      return refuse(`is writable by its group or others (mode ${(stat.mode & 0o777).toString(8)})`);
+    }
+    if (uid !== undefined && stat.uid !== uid) return refuse(`is owned by uid ${stat.uid}, not ${uid}`);
+    owners.push(stat.uid);
+  }
+  if (uid === undefined) {
+    if (owners[0] !== owners[1]) {
+      return `binlane's cache folders ${cache} (uid ${owners[0]}) and ${hashFolder} (uid ${owners[1]}) ` +
+        "have different owners, so another user could swap the library in them";
+    }
+    const mode = lstatSync(hashFolder).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      return `binlane's cache folder ${hashFolder} is open to its group or others (mode ${
+        mode.toString(8)
+      }) ` +
+        "and its owner cannot be compared with this user's without --allow-sys=uid";
+    }
+  }
+  return undefined;
+}
+
+/** The folder a path lies in, whichever separator it uses. */
+export function parentFolder(path: string): string {
+  return path.slice(0, Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")));
+}
+
 /**
  * Writes the embedded library to `path` through a temporary file in the same
  * folder and a rename, so no reader ever sees a partial file and a process
  * that has an old copy mapped keeps it intact. Returns why it could not, or
- * undefined. The caller checks write permission first.
+ * undefined. The caller checks write permission first. Both folders are
+ * checked with {@link checkCacheFolders} once they exist.
  */
 export function writeCachedLibrary(path: string, bytes: Uint8Array): string | undefined {
   const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
@@ -204,6 +294,9 @@ export function writeCachedLibrary(path: string, bytes: Uint8Array): string | un
   if (!filePermitted(temporary, true)) return `Deno was not granted --allow-write for ${folder}`;
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
+    // mkdir accepts a folder someone else created first, so it is inspected before anything goes in.
+    const unsafe = checkCacheFolders(parentFolder(folder), folder);
+    if (unsafe !== undefined) return unsafe;
     // "wx": a file planted at the temporary name is never written through.
     writeFileSync(temporary, bytes, { flag: "wx", mode: 0o600 });
     renameSync(temporary, path);

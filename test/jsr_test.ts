@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
+  chmodSync,
+  chownSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -278,43 +280,53 @@ test("a module altered on the server is refused by Deno's integrity check", asyn
   });
 }, 240_000);
 
+/** The published file set, as a package manager lays it out on disk: modules only, no ffi/lib/. */
+function copyPackage(base: string): string {
+  cpSync(new URL("mod.ts", root), join(base, "mod.ts"));
+  cpSync(new URL("src", root), join(base, "src"), { recursive: true });
+  mkdirSync(join(base, "ffi"));
+  for (const entry of readdirSync(new URL("ffi", root))) {
+    if (entry.endsWith(".ts")) cpSync(new URL(`ffi/${entry}`, root), join(base, "ffi", entry));
+  }
+  cpSync(new URL("ffi/embedded", root), join(base, "ffi", "embedded"), { recursive: true });
+  const script = join(base, "probe.ts");
+  writeFileSync(
+    script,
+    `import { backend, crc32c } from "./mod.ts";\n` +
+      `console.log(JSON.stringify({ backend: backend(), crc: crc32c(new Uint8Array(1 << 20).fill(7)) }));\n`,
+  );
+  return script;
+}
+
+/** Runs the copy's probe with flags scoped to the copy and its cache (no --allow-sys), and returns its report. */
+function runCopy(base: string, script: string, cache: string) {
+  const flags = [`--allow-read=${base}`, `--allow-write=${cache}`, `--allow-ffi=${cache}`, "--allow-env"];
+  const result = spawnSync(process.execPath, underBun ? ["run", script] : ["run", ...flags, script], {
+    // Deno's child_process adds to the parent's environment, so the settings are set empty (read as unset).
+    env: {
+      ...process.env,
+      BINLANE_BACKEND: "",
+      BINLANE_LIB: "",
+      BINLANE_LIB_SHA256: "",
+      BINLANE_CPU: "",
+      HOME: base,
+      BINLANE_CACHE_DIR: cache,
+    },
+    encoding: "utf8",
+    timeout: 60_000,
+    killSignal: "SIGKILL",
+  });
+  assert.equal(result.status, 0, `${result.signal} ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+}
+
 test("a copy of the package without ffi/lib/ loads the shipped library through the cache", async () => {
   if (host === undefined) return;
   const base = mkdtempSync(join(tmpdir(), "binlane-copy-"));
   try {
-    // The published file set, as a package manager lays it out on disk: modules only, no ffi/lib/.
-    cpSync(new URL("mod.ts", root), join(base, "mod.ts"));
-    cpSync(new URL("src", root), join(base, "src"), { recursive: true });
-    mkdirSync(join(base, "ffi"));
-    for (const entry of readdirSync(new URL("ffi", root))) {
-      if (entry.endsWith(".ts")) cpSync(new URL(`ffi/${entry}`, root), join(base, "ffi", entry));
-    }
-    cpSync(new URL("ffi/embedded", root), join(base, "ffi", "embedded"), { recursive: true });
-    const script = join(base, "probe.ts");
-    writeFileSync(
-      script,
-      `import { backend, crc32c } from "./mod.ts";\n` +
-        `console.log(JSON.stringify({ backend: backend(), crc: crc32c(new Uint8Array(1 << 20).fill(7)) }));\n`,
-    );
+    const script = copyPackage(base);
     const cache = join(base, "cache");
-    const flags = [`--allow-read=${base}`, `--allow-write=${cache}`, `--allow-ffi=${cache}`, "--allow-env"];
-    const result = spawnSync(process.execPath, underBun ? ["run", script] : ["run", ...flags, script], {
-      // Deno's child_process adds to the parent's environment, so the settings are set empty (read as unset).
-      env: {
-        ...process.env,
-        BINLANE_BACKEND: "",
-        BINLANE_LIB: "",
-        BINLANE_LIB_SHA256: "",
-        BINLANE_CPU: "",
-        HOME: base,
-        BINLANE_CACHE_DIR: cache,
-      },
-      encoding: "utf8",
-      timeout: 60_000,
-      killSignal: "SIGKILL",
-    });
-    assert.equal(result.status, 0, `${result.signal} ${result.stderr}`);
-    const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const report = runCopy(base, script, cache);
     const manifest = await hostManifest();
     assert.equal(report.backend.path, "native", JSON.stringify(report));
     assert.equal(report.backend.library, join(cache, manifest.sha256, manifest.file));
@@ -323,6 +335,49 @@ test("a copy of the package without ffi/lib/ loads the shipped library through t
     rmSync(base, { recursive: true, force: true });
   }
 }, 120_000);
+
+// Deno without --allow-sys=uid cannot learn the user id: the folders' owners and modes must vouch instead.
+test(
+  "a pre-created hash folder open to others, or of another owner, is refused without --allow-sys",
+  async () => {
+    if (underBun || host === undefined || process.platform === "win32") return;
+    const base = mkdtempSync(join(tmpdir(), "binlane-copy-"));
+    try {
+      const script = copyPackage(base);
+      const cache = join(base, "cache");
+      const manifest = await hostManifest();
+      const hashFolder = join(cache, manifest.sha256);
+      mkdirSync(hashFolder, { recursive: true, mode: 0o700 });
+      chmodSync(hashFolder, 0o755);
+      const open = runCopy(base, script, cache);
+      assert.equal(open.backend.path, "js", JSON.stringify(open));
+      assert.ok(
+        open.backend.reason.includes(`${hashFolder} is open to its group or others`),
+        open.backend.reason,
+      );
+      assert.deepEqual(readdirSync(hashFolder), []);
+      chmodSync(hashFolder, 0o777);
+      const writable = runCopy(base, script, cache);
+      assert.ok(writable.backend.reason.includes(`${hashFolder} is writable by`), writable.backend.reason);
+      // Only root can give a folder away, and root can read into any 0700 folder: the owners must agree.
+      if (process.getuid?.() === 0) {
+        chmodSync(hashFolder, 0o700);
+        chownSync(hashFolder, 65534, 65534);
+        const foreign = runCopy(base, script, cache);
+        assert.equal(foreign.backend.path, "js", JSON.stringify(foreign));
+        assert.match(foreign.backend.reason, /have different owners/);
+        assert.ok(foreign.backend.reason.includes(hashFolder), foreign.backend.reason);
+        assert.deepEqual(readdirSync(hashFolder), []);
+      }
+      // The control: binlane's own 0700 folder loads.
+      rmSync(hashFolder, { recursive: true });
+      assert.equal(runCopy(base, script, cache).backend.path, "native");
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  },
+  120_000,
+);
 
 test("every manifest hash matches its library and its embedded copy", async () => {
   const shipped = await shippedManifest();

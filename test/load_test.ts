@@ -258,9 +258,8 @@ if (host) {
         const fifo = join(directory, "fifo.so");
         const made = spawnSync("mkfifo", [fifo], { encoding: "utf8" });
         assert.equal(made.status, 0, made.stderr);
-        const started = performance.now();
+        // A hang opening the FIFO fails: runProbe kills it at CHILD_TIMEOUT_MS, then asserts no signal.
         const fallback = runProbe({ BINLANE_LIB: fifo });
-        assert.ok(performance.now() - started < CHILD_TIMEOUT_MS);
         assert.equal(fallback.backend?.path, "js");
         assert.match(fallback.backend?.reason ?? "", /it is a FIFO, not a regular file/);
         assert.equal(fallback.crc, expectedCrc);
