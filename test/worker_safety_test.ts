@@ -177,3 +177,35 @@ test("workerStage: a released pool block or a disposed NativeBuffer as a chunk i
   }
   blocks[Symbol.dispose]();
 });
+
+test("workerStage: whatever a transform throws fails that chunk alone with E_WORKER; made-up codes are not kept", async () => {
+  const cases: [string, RegExp][] = [
+    ["null", /: Error: null$/],
+    ["undefined", /: Error: undefined$/],
+    ["null-prototype", /: Error: no prototype$/],
+    ["bare-null-prototype", /: Error: a value that cannot be shown$/],
+    ["throwing-getters", /: Error: a value that cannot be shown$/],
+    ["revoked-proxy", /: Error: a value that cannot be shown$/],
+    ["fake-code", /: BinlaneError: made up$/],
+    ["inherited-code", /: BinlaneError: a key of Object.prototype$/],
+  ];
+  using pool = new WorkerPool(hostile, { workers: 1 });
+  for (const [throws, message] of cases) {
+    const requests: HostileRequest[] = [{ op: "throw", throws }];
+    await assert.rejects(
+      Array.fromAsync(pipeline(requests, pool.stage({ timeoutMs: 20_000 }))),
+      (error: { code?: string; message?: string }) => {
+        assert.equal(error.code, "E_WORKER", `${throws}: ${error.message}`);
+        assert.match(error.message!, message, throws);
+        return true;
+      },
+    );
+  }
+  const real: HostileRequest[] = [{ op: "throw", throws: "real-code" }];
+  await assert.rejects(
+    Array.fromAsync(pipeline(real, pool.stage())),
+    (error: { code?: string; offset?: number }) => error.code === "E_RANGE" && error.offset === 3,
+  );
+  const after: HostileRequest[] = [{ op: "echo", n: 4 }, { op: "echo", n: 5 }];
+  assert.deepEqual(await Array.fromAsync(pipeline(after, pool.stage())), [4, 5]);
+});
