@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { BufferPool, NativeBuffer, pipeline, WorkerPool, workerStage } from "../mod.ts";
 import type { HostileRequest } from "./fixtures/stage_hostile.ts";
+import { prepareForPost } from "../src/worker_protocol.ts";
 import { seededRandom, test, throwsCode, underBun } from "./harness.ts";
 
 const hostile = new URL("./fixtures/stage_hostile.ts", import.meta.url);
@@ -208,4 +209,65 @@ test("workerStage: whatever a transform throws fails that chunk alone with E_WOR
   );
   const after: HostileRequest[] = [{ op: "echo", n: 4 }, { op: "echo", n: 5 }];
   assert.deepEqual(await Array.fromAsync(pipeline(after, pool.stage())), [4, 5]);
+});
+
+test("prepareForPost: a view that lies (subclass slice(), own buffer/byteOffset/byteLength) never lists owned memory", () => {
+  using native = NativeBuffer.alloc(64);
+  native.bytes.fill(9);
+  const ownedBuffer = native.bytes.buffer;
+  class Liar extends Uint8Array {
+    override slice(): Uint8Array<ArrayBuffer> {
+      return native.bytes; // the memory binlane frees, offered as "a copy"
+    }
+    override get byteOffset(): number {
+      return 0;
+    }
+  }
+  const plain = new ArrayBuffer(32);
+  new Uint8Array(plain).fill(3);
+  const part = new Liar(plain, 8, 16);
+  const lying = new Uint8Array(plain, 4, 4);
+  Object.defineProperty(lying, "buffer", { value: ownedBuffer });
+  Object.defineProperty(lying, "byteLength", { value: 64 });
+  const ownedView = native.bytes.subarray(0, 64);
+  Object.defineProperty(ownedView, "buffer", { value: new ArrayBuffer(64) });
+  const dataView = new DataView(plain, 2, 6);
+  Object.defineProperty(dataView, "buffer", { value: ownedBuffer });
+  const sent = prepareForPost({ part, lying, ownedView, dataView, list: [part] });
+  for (const buffer of sent.transfer) {
+    assert.notEqual(buffer, ownedBuffer, "binlane's own buffer listed for transfer");
+    assert.equal(buffer.byteLength <= 64, true);
+  }
+  const value = sent.value as Record<string, ArrayBufferView>;
+  const bytesOf = (
+    view: ArrayBufferView,
+  ) => [...new Uint8Array(view.buffer, view.byteOffset, view.byteLength)];
+  assert.deepEqual(bytesOf(value.part), new Array(16).fill(3), "the part's own bytes, compacted");
+  assert.equal(value.part.buffer.byteLength, 16);
+  assert.deepEqual(bytesOf(value.lying), [3, 3, 3, 3]);
+  assert.deepEqual(bytesOf(value.ownedView), new Array(64).fill(9), "owned memory crosses as a copy");
+  assert.notEqual(value.ownedView.buffer, ownedBuffer);
+  assert.ok(value.dataView instanceof DataView && value.dataView.byteLength === 6);
+  assert.equal(native.bytes.byteLength, 64, "the owner's view is untouched");
+});
+
+test("prepareForPost: a __proto__ key and an array subclass are rebuilt as plain data, read once", () => {
+  let reads = 0;
+  class Species extends Array {
+    static override get [Symbol.species](): ArrayConstructor {
+      throw new Error("species ran");
+    }
+  }
+  const list = Species.from([new Uint8Array(8).subarray(2, 4)]);
+  const object = JSON.parse('{"__proto__": 1}');
+  Object.defineProperty(object, "view", {
+    enumerable: true,
+    get: () => (reads += 1, new Uint8Array(8).subarray(1, 3)),
+  });
+  const sent = prepareForPost({ list, object });
+  const value = sent.value as { list: Uint8Array[]; object: Record<string, unknown> };
+  assert.equal(value.list[0].buffer.byteLength, 2);
+  assert.ok(Object.hasOwn(value.object, "__proto__"), "__proto__ stays an own key");
+  assert.equal(Object.getPrototypeOf(value.object), Object.prototype);
+  assert.equal(reads, 1);
 });
