@@ -36,7 +36,18 @@ function childReport(fixture: string, args: string[], timeout?: number): Record<
   return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
 }
 
-for (const attack of ["transfer", "structured-clone", "renew", "pool", "view-then-transfer"]) {
+for (
+  const attack of [
+    "transfer",
+    "structured-clone",
+    "renew",
+    "pool",
+    "view-then-transfer",
+    "view-then-prototype-transfer",
+    "view-then-reflect-transfer",
+    "view-then-structured-clone",
+  ]
+) {
   test(
     `memory moved away (${attack}), its handle dropped and collected, still reads in place: no free`,
     () => {
