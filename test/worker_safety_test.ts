@@ -53,21 +53,19 @@ test("workerStage: a chunk past timeoutMs fails with E_WORKER, its worker is end
   const { result } = runAttack("timeout") as { result: Outcome };
   assert.equal(result.code, "E_WORKER", JSON.stringify(result));
   assert.match(result.message!, /chunk 1 did not finish within timeoutMs \(300 ms\)/);
-  assert.ok(result.ms >= 250 && result.ms < 10_000, `failed after ${result.ms} ms`);
+  // Load only delays a timer, so the lower bound holds on a busy machine; a hang is the spawn timeout's.
+  assert.ok(result.ms >= 250, `failed after ${result.ms} ms, before its timeout`);
 });
 
 for (const op of ["spin", "block"]) {
   test(`workerStage and WorkerPool: a chunk that never yields its thread (${op}) fails, the process ends`, () => {
-    const started = performance.now();
+    // runAttack fails unless the child exits by itself: a worker left spinning must not hold the process.
     const report = runAttack("busy", op) as { result: Outcome; pooled: Outcome; after: Outcome };
     for (const failed of [report.result, report.pooled]) {
       assert.equal(failed.code, "E_WORKER", JSON.stringify(failed));
       assert.match(failed.message!, /did not finish within timeoutMs \(300 ms\)/);
     }
     assert.deepEqual(report.after.value, [5], "the pool serves the next stage on a new worker");
-    // Past the stages' own timeouts, only start-up: a worker left spinning must not hold the process.
-    const ms = performance.now() - started;
-    assert.ok(ms < 15_000, `the child took ${Math.round(ms)} ms`);
   });
 }
 
