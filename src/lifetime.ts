@@ -353,7 +353,7 @@ function revoke(buffer: ArrayBuffer, lifetime: Lifetime): void {
 
 /** What lifetimes did that no call could report. */
 export interface LifetimeStats {
-  /** Handles whose memory was left allocated (or mapped) because it was transferred away. */
+  /** Handles whose memory was left allocated (or mapped): transferred away, or collected undisposed. */
   readonly leakedTransfers: number;
   /** Bytes of that memory. */
   readonly leakedBytes: number;

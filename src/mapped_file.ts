@@ -4,8 +4,10 @@
  * The contracts:
  * - Lifetime: disposal revokes every view (`transfer(0)` detaches the one
  *   buffer all views share) before it unmaps, so no view outlives the
- *   mapping. A mapping never disposed is unmapped by a finalizer once the
- *   handle and every view are unreachable.
+ *   mapping. A native mapping never disposed stays mapped (leaked and
+ *   counted in `nativeStats().leakedTransfers`) once the handle and its
+ *   views are collected, since a view's holder may have moved it to a live
+ *   buffer unseen; a copy (the JS path, Windows) is the engine's memory.
  * - Truncation: a file truncated under its mapping does not crash the
  *   process. Pages past the new end read as zeros, and from then on
  *   `check()`, `flush()` and disposal throw `E_TRUNCATED`, so the zeros
