@@ -15,7 +15,6 @@ import { MappedFile } from "./mapped_file.ts";
 import { NativeBuffer } from "./native_buffer.ts";
 import { BinlaneError } from "./errors.ts";
 import {
-  bufferByteLengthOf,
   bytesOver,
   copyBytes,
   dataViewBufferOf,
@@ -24,7 +23,6 @@ import {
   isArrayBuffer,
   isDataView,
   isDetachedBuffer,
-  isSharedArrayBuffer,
   typedArrayBufferOf,
   typedArrayByteLengthOf,
   typedArrayByteOffsetOf,
@@ -71,8 +69,10 @@ const prototypeOf = Object.getPrototypeOf;
 const objectEntries = Object.entries;
 const fromEntries = Object.fromEntries;
 const isArray = Array.isArray;
+const isView = ArrayBuffer.isView;
 const ArrayBufferIntrinsic = ArrayBuffer;
 const DataViewIntrinsic = DataView;
+const byteLengthGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
 const resizableGetter: ((this: ArrayBuffer) => boolean) | undefined = Object.getOwnPropertyDescriptor(
   ArrayBuffer.prototype,
   "resizable",
@@ -103,6 +103,11 @@ function isPlainObject(value: object): boolean {
   return prototype === Object.prototype || prototype === null;
 }
 
+/** A genuine `ArrayBuffer`'s length, by its own getter (the shared-or-not test of intrinsics.ts throws here). */
+function lengthOf(buffer: ArrayBuffer): number {
+  return apply(byteLengthGetter, buffer, []) as number;
+}
+
 function isResizable(buffer: ArrayBuffer): boolean {
   return resizableGetter !== undefined && apply(resizableGetter, buffer, []) === true;
 }
@@ -110,6 +115,7 @@ function isResizable(buffer: ArrayBuffer): boolean {
 /** A fresh `ArrayBuffer` holding `length` bytes of `buffer` from `offset`, copied by intrinsics alone. */
 function copyOf(buffer: ArrayBufferLike, offset: number, length: number): ArrayBuffer {
   const copy = new ArrayBufferIntrinsic(length);
+  if (length === 0) return copy; // a detached buffer has no bytes, and no view of it can be made
   copyBytes(bytesOver(copy, 0, length), bytesOver(buffer, offset, length));
   return copy;
 }
@@ -202,27 +208,29 @@ export function prepareForPost(value: unknown): { value: unknown; transfer: Arra
 
 function prepare(value: unknown, transfer: Set<ArrayBuffer>, depth: number): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (isArrayBuffer(value)) {
-    if (isOwned(value)) {
-      const copy = copyOf(value, 0, bufferByteLengthOf(value));
-      transfer.add(copy);
-      return copy;
-    }
-    if (!isDetachedBuffer(value) && !isResizable(value)) transfer.add(value);
-    return value;
-  }
-  if (isSharedArrayBuffer(value)) return value;
-  const slots = viewSlots(value);
-  if (slots !== undefined) {
+  // The brand tests below throw (and so cost microseconds) on what they refuse: cheap filters come first.
+  if (isView(value)) {
+    const slots = viewSlots(value);
+    if (slots === undefined) return value;
     const buffer = slots.buffer;
     if (!isArrayBuffer(buffer)) return value; // shared memory is shared, not moved
-    const whole = slots.offset === 0 && slots.length === bufferByteLengthOf(buffer) && !isResizable(buffer) &&
-      !isDetachedBuffer(buffer);
+    // Only an empty view can be over a detached buffer, which cannot be listed for transfer.
+    const whole = slots.offset === 0 && slots.length === lengthOf(buffer) && !isResizable(buffer) &&
+      (slots.length !== 0 || !isDetachedBuffer(buffer));
     if (whole && !isOwned(buffer)) {
       transfer.add(buffer);
       return value;
     }
     return compactCopy(slots, transfer);
+  }
+  if (value instanceof ArrayBufferIntrinsic && isArrayBuffer(value)) {
+    if (isOwned(value)) {
+      const copy = copyOf(value, 0, lengthOf(value));
+      transfer.add(copy);
+      return copy;
+    }
+    if (!isDetachedBuffer(value) && !isResizable(value)) transfer.add(value);
+    return value;
   }
   if (value instanceof NativeBuffer || value instanceof PooledBuffer || value instanceof MappedFile) {
     return handleCopy(value, transfer);

@@ -269,3 +269,18 @@ test("prepareForPost: a __proto__ key and an array subclass are rebuilt as plain
   assert.equal(Object.getPrototypeOf(value.object), Object.prototype);
   assert.equal(reads, 1);
 });
+
+test("prepareForPost: detached, resizable and shared views cross without a raw error", () => {
+  const shared = new Uint8Array(new SharedArrayBuffer(8));
+  const resizable = new Uint8Array(new ArrayBuffer(8, { maxByteLength: 16 }));
+  const detached = new ArrayBuffer(8);
+  const empty = new Uint8Array(detached);
+  detached.transfer();
+  const sent = prepareForPost({ shared, resizable, empty, view: new DataView(new ArrayBuffer(8)) });
+  const value = sent.value as { shared: Uint8Array; resizable: Uint8Array; empty: Uint8Array };
+  assert.equal(value.shared, shared, "shared memory is shared as it is");
+  assert.equal(value.resizable.byteLength, 8);
+  assert.equal(value.empty.byteLength, 0);
+  assert.equal(sent.transfer.length, 3);
+  structuredClone(sent.value, { transfer: sent.transfer });
+});
