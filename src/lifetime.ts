@@ -17,12 +17,12 @@
  * cannot make it outlive the check). When the handle is collected:
  * - the buffer is detached: the memory moved away; it is leaked and counted;
  * - it is not: views of it may still be alive, so the buffer itself is
- *   watched from then on (a second registry), and freed when it is
- *   collected. A caller that holds a view, drops the handle, *then*
- *   transfers the view's buffer with the `transfer` method is still seen
- *   (the buffer's own `transfer` records it); one that transfers it with
- *   `structuredClone` or `postMessage` after dropping the handle cannot be
- *   seen by any JavaScript code (documented in docs/ARCHITECTURE.md).
+ *   watched from then on. When it is collected, native memory is leaked and
+ *   counted rather than freed: a holder of a view may have moved the memory
+ *   to a buffer that still lives (`ArrayBuffer.prototype.transfer.call`,
+ *   `structuredClone`, `postMessage`), and no JavaScript code can tell, so
+ *   only disposal (`using`) frees native memory; the finalizer frees the
+ *   engine's memory (the JS path) and memory that has no buffer (hashers).
  *
  * The builtins the contract relies on are captured when this module loads
  * (`ArrayBuffer.prototype.transfer`, the `detached` and `byteLength`
@@ -38,14 +38,7 @@ import { runtimeName } from "../ffi/runtime.ts";
 import { BinlaneError } from "./errors.ts";
 import { bufferByteLengthOf, isDetachedBuffer, transferBuffer } from "./intrinsics.ts";
 
-// Captured at load, so that a later polyfill or test double cannot change what disposal does; an engine
-// without them (Node 20) has no external memory, and src/intrinsics.ts moves buffers through structuredClone.
-const intrinsicTransfer: ((this: ArrayBuffer, length?: number) => ArrayBuffer) | undefined =
-  ArrayBuffer.prototype.transfer;
-const intrinsicTransferFixed: ((this: ArrayBuffer, length?: number) => ArrayBuffer) | undefined =
-  ArrayBuffer.prototype.transferToFixedLength;
-const reflectApply = Reflect.apply;
-const defineProperty = Object.defineProperty;
+// Captured at load, so that a later replacement of the global cannot change what finalization does.
 const FinalizationRegistryIntrinsic = FinalizationRegistry;
 
 /** Counters of what lifetimes did that no call could report. */
@@ -173,11 +166,16 @@ function finalRelease(lifetime: Lifetime): void {
   }
 }
 
-/** Watches buffers whose handle was collected while the buffer was still attached. */
+/**
+ * Watches buffers whose handle was collected while the buffer was still attached. By the time this runs
+ * the buffer is gone, and any holder of a view could have moved its memory first (`transfer`, called any
+ * way, `structuredClone`, `postMessage`) to a buffer that still lives: no JavaScript can tell, so native
+ * memory is leaked and counted, never freed. The engine's own memory went wherever it went, and is released.
+ */
 const bufferRegistry = new FinalizationRegistryIntrinsic<Lifetime>((lifetime) => {
   if (lifetime.state !== "live") return;
-  if (lifetime.movedAway) leak(lifetime);
-  else finalRelease(lifetime);
+  if (lifetime.engineMemory) finalRelease(lifetime);
+  else leak(lifetime);
 });
 
 /** Watches handles; the held lifetime keeps the handle's buffer alive until it has been looked at. */
@@ -189,33 +187,10 @@ const handleRegistry = new FinalizationRegistryIntrinsic<Lifetime>((lifetime) =>
     if (lifetime.engineMemory) return finalRelease(lifetime);
     return leak(lifetime);
   }
-  // Views may outlive the handle: from now on the buffer decides, and its own transfer says so.
+  // Views may outlive the handle, and move the memory unseen: from now on the buffer's collection decides.
   lifetime.buffer = undefined;
-  guardTransfers(buffer, lifetime);
   bufferRegistry.register(buffer, lifetime, lifetime);
 });
-
-/** Own `transfer` methods on `buffer` that record a move before making it. */
-function guardTransfers(buffer: ArrayBuffer, lifetime: Lifetime): void {
-  const guard = (intrinsic: (this: ArrayBuffer, length?: number) => ArrayBuffer) =>
-    function (this: ArrayBuffer, length?: number): ArrayBuffer {
-      if (this === buffer) lifetime.movedAway = true;
-      return reflectApply(intrinsic, this, length === undefined ? [] : [length]);
-    };
-  try {
-    if (intrinsicTransfer !== undefined) {
-      defineProperty(buffer, "transfer", { value: guard(intrinsicTransfer), configurable: false });
-    }
-    if (intrinsicTransferFixed !== undefined) {
-      defineProperty(buffer, "transferToFixedLength", {
-        value: guard(intrinsicTransferFixed),
-        configurable: false,
-      });
-    }
-  } catch {
-    lifetime.movedAway = true; // a buffer made non-extensible by its holder cannot be watched: leak it
-  }
-}
 
 /** Options for a {@linkcode Lifetime}. */
 export interface LifetimeOptions {
@@ -254,8 +229,6 @@ export class Lifetime {
   state: "live" | "released" | "leaked" = "live";
   /** The handle's buffer, kept alive for the finalizer's check; undefined for memory without one. */
   buffer: ArrayBuffer | undefined;
-  /** Set by a watched buffer's own `transfer`: the memory went to another holder. */
-  movedAway = false;
   /** Set once binlane has seen the buffer transferred away. */
   transferred = false;
   readonly release: () => number;
@@ -380,7 +353,7 @@ function revoke(buffer: ArrayBuffer, lifetime: Lifetime): void {
 
 /** What lifetimes did that no call could report. */
 export interface LifetimeStats {
-  /** Handles whose memory was left allocated (or mapped) because it was transferred away. */
+  /** Handles whose memory was left allocated (or mapped): transferred away, or collected undisposed. */
   readonly leakedTransfers: number;
   /** Bytes of that memory. */
   readonly leakedBytes: number;

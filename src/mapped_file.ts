@@ -4,8 +4,10 @@
  * The contracts:
  * - Lifetime: disposal revokes every view (`transfer(0)` detaches the one
  *   buffer all views share) before it unmaps, so no view outlives the
- *   mapping. A mapping never disposed is unmapped by a finalizer once the
- *   handle and every view are unreachable.
+ *   mapping. A native mapping never disposed stays mapped (leaked and
+ *   counted in `nativeStats().leakedTransfers`) once the handle and its
+ *   views are collected, since a view's holder may have moved it to a live
+ *   buffer unseen; a copy (the JS path, Windows) is the engine's memory.
  * - Truncation: a file truncated under its mapping does not crash the
  *   process. Pages past the new end read as zeros, and from then on
  *   `check()`, `flush()` and disposal throw `E_TRUNCATED`, so the zeros
@@ -448,25 +450,55 @@ function unreadable(path: string, error: unknown): BinlaneError {
  * procfs and sysfs files report 0 and generate their content when read.
  */
 function readToEnd(fd: number, path: string): ArrayBuffer {
+  return readUnsized((bytes, offset, length) => readSync(fd, bytes, offset, length, null), path);
+}
+
+/**
+ * Reads with `read` (which fills `length` bytes of `bytes` from `offset`
+ * and returns how many it read, 0 at the end) until the end, growing the
+ * buffer by doubling; refuses with `E_LENGTH` a source that reads past
+ * `MAX_UNSIZED` bytes (256 MiB), and with `E_NOT_A_FILE` one whose first
+ * read fails. Exported for its tests only.
+ *
+ * @example
+ * ```ts
+ * import { readUnsized } from "./mapped_file.ts";
+ *
+ * const source = new Uint8Array(5000).fill(3);
+ * let at = 0;
+ * const buffer = readUnsized((bytes, offset, length) => {
+ *   const n = Math.min(length, source.length - at);
+ *   bytes.set(source.subarray(at, at + n), offset);
+ *   at += n;
+ *   return n;
+ * }, "source");
+ * if (buffer.byteLength !== 5000) throw new Error("read to the end");
+ * ```
+ */
+export function readUnsized(
+  read: (bytes: Uint8Array, offset: number, length: number) => number,
+  path: string,
+): ArrayBuffer {
   let bytes = new Uint8Array(4096);
   let done = 0;
   for (;;) {
     if (done === bytes.length) {
-      if (bytes.length >= MAX_UNSIZED / 2) throw tooLargeUnsized(path);
-      const grown = new Uint8Array(bytes.length * 2);
+      // One byte past the limit is room enough to tell a source of exactly MAX_UNSIZED bytes from a longer one.
+      if (bytes.length > MAX_UNSIZED) throw tooLargeUnsized(path);
+      const grown = new Uint8Array(Math.min(bytes.length * 2, MAX_UNSIZED + 1));
       grown.set(bytes);
       bytes = grown;
     }
-    let read: number;
+    let count: number;
     try {
       // One byte first, as the mapping path probes: a file that reads only in larger units is refused alike.
-      read = readSync(fd, bytes, done, done === 0 ? 1 : bytes.length - done, null);
+      count = read(bytes, done, done === 0 ? 1 : bytes.length - done);
     } catch (error) {
       if (done === 0) throw unreadable(path, error);
       throw error;
     }
-    if (read === 0) break;
-    done += read;
+    if (count === 0) break;
+    done += count;
   }
   return bytes.buffer.slice(0, done);
 }

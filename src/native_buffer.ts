@@ -1,13 +1,17 @@
 /**
  * Native memory behind an opaque handle, released once, deterministically,
- * with `using`; a `FinalizationRegistry` frees what is never disposed.
+ * with `using`; a `FinalizationRegistry` accounts for what is never disposed.
  *
  * The lifetime contract (src/lifetime.ts keeps it for every handle):
  * - Disposal first revokes every view (the engine's own `transfer(0)`,
  *   captured at load, detaches the one external buffer all views share, and
  *   that it did is checked), then calls the paired native free exactly once.
- * - The finalizer frees only when the handle and every view are
- *   unreachable, so GC never frees memory under a live view.
+ * - The finalizer never frees native memory under any buffer: a handle
+ *   collected with its buffer attached leaves the memory to its views, and
+ *   once the buffer is collected the memory is leaked and counted
+ *   (`nativeStats().leakedTransfers`), since a view's holder may have moved
+ *   it to a live buffer unseen. Only disposal frees native memory; the JS
+ *   path's memory is the engine's, and its count is released by the finalizer.
  * - If the buffer was transferred away (`transfer()`, `postMessage`), a live
  *   buffer elsewhere may point at the memory: it is never freed (counted in
  *   `nativeStats().leakedTransfers`), and disposal throws `E_TRANSFERRED`.
@@ -345,8 +349,10 @@ export interface NativeStats {
   /** Frees the finalizer attempted that the allocator refused. */
   readonly finalizerFailures: number;
   /**
-   * Handles (buffers, pool blocks, mappings) whose memory was transferred
-   * away from them and is therefore deliberately left allocated or mapped.
+   * Handles (buffers, pool blocks, mappings) whose native memory is
+   * deliberately left allocated or mapped: it was transferred away, or the
+   * handle was never disposed and its buffer was collected (it may have been
+   * moved unseen first).
    */
   readonly leakedTransfers: number;
 }

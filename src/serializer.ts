@@ -77,32 +77,90 @@ interface SinkDriver {
   copies: boolean;
 }
 
-/**
- * Which of the runtime's own file writers `sink` is, unchanged: `Deno.FsFile`'s
- * write hands the bytes to the kernel, and Bun's `FileSink` copies them before
- * `write` returns (even when it returns a promise), so neither keeps them.
- */
-function fileWriterKind(sink: ByteWriter): "fsFile" | "fileSink" | undefined {
-  type FsFile = { new (...args: never[]): ByteWriter; prototype: ByteWriter };
-  const fsFile = (globalThis as { Deno?: { FsFile?: FsFile } }).Deno?.FsFile;
-  if (typeof fsFile === "function" && sink instanceof fsFile) {
-    return sink.write === fsFile.prototype.write ? "fsFile" : undefined;
+const reflectApply = Reflect.apply;
+const functionToString = Function.prototype.toString;
+const prototypeOf = Object.getPrototypeOf;
+const WritableStreamIntrinsic = WritableStream;
+const getWriter = WritableStream.prototype.getWriter;
+type FsFileClass = { new (...args: never[]): ByteWriter; prototype: ByteWriter };
+const fsFileClass: FsFileClass | undefined = (globalThis as { Deno?: { FsFile?: FsFileClass } }).Deno?.FsFile;
+/** `Deno.FsFile`'s own write, taken at load. */
+const fsFileWrite: unknown = typeof fsFileClass === "function" ? fsFileClass.prototype.write : undefined;
+type BunFiles = { file(path: string): { writer(): object } };
+const bun: BunFiles | undefined = (globalThis as { Bun?: BunFiles }).Bun;
+/** Bun's `FileSink.prototype.write`, looked up the first time a native write is seen; null if it cannot be. */
+let fileSinkWrite: unknown = undefined;
+
+/** The genuine `FileSink` write, from a writer on the null device made (and ended) once. */
+function bunFileSinkWrite(): unknown {
+  if (fileSinkWrite !== undefined || bun === undefined) return fileSinkWrite;
+  fileSinkWrite = null;
+  try {
+    const isWindows = (globalThis as { process?: { platform?: string } }).process?.platform === "win32";
+    const writer = bun.file(isWindows ? "NUL" : "/dev/null").writer() as {
+      write?: unknown;
+      end?: () => unknown;
+    };
+    fileSinkWrite = (prototypeOf(writer) as { write?: unknown }).write ?? null;
+    writer.end?.();
+  } catch {
+    // Without a genuine FileSink to compare with, every sink is treated as one that may keep its chunks.
   }
-  if ((globalThis as { Bun?: unknown }).Bun === undefined) return undefined;
-  const prototype = Object.getPrototypeOf(sink) as
-    | { constructor?: { name?: unknown }; write?: unknown }
-    | null;
-  // A class of the caller's that is merely named FileSink has no native write.
-  const native = prototype?.constructor?.name === "FileSink" && !Object.hasOwn(sink, "write") &&
-    typeof prototype.write === "function" && sink.write === prototype.write &&
-    Function.prototype.toString.call(prototype.write).includes("[native code]");
-  return native ? "fileSink" : undefined;
+  return fileSinkWrite;
 }
 
-/** The sink's write, as "all of these bytes, then resolve". */
+/**
+ * Which of the runtime's own file writers `sink` is, by its write (captured
+ * once) being the engine's own: `Deno.FsFile`'s write hands the bytes to the
+ * kernel, and Bun's `FileSink` copies them before `write` returns (even when
+ * it returns a promise), so neither keeps them. A caller's write, bound or
+ * native-looking, is never taken for one.
+ */
+function fileWriterKind(sink: ByteWriter, write: unknown): "fsFile" | "fileSink" | undefined {
+  if (fsFileWrite !== undefined && write === fsFileWrite) {
+    return sink instanceof fsFileClass! ? "fsFile" : undefined;
+  }
+  if (bun === undefined) return undefined;
+  // Only a native function can be FileSink's write; a JS one needs no lookup.
+  let source: string;
+  try {
+    source = reflectApply(functionToString, write, []) as string;
+  } catch {
+    return undefined; // a Proxy of a function
+  }
+  if (!source.includes("[native code]")) return undefined;
+  const genuine = bunFileSinkWrite();
+  return genuine !== null && write === genuine ? "fileSink" : undefined;
+}
+
+/** `sink[key]`, read once; a throwing getter, or a value that is not a function, is `E_TYPE`. */
+function methodOf(sink: object, key: "write" | "flush", optional: boolean): unknown {
+  let method: unknown;
+  try {
+    method = (sink as Record<string, unknown>)[key];
+  } catch (cause) {
+    throw new BinlaneError("E_TYPE", `reading the sink's ${key} threw`, { cause });
+  }
+  if (typeof method === "function" || (optional && method == null)) return method;
+  throw new BinlaneError(
+    "E_TYPE",
+    key === "write"
+      ? "the sink must be a WritableStream or have a write(bytes) method"
+      : `the sink's flush must be a function, got ${describeValue(method)}`,
+  );
+}
+
+/** The sink's write, as "all of these bytes, then resolve"; its methods are read once, here. */
 function driverFor(sink: SerializerSink): SinkDriver {
-  if (sink instanceof WritableStream) {
-    const writer = sink.getWriter();
+  if (sink instanceof WritableStreamIntrinsic) {
+    let writer: WritableStreamDefaultWriter<Uint8Array>;
+    try {
+      writer = reflectApply(getWriter, sink, []) as WritableStreamDefaultWriter<Uint8Array>;
+    } catch (cause) {
+      throw new BinlaneError("E_TYPE", "the sink is not a usable WritableStream (locked, or not one)", {
+        cause,
+      });
+    }
     return {
       write: async (bytes) => {
         await writer.ready;
@@ -114,15 +172,20 @@ function driverFor(sink: SerializerSink): SinkDriver {
       copies: false,
     };
   }
-  if (sink === null || typeof sink !== "object" || typeof sink.write !== "function") {
+  if (sink === null || typeof sink !== "object") {
     throw new BinlaneError("E_TYPE", "the sink must be a WritableStream or have a write(bytes) method");
   }
-  const kind = fileWriterKind(sink);
+  const write = methodOf(sink, "write", false) as (bytes: Uint8Array) => number | Promise<number>;
+  const flushMethod = methodOf(sink, "flush", true) as (() => unknown) | undefined | null;
+  const flush = async (): Promise<void> => {
+    if (flushMethod != null) await reflectApply(flushMethod, sink, []);
+  };
+  const kind = fileWriterKind(sink, write);
   if (kind === "fileSink") {
     return {
       // A FileSink takes every byte; a promise it returns resolves to all it flushed, earlier writes included.
-      write: async (bytes) => void await sink.write(bytes),
-      flush: async () => void await sink.flush?.(),
+      write: async (bytes) => void await reflectApply(write, sink, [bytes]),
+      flush,
       release: () => {},
       copies: true,
     };
@@ -130,7 +193,7 @@ function driverFor(sink: SerializerSink): SinkDriver {
   return {
     write: async (bytes) => {
       for (let at = 0; at < bytes.length;) {
-        const written = await sink.write(at === 0 ? bytes : bytes.subarray(at));
+        const written = await reflectApply(write, sink, [at === 0 ? bytes : bytes.subarray(at)]);
         if (!Number.isSafeInteger(written) || written < 0 || written > bytes.length - at) {
           throw new BinlaneError(
             "E_INVALID_ARGUMENT",
@@ -142,9 +205,7 @@ function driverFor(sink: SerializerSink): SinkDriver {
         at += written;
       }
     },
-    flush: async () => {
-      await sink.flush?.();
-    },
+    flush,
     release: () => {},
     copies: kind === "fsFile",
   };

@@ -85,8 +85,21 @@ function readProperty(object: unknown, key: string | number, path: string, where
   }
 }
 
-/** The elements of a caller's array, read once into binlane's own; anything but an array is `E_TYPE`. */
-function readList(list: unknown, name: string, where: string): unknown[] {
+/** More fields than this in one record is no layout but an attack on the loop that reads them. */
+const MAX_FIELDS = 65_536;
+
+/**
+ * The elements of a caller's array, read once into binlane's own; anything
+ * but an array is `E_TYPE`, and more than `max` elements is refused with
+ * `tooMany` before any is read (an array can claim 2^32-1 elements).
+ */
+function readList(
+  list: unknown,
+  name: string,
+  where: string,
+  max: number,
+  tooMany: () => BinlaneError,
+): unknown[] {
   let isArray: boolean;
   try {
     isArray = Array.isArray(list);
@@ -101,6 +114,7 @@ function readList(list: unknown, name: string, where: string): unknown[] {
   if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) {
     throw new BinlaneError("E_TYPE", `${where}: ${name} has a length of ${describeValue(length)}`);
   }
+  if (length > max) throw tooMany();
   const items: unknown[] = [];
   for (let i = 0; i < length; i++) items.push(readProperty(list, i, `${name}[${i}]`, where));
   return items;
@@ -108,7 +122,8 @@ function readList(list: unknown, name: string, where: string): unknown[] {
 
 /** The fields, each read once into a plain object of binlane's and checked against the record. */
 function readFields(fields: unknown, recordSize: number, where: string): TransposeField[] {
-  return readList(fields, "fields", where).map((field, index) => {
+  const tooMany = () => new BinlaneError("E_RANGE", `${where}: fields holds more than ${MAX_FIELDS} fields`);
+  return readList(fields, "fields", where, MAX_FIELDS, tooMany).map((field, index) => {
     if (typeof field !== "object" || field === null) {
       throw new BinlaneError(
         "E_TYPE",
@@ -400,9 +415,11 @@ function targetColumns(
   count: number,
   rows: Uint8Array,
 ): Uint8Array[] {
-  const targets = readList(given, "columns", "rowsToColumns");
+  const mismatch = () =>
+    new BinlaneError("E_LENGTH", `columns must hold one target per field (${fields.length})`);
+  const targets = readList(given, "columns", "rowsToColumns", fields.length, mismatch);
   if (targets.length !== fields.length) {
-    throw new BinlaneError("E_LENGTH", `columns must hold one target per field (${fields.length})`);
+    throw mismatch();
   }
   return targets.map((target, i) => {
     // binlane's own view: its length is read and it is cut below.
@@ -423,7 +440,8 @@ function targetColumns(
  * One column per field from an array of fixed-size records: column `i`
  * holds field `i` of every record, densely, little-endian unless the field
  * asks for a byte swap. New columns share one buffer, each at an offset
- * aligned to 8, so any typed array can view one without copying.
+ * aligned to 8, so any typed array can view one without copying. More
+ * than 65 536 fields is `E_RANGE`, refused before any field is read.
  *
  * @example
  * ```ts
@@ -485,9 +503,12 @@ export function columnsToRows(
   const size = checkRecordSize(recordSize, where);
   recordSize = size;
   fields = readFields(fields, size, where);
-  const list = readList(columns, "columns", where);
-  if (list.length !== fields.length) {
-    throw new BinlaneError("E_LENGTH", `columns must hold one column per field (${fields.length})`);
+  const fieldCount = fields.length;
+  const mismatch = () =>
+    new BinlaneError("E_LENGTH", `columns must hold one column per field (${fieldCount})`);
+  const list = readList(columns, "columns", where, fieldCount, mismatch);
+  if (list.length !== fieldCount) {
+    throw mismatch();
   }
   const sorted = fields.map((field, index) => ({ ...field, index })).sort((a, b) => a.offset - b.offset);
   for (let i = 1; i < sorted.length; i++) {

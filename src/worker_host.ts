@@ -47,18 +47,36 @@ function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
   apply(portPost, port, [reply, transfer]);
 }
 
+/** Reads `key` of a thrown value without letting its getters or its shape throw. */
+function fieldOf(error: unknown, key: string): unknown {
+  try {
+    return (error as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The thrown value's own text, or a fixed one when even `String()` of it throws. */
+function textOf(error: unknown): string {
+  try {
+    return String(error);
+  } catch {
+    return "a value that cannot be shown";
+  }
+}
+
+/** The reply for whatever a transform threw: total, since anything can be thrown (null, a Proxy, a getter). */
 function describeError(error: unknown, id: number): WorkerReply & { kind: "error" } {
-  const { name, message, code, offset } = error as {
-    name?: string;
-    message?: string;
-    code?: string;
-    offset?: number;
-  };
+  const holder = typeof error === "object" && error !== null || typeof error === "function";
+  const name = holder ? fieldOf(error, "name") : undefined;
+  const message = holder ? fieldOf(error, "message") : undefined;
+  const code = holder ? fieldOf(error, "code") : undefined;
+  const offset = holder ? fieldOf(error, "offset") : undefined;
   return {
     kind: "error",
     id,
     name: typeof name === "string" ? name : "Error",
-    message: typeof message === "string" ? message : String(error),
+    message: typeof message === "string" ? message : textOf(error),
     code: typeof code === "string" ? code : undefined,
     offset: typeof offset === "number" ? offset : undefined,
   };

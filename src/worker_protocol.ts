@@ -13,6 +13,21 @@
 import { PooledBuffer } from "./buffer_pool.ts";
 import { MappedFile } from "./mapped_file.ts";
 import { NativeBuffer } from "./native_buffer.ts";
+import { BinlaneError } from "./errors.ts";
+import {
+  bytesOver,
+  copyBytes,
+  dataViewBufferOf,
+  dataViewByteLengthOf,
+  dataViewByteOffsetOf,
+  isArrayBuffer,
+  isDataView,
+  isDetachedBuffer,
+  typedArrayBufferOf,
+  typedArrayByteLengthOf,
+  typedArrayByteOffsetOf,
+  typedArrayKind,
+} from "./intrinsics.ts";
 import { isOwned } from "./owned.ts";
 
 /** The one message on a worker's own channel: its stage module and its private port. */
@@ -49,23 +64,106 @@ export type WorkerReply =
 /** How deep into arrays and plain objects a chunk is searched for views. */
 const MAX_DEPTH = 4;
 
+const apply = Reflect.apply;
+const prototypeOf = Object.getPrototypeOf;
+const objectEntries = Object.entries;
+const fromEntries = Object.fromEntries;
+const isArray = Array.isArray;
+const isView = ArrayBuffer.isView;
+const ArrayBufferIntrinsic = ArrayBuffer;
+const DataViewIntrinsic = DataView;
+const byteLengthGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
+const resizableGetter: ((this: ArrayBuffer) => boolean) | undefined = Object.getOwnPropertyDescriptor(
+  ArrayBuffer.prototype,
+  "resizable",
+)?.get;
+type ViewConstructor = new (buffer: ArrayBuffer) => ArrayBufferView;
+/** Typed array constructors by kind, taken at load: a copy is made by the engine's own, not the caller's. */
+const viewConstructors: ReadonlyMap<string, ViewConstructor> = new Map(
+  [
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+    ...(typeof (globalThis as { Float16Array?: unknown }).Float16Array === "function"
+      ? [(globalThis as unknown as { Float16Array: ViewConstructor }).Float16Array]
+      : []),
+  ].map((constructor) => [constructor.name, constructor as unknown as ViewConstructor]),
+);
+
 function isPlainObject(value: object): boolean {
-  const prototype = Object.getPrototypeOf(value);
+  const prototype = prototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
 
-function wholeBufferView(view: ArrayBufferView): boolean {
-  const buffer = view.buffer;
-  return buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buffer.byteLength &&
-    !buffer.resizable;
+/** A genuine `ArrayBuffer`'s length, by its own getter (the shared-or-not test of intrinsics.ts throws here). */
+function lengthOf(buffer: ArrayBuffer): number {
+  return apply(byteLengthGetter, buffer, []) as number;
 }
 
-function compactCopy(view: ArrayBufferView, transfer: Set<ArrayBuffer>): ArrayBufferView {
-  const copy = (view instanceof DataView)
-    ? new DataView(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength))
-    : (view as unknown as { slice(): ArrayBufferView }).slice();
-  transfer.add(copy.buffer as ArrayBuffer);
+function isResizable(buffer: ArrayBuffer): boolean {
+  return resizableGetter !== undefined && apply(resizableGetter, buffer, []) === true;
+}
+
+/** A fresh `ArrayBuffer` holding `length` bytes of `buffer` from `offset`, copied by intrinsics alone. */
+function copyOf(buffer: ArrayBufferLike, offset: number, length: number): ArrayBuffer {
+  const copy = new ArrayBufferIntrinsic(length);
+  if (length === 0) return copy; // a detached buffer has no bytes, and no view of it can be made
+  copyBytes(bytesOver(copy, 0, length), bytesOver(buffer, offset, length));
   return copy;
+}
+
+/** The buffer, offset and length of a genuine view, from its internal slots; undefined for anything else. */
+function viewSlots(
+  value: object,
+): { kind: string; buffer: ArrayBufferLike; offset: number; length: number } | undefined {
+  const kind = typedArrayKind(value);
+  if (kind !== undefined) {
+    const view = value as ArrayBufferView;
+    return {
+      kind,
+      buffer: typedArrayBufferOf(view),
+      offset: typedArrayByteOffsetOf(view),
+      length: typedArrayByteLengthOf(view),
+    };
+  }
+  if (!isDataView(value)) return undefined;
+  const buffer = dataViewBufferOf(value);
+  if (isDetachedBuffer(buffer)) return { kind: "DataView", buffer, offset: 0, length: 0 };
+  return {
+    kind: "DataView",
+    buffer,
+    offset: dataViewByteOffsetOf(value),
+    length: dataViewByteLengthOf(value),
+  };
+}
+
+/** A view of `kind` over a compact copy of the slots' bytes, whose buffer is listed for transfer. */
+function compactCopy(
+  slots: { kind: string; buffer: ArrayBufferLike; offset: number; length: number },
+  transfer: Set<ArrayBuffer>,
+): ArrayBufferView {
+  const copy = copyOf(slots.buffer, slots.offset, slots.length);
+  transfer.add(copy);
+  if (slots.kind === "DataView") return new DataViewIntrinsic(copy);
+  return new (viewConstructors.get(slots.kind) ?? Uint8Array)(copy);
+}
+
+/** A handle's bytes as a compact copy; a released handle throws its own `E_DISPOSED`. */
+function handleCopy(handle: NativeBuffer | PooledBuffer | MappedFile, transfer: Set<ArrayBuffer>): unknown {
+  const bytes: Uint8Array = handle.bytes;
+  const slots = viewSlots(bytes);
+  if (slots === undefined) {
+    throw new BinlaneError("E_TYPE", "a binlane handle whose bytes are not a Uint8Array");
+  }
+  return compactCopy({ ...slots, kind: "Uint8Array" }, transfer);
 }
 
 /**
@@ -80,7 +178,9 @@ function compactCopy(view: ArrayBufferView, transfer: Set<ArrayBuffer>): ArrayBu
  * crosses as a copy of its bytes (a `Uint8Array`; a released one throws
  * `E_DISPOSED`). Views over a `SharedArrayBuffer` are shared as they are.
  * Arrays and plain objects are searched to depth 4, and copied only where
- * something in them changed.
+ * something in them changed. Views are read from their internal slots and
+ * copied with the engine's own constructors and `set`, so no method, getter
+ * or species of a caller's view decides what is transferred.
  *
  * @example
  * ```ts
@@ -108,42 +208,58 @@ export function prepareForPost(value: unknown): { value: unknown; transfer: Arra
 
 function prepare(value: unknown, transfer: Set<ArrayBuffer>, depth: number): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (value instanceof ArrayBuffer) {
+  // The brand tests below throw (and so cost microseconds) on what they refuse: cheap filters come first.
+  if (isView(value)) {
+    const slots = viewSlots(value);
+    if (slots === undefined) return value;
+    const buffer = slots.buffer;
+    if (!isArrayBuffer(buffer)) return value; // shared memory is shared, not moved
+    // Only an empty view can be over a detached buffer, which cannot be listed for transfer.
+    const whole = slots.offset === 0 && slots.length === lengthOf(buffer) && !isResizable(buffer) &&
+      (slots.length !== 0 || !isDetachedBuffer(buffer));
+    if (whole && !isOwned(buffer)) {
+      transfer.add(buffer);
+      return value;
+    }
+    return compactCopy(slots, transfer);
+  }
+  if (value instanceof ArrayBufferIntrinsic && isArrayBuffer(value)) {
     if (isOwned(value)) {
-      const copy = value.slice(0);
+      const copy = copyOf(value, 0, lengthOf(value));
       transfer.add(copy);
       return copy;
     }
-    if (!value.resizable) transfer.add(value);
+    if (!isDetachedBuffer(value) && !isResizable(value)) transfer.add(value);
     return value;
   }
-  if (ArrayBuffer.isView(value)) {
-    if (!(value.buffer instanceof ArrayBuffer)) return value; // shared memory is shared, not moved
-    if (wholeBufferView(value) && !isOwned(value.buffer)) {
-      transfer.add(value.buffer as ArrayBuffer);
-      return value;
-    }
-    return compactCopy(value, transfer);
-  }
   if (value instanceof NativeBuffer || value instanceof PooledBuffer || value instanceof MappedFile) {
-    return compactCopy(value.bytes, transfer);
+    return handleCopy(value, transfer);
   }
   if (depth >= MAX_DEPTH) return value;
-  if (Array.isArray(value)) {
-    let changed: unknown[] | undefined;
+  if (isArray(value)) {
+    // Read once, into a plain array: no species, getter or method of the caller's array runs twice.
+    const items: unknown[] = [];
+    let changed = false;
     for (let i = 0; i < value.length; i++) {
-      const item = prepare(value[i], transfer, depth + 1);
-      if (item !== value[i]) (changed ??= value.slice())[i] = item;
+      const item = value[i];
+      const next = prepare(item, transfer, depth + 1);
+      if (next !== item) changed = true;
+      items.push(next);
     }
-    return changed ?? value;
+    return changed ? items : value;
   }
   if (!isPlainObject(value)) return value;
-  let changed: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const next = prepare(item, transfer, depth + 1);
-    if (next !== item) (changed ??= { ...value })[key] = next;
+  let changed = false;
+  const entries = objectEntries(value);
+  for (const entry of entries) {
+    const next = prepare(entry[1], transfer, depth + 1);
+    if (next !== entry[1]) {
+      changed = true;
+      entry[1] = next;
+    }
   }
-  return changed ?? value;
+  if (!changed) return value;
+  return fromEntries(entries); // defines each key, so a "__proto__" key stays a key
 }
 
 /** The latest of the small buffers {@linkcode noteArrival} allocates, kept so that none is optimized away. */
@@ -154,8 +270,8 @@ let nudge: ArrayBuffer | undefined;
  * To be called on each message that may carry transferred buffers. V8
  * counts a transferred buffer's memory in its young generation but only
  * weighs that count (and collects) when the isolate allocates a buffer
- * itself, which a worker that only receives never does: in Deno one held
- * 4 MiB chunks until hundreds of MiB had piled up. Allocating one small
+ * itself, which a worker that only receives never does, so received chunks
+ * pile up to hundreds of MiB before a collection. Allocating one small
  * buffer here lets that check run.
  *
  * @example

@@ -37,7 +37,7 @@ export interface StageOptions {
    * and its worker is ended (a pool starts a new one for later chunks). An
    * integer from 1 to 2^31 - 1. Default: no limit. Deno cannot stop a
    * worker busy in synchronous code (a loop, `Atomics.wait`): the ended
-   * worker no longer keeps the process alive, but runs on until it ends.
+   * worker does not keep the process alive, but runs on until it ends.
    */
   timeoutMs?: number;
 }
@@ -74,13 +74,53 @@ interface Pending {
   onSettled: () => void;
 }
 
+/** Every code a BinlaneError can carry; a `Record` so that the type checker refuses a missing or extra one. */
+const KNOWN_CODES: Readonly<Record<BinlaneErrorCode, true>> = {
+  E_INVALID_ARGUMENT: true,
+  E_LENGTH: true,
+  E_TYPE: true,
+  E_RANGE: true,
+  E_INVALID_INPUT: true,
+  E_OUT_OF_MEMORY: true,
+  E_INVALID_HANDLE: true,
+  E_UNSUPPORTED_CPU: true,
+  E_BUFFER_TOO_SMALL: true,
+  E_ALIGNMENT: true,
+  E_DISPOSED: true,
+  E_TRANSFERRED: true,
+  E_LIBRARY_LOAD: true,
+  E_ABI_MISMATCH: true,
+  E_LAYOUT_MISMATCH: true,
+  E_NO_NATIVE: true,
+  E_CONFIG: true,
+  E_NATIVE_UNKNOWN: true,
+  E_FRAME_TRUNCATED: true,
+  E_FRAME_MAGIC: true,
+  E_FRAME_HEADER_CRC: true,
+  E_FRAME_UNSUPPORTED: true,
+  E_FRAME_TOO_LARGE: true,
+  E_FRAME_MALFORMED: true,
+  E_FRAME_PAYLOAD_CRC: true,
+  E_FRAME_FINGERPRINT: true,
+  E_NOT_FOUND: true,
+  E_PERMISSION_DENIED: true,
+  E_IO: true,
+  E_NOT_A_FILE: true,
+  E_TRUNCATED: true,
+  E_UNSUPPORTED_PLATFORM: true,
+  E_WORKER: true,
+};
+
+function isKnownCode(code: string | undefined): code is BinlaneErrorCode {
+  return typeof code === "string" && Object.hasOwn(KNOWN_CODES, code);
+}
+
 function errorFromReply(reply: WorkerReply & { kind: "error" }, module: string): BinlaneError {
   const where = `worker stage ${module}`;
-  // The workers run binlane, so a BinlaneError there is one of ours: its code means what it means here.
-  if (reply.name === "BinlaneError" && reply.code) {
-    return new BinlaneError(reply.code as BinlaneErrorCode, `${where}: ${reply.message}`, {
-      offset: reply.offset,
-    });
+  // Anything can call itself BinlaneError, so only a code binlane defines is kept: callers branch on it.
+  if (reply.name === "BinlaneError" && isKnownCode(reply.code)) {
+    const offset = typeof reply.offset === "number" ? reply.offset : undefined;
+    return new BinlaneError(reply.code, `${where}: ${reply.message}`, { offset });
   }
   return new BinlaneError("E_WORKER", `${where}: ${reply.name}: ${reply.message}`);
 }

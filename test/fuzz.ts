@@ -22,6 +22,7 @@
  */
 
 import {
+  backend,
   type Base64DecodeOptions,
   BinlaneError,
   decodeBase64,
@@ -61,6 +62,8 @@ export interface FuzzOptions {
 
 /** What a run did. */
 export interface FuzzReport {
+  /** The path the "native" side of each comparison ran on: on "js", the JS path was compared with itself. */
+  readonly path: "native" | "js";
   readonly iterations: number;
   readonly failures: string[];
 }
@@ -372,7 +375,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (failures.length > before) failures.push(`(seed ${options.seed}, iteration ${iterations})`);
     iterations++;
   }
-  return { iterations, failures };
+  return { path: backend().path, iterations, failures };
 }
 
 function argument(args: readonly string[], name: string, fallback: number): number {

@@ -36,7 +36,18 @@ function childReport(fixture: string, args: string[], timeout?: number): Record<
   return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
 }
 
-for (const attack of ["transfer", "structured-clone", "renew", "pool", "view-then-transfer"]) {
+for (
+  const attack of [
+    "transfer",
+    "structured-clone",
+    "renew",
+    "pool",
+    "view-then-transfer",
+    "view-then-prototype-transfer",
+    "view-then-reflect-transfer",
+    "view-then-structured-clone",
+  ]
+) {
   test(
     `memory moved away (${attack}), its handle dropped and collected, still reads in place: no free`,
     () => {
@@ -234,11 +245,11 @@ test(
   60_000,
 );
 
-test("NativeBuffer.alloc of 4 GiB zeroed is instant and commits nothing until touched", () => {
+test("NativeBuffer.alloc of 4 GiB zeroed commits nothing until touched", () => {
   if (!linux || !native) return;
   const report = childReport("alloc_huge.ts", [String(2 ** 32)], 30_000);
   assert.equal(report.code, "ok");
-  assert.ok((report.ms as number) < 1000, `took ${report.ms} ms`);
+  // A memset of the 4 GiB would commit it all: the resident set, not the clock, says it was not written.
   assert.ok((report.grown as number) < 64 << 20, `resident set grew ${report.grown} bytes`);
 }, 60_000);
 

@@ -398,3 +398,57 @@ test("serializer: a file sink's buffers are reused only after its write resolved
   assert.equal(firstDifference(bytes, want), -1, "the file holds every write as it was made");
   assert.equal(out.stats.bytes, want.length);
 });
+
+test("serializer: a sink named FileSink whose write is bound native-looking code is not trusted to copy", async () => {
+  const kept: Uint8Array[] = [];
+  const keep = function (bytes: Uint8Array): number {
+    kept.push(bytes);
+    return bytes.length;
+  };
+  // A bound function prints as "[native code]", and the class is named as Bun's own.
+  class FileSink {
+    declare write: (bytes: Uint8Array) => number;
+  }
+  FileSink.prototype.write = keep.bind(undefined);
+  const random = seededRandom(0xf5);
+  const expected: Uint8Array[] = [];
+  const out = new StreamingSerializer(new FileSink() as SerializerSink, { bufferSize: 256 });
+  for (let i = 0; i < 200; i++) {
+    const bytes = randomBytes(random, 1 + Math.floor(random() * 90));
+    await out.write(bytes);
+    expected.push(bytes);
+  }
+  await out.close();
+  assert.ok(kept.length > 20);
+  assert.equal(firstDifference(concat(kept), concat(expected)), -1, "a kept chunk was overwritten");
+});
+
+test("serializer: a sink whose write or flush getter changes after the first read, or a truthy non-function flush", async () => {
+  let reads = 0;
+  const chunks: Uint8Array[] = [];
+  const shifty = {
+    get write() {
+      reads += 1;
+      return reads === 1 ? (bytes: Uint8Array) => (chunks.push(bytes.slice()), bytes.length) : 42;
+    },
+    get flush() {
+      return reads > 1 ? "not a function" : undefined;
+    },
+  };
+  const out = new StreamingSerializer(shifty as unknown as SerializerSink, { bufferSize: 64 });
+  for (let i = 0; i < 20; i++) await out.write(new Uint8Array(50).fill(i));
+  await out.flush();
+  await out.close();
+  assert.equal(reads, 1, "write is read once");
+  assert.equal(concat(chunks).length, 1000);
+  for (const flush of [1, "x", {}, true]) {
+    const sink = { write: (bytes: Uint8Array) => bytes.length, flush };
+    throwsCode(() => new StreamingSerializer(sink as unknown as SerializerSink), "E_TYPE");
+  }
+  const throwing = {
+    get write(): never {
+      throw new Error("getter");
+    },
+  };
+  throwsCode(() => new StreamingSerializer(throwing as unknown as SerializerSink), "E_TYPE");
+});

@@ -426,3 +426,28 @@ test("transpose: caller columns, NativeBuffers, and a column inside the target",
     }
   });
 });
+
+test("transpose: an array claiming 2^32-1 fields or columns is refused before any element is read", () => {
+  let reads = 0;
+  const claiming = (length: number) =>
+    new Proxy([], {
+      get(target, key) {
+        if (key === "length") return length;
+        if (typeof key === "string" && /^\d+$/.test(key)) reads += 1;
+        return Reflect.get(target, key);
+      },
+    });
+  const rows = new Uint8Array(8);
+  const field = { offset: 0, size: 4 as const };
+  for (const length of [2 ** 32 - 1, 65_537]) {
+    throwsCode(() => rowsToColumns(rows, 4, claiming(length) as never), "E_RANGE");
+    throwsCode(() => columnsToRows([], 4, claiming(length) as never), "E_RANGE");
+    const sparse = new Array(length);
+    throwsCode(() => rowsToColumns(rows, 4, sparse), "E_RANGE");
+  }
+  throwsCode(() => rowsToColumns(rows, 4, [field], { columns: claiming(2 ** 32 - 1) as never }), "E_LENGTH");
+  throwsCode(() => columnsToRows(claiming(2 ** 32 - 1) as never, 4, [field]), "E_LENGTH");
+  assert.equal(reads, 0, "no element of an over-long list was read");
+  const many = Array.from({ length: 65_536 }, () => field);
+  assert.equal(rowsToColumns(rows, 4, many).length, 65_536, "the cap itself is allowed");
+});

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { BufferPool, NativeBuffer, pipeline, WorkerPool, workerStage } from "../mod.ts";
 import type { HostileRequest } from "./fixtures/stage_hostile.ts";
+import { prepareForPost } from "../src/worker_protocol.ts";
 import { seededRandom, test, throwsCode, underBun } from "./harness.ts";
 
 const hostile = new URL("./fixtures/stage_hostile.ts", import.meta.url);
@@ -52,21 +53,19 @@ test("workerStage: a chunk past timeoutMs fails with E_WORKER, its worker is end
   const { result } = runAttack("timeout") as { result: Outcome };
   assert.equal(result.code, "E_WORKER", JSON.stringify(result));
   assert.match(result.message!, /chunk 1 did not finish within timeoutMs \(300 ms\)/);
-  assert.ok(result.ms >= 250 && result.ms < 10_000, `failed after ${result.ms} ms`);
+  // Load only delays a timer, so the lower bound holds on a busy machine; a hang is the spawn timeout's.
+  assert.ok(result.ms >= 250, `failed after ${result.ms} ms, before its timeout`);
 });
 
 for (const op of ["spin", "block"]) {
   test(`workerStage and WorkerPool: a chunk that never yields its thread (${op}) fails, the process ends`, () => {
-    const started = performance.now();
+    // runAttack fails unless the child exits by itself: a worker left spinning must not hold the process.
     const report = runAttack("busy", op) as { result: Outcome; pooled: Outcome; after: Outcome };
     for (const failed of [report.result, report.pooled]) {
       assert.equal(failed.code, "E_WORKER", JSON.stringify(failed));
       assert.match(failed.message!, /did not finish within timeoutMs \(300 ms\)/);
     }
     assert.deepEqual(report.after.value, [5], "the pool serves the next stage on a new worker");
-    // Past the stages' own timeouts, only start-up: a worker left spinning must not hold the process.
-    const ms = performance.now() - started;
-    assert.ok(ms < 15_000, `the child took ${Math.round(ms)} ms`);
   });
 }
 
@@ -176,4 +175,112 @@ test("workerStage: a released pool block or a disposed NativeBuffer as a chunk i
     });
   }
   blocks[Symbol.dispose]();
+});
+
+test("workerStage: whatever a transform throws fails that chunk alone with E_WORKER; made-up codes are not kept", async () => {
+  const cases: [string, RegExp][] = [
+    ["null", /: Error: null$/],
+    ["undefined", /: Error: undefined$/],
+    ["null-prototype", /: Error: no prototype$/],
+    ["bare-null-prototype", /: Error: a value that cannot be shown$/],
+    ["throwing-getters", /: Error: a value that cannot be shown$/],
+    ["revoked-proxy", /: Error: a value that cannot be shown$/],
+    ["fake-code", /: BinlaneError: made up$/],
+    ["inherited-code", /: BinlaneError: a key of Object.prototype$/],
+  ];
+  using pool = new WorkerPool(hostile, { workers: 1 });
+  for (const [throws, message] of cases) {
+    const requests: HostileRequest[] = [{ op: "throw", throws }];
+    await assert.rejects(
+      Array.fromAsync(pipeline(requests, pool.stage({ timeoutMs: 20_000 }))),
+      (error: { code?: string; message?: string }) => {
+        assert.equal(error.code, "E_WORKER", `${throws}: ${error.message}`);
+        assert.match(error.message!, message, throws);
+        return true;
+      },
+    );
+  }
+  const real: HostileRequest[] = [{ op: "throw", throws: "real-code" }];
+  await assert.rejects(
+    Array.fromAsync(pipeline(real, pool.stage())),
+    (error: { code?: string; offset?: number }) => error.code === "E_RANGE" && error.offset === 3,
+  );
+  const after: HostileRequest[] = [{ op: "echo", n: 4 }, { op: "echo", n: 5 }];
+  assert.deepEqual(await Array.fromAsync(pipeline(after, pool.stage())), [4, 5]);
+});
+
+test("prepareForPost: a view that lies (subclass slice(), own buffer/byteOffset/byteLength) never lists owned memory", () => {
+  using native = NativeBuffer.alloc(64);
+  native.bytes.fill(9);
+  const ownedBuffer = native.bytes.buffer;
+  class Liar extends Uint8Array {
+    override slice(): Uint8Array<ArrayBuffer> {
+      return native.bytes; // the memory binlane frees, offered as "a copy"
+    }
+    override get byteOffset(): number {
+      return 0;
+    }
+  }
+  const plain = new ArrayBuffer(32);
+  new Uint8Array(plain).fill(3);
+  const part = new Liar(plain, 8, 16);
+  const lying = new Uint8Array(plain, 4, 4);
+  Object.defineProperty(lying, "buffer", { value: ownedBuffer });
+  Object.defineProperty(lying, "byteLength", { value: 64 });
+  const ownedView = native.bytes.subarray(0, 64);
+  Object.defineProperty(ownedView, "buffer", { value: new ArrayBuffer(64) });
+  const dataView = new DataView(plain, 2, 6);
+  Object.defineProperty(dataView, "buffer", { value: ownedBuffer });
+  const sent = prepareForPost({ part, lying, ownedView, dataView, list: [part] });
+  for (const buffer of sent.transfer) {
+    assert.notEqual(buffer, ownedBuffer, "binlane's own buffer listed for transfer");
+    assert.equal(buffer.byteLength <= 64, true);
+  }
+  const value = sent.value as Record<string, ArrayBufferView>;
+  const bytesOf = (
+    view: ArrayBufferView,
+  ) => [...new Uint8Array(view.buffer, view.byteOffset, view.byteLength)];
+  assert.deepEqual(bytesOf(value.part), new Array(16).fill(3), "the part's own bytes, compacted");
+  assert.equal(value.part.buffer.byteLength, 16);
+  assert.deepEqual(bytesOf(value.lying), [3, 3, 3, 3]);
+  assert.deepEqual(bytesOf(value.ownedView), new Array(64).fill(9), "owned memory crosses as a copy");
+  assert.notEqual(value.ownedView.buffer, ownedBuffer);
+  assert.ok(value.dataView instanceof DataView && value.dataView.byteLength === 6);
+  assert.equal(native.bytes.byteLength, 64, "the owner's view is untouched");
+});
+
+test("prepareForPost: a __proto__ key and an array subclass are rebuilt as plain data, read once", () => {
+  let reads = 0;
+  class Species extends Array {
+    static override get [Symbol.species](): ArrayConstructor {
+      throw new Error("species ran");
+    }
+  }
+  const list = Species.from([new Uint8Array(8).subarray(2, 4)]);
+  const object = JSON.parse('{"__proto__": 1}');
+  Object.defineProperty(object, "view", {
+    enumerable: true,
+    get: () => (reads += 1, new Uint8Array(8).subarray(1, 3)),
+  });
+  const sent = prepareForPost({ list, object });
+  const value = sent.value as { list: Uint8Array[]; object: Record<string, unknown> };
+  assert.equal(value.list[0].buffer.byteLength, 2);
+  assert.ok(Object.hasOwn(value.object, "__proto__"), "__proto__ stays an own key");
+  assert.equal(Object.getPrototypeOf(value.object), Object.prototype);
+  assert.equal(reads, 1);
+});
+
+test("prepareForPost: detached, resizable and shared views cross without a raw error", () => {
+  const shared = new Uint8Array(new SharedArrayBuffer(8));
+  const resizable = new Uint8Array(new ArrayBuffer(8, { maxByteLength: 16 }));
+  const detached = new ArrayBuffer(8);
+  const empty = new Uint8Array(detached);
+  detached.transfer();
+  const sent = prepareForPost({ shared, resizable, empty, view: new DataView(new ArrayBuffer(8)) });
+  const value = sent.value as { shared: Uint8Array; resizable: Uint8Array; empty: Uint8Array };
+  assert.equal(value.shared, shared, "shared memory is shared as it is");
+  assert.equal(value.resizable.byteLength, 8);
+  assert.equal(value.empty.byteLength, 0);
+  assert.equal(sent.transfer.length, 3);
+  structuredClone(sent.value, { transfer: sent.transfer });
 });
