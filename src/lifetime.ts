@@ -7,7 +7,7 @@
  * the `ArrayBuffer` binlane made for it. An `ArrayBuffer` transferred away
  * (`transfer()`, `structuredClone(x, { transfer })`, `postMessage`) moves
  * the memory to a new buffer binlane knows nothing of, so the memory is
- * then deliberately leaked and counted (`leakedTransfers`), never freed.
+ * then deliberately leaked and counted (`leakedAllocations`), never freed.
  *
  * What a finalizer can know: a `FinalizationRegistry` callback runs after
  * its target is collected, and a collected `ArrayBuffer` can no longer be
@@ -42,7 +42,7 @@ import { bufferByteLengthOf, isDetachedBuffer, transferBuffer } from "./intrinsi
 const FinalizationRegistryIntrinsic = FinalizationRegistry;
 
 /** Counters of what lifetimes did that no call could report. */
-const counters = { leakedTransfers: 0, leakedBytes: 0, finalizerFailures: 0 };
+const counters = { leakedAllocations: 0, leakedBytes: 0, finalizerFailures: 0 };
 
 /**
  * Whether `buffer` is detached, asked of the engine's own getters (a
@@ -116,7 +116,7 @@ export function revokeViews(buffer: ArrayBuffer): void {
  * ```
  */
 export function countLeak(bytes: number): void {
-  counters.leakedTransfers += 1;
+  counters.leakedAllocations += 1;
   counters.leakedBytes += bytes;
 }
 
@@ -152,7 +152,7 @@ function checkRevoked(buffer: ArrayBuffer): void {
 function leak(lifetime: Lifetime): void {
   lifetime.state = "leaked";
   lifetime.buffer = undefined;
-  counters.leakedTransfers += 1;
+  counters.leakedAllocations += 1;
   counters.leakedBytes += lifetime.size;
 }
 
@@ -354,7 +354,7 @@ function revoke(buffer: ArrayBuffer, lifetime: Lifetime): void {
 /** What lifetimes did that no call could report. */
 export interface LifetimeStats {
   /** Handles whose memory was left allocated (or mapped): transferred away, or collected undisposed. */
-  readonly leakedTransfers: number;
+  readonly leakedAllocations: number;
   /** Bytes of that memory. */
   readonly leakedBytes: number;
   /** Frees the finalizer attempted that were refused. */
@@ -368,7 +368,7 @@ export interface LifetimeStats {
  * ```ts
  * import { lifetimeStats } from "./lifetime.ts";
  *
- * if (lifetimeStats().leakedTransfers < 0) throw new Error("a count");
+ * if (lifetimeStats().leakedAllocations < 0) throw new Error("a count");
  * ```
  */
 export function lifetimeStats(): LifetimeStats {

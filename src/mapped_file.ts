@@ -5,7 +5,7 @@
  * - Lifetime: disposal revokes every view (`transfer(0)` detaches the one
  *   buffer all views share) before it unmaps, so no view outlives the
  *   mapping. A native mapping never disposed stays mapped (leaked and
- *   counted in `nativeStats().leakedTransfers`) once the handle and its
+ *   counted in `nativeStats().leakedAllocations`) once the handle and its
  *   views are collected, since a view's holder may have moved it to a live
  *   buffer unseen; a copy (the JS path, Windows) is the engine's memory.
  * - Truncation: a file truncated under its mapping does not crash the

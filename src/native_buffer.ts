@@ -9,12 +9,12 @@
  * - The finalizer never frees native memory under any buffer: a handle
  *   collected with its buffer attached leaves the memory to its views, and
  *   once the buffer is collected the memory is leaked and counted
- *   (`nativeStats().leakedTransfers`), since a view's holder may have moved
+ *   (`nativeStats().leakedAllocations`), since a view's holder may have moved
  *   it to a live buffer unseen. Only disposal frees native memory; the JS
  *   path's memory is the engine's, and its count is released by the finalizer.
  * - If the buffer was transferred away (`transfer()`, `postMessage`), a live
  *   buffer elsewhere may point at the memory: it is never freed (counted in
- *   `nativeStats().leakedTransfers`), and disposal throws `E_TRANSFERRED`.
+ *   `nativeStats().leakedAllocations`), and disposal throws `E_TRANSFERRED`.
  *
  * @module
  */
@@ -324,11 +324,11 @@ export class NativeBuffer {
 
 const ALLOC_OPTION_KEYS: readonly (keyof AllocOptions)[] = ["align", "zero"];
 
-function lifetimeCounts(): { finalizerFailures: number; leakedTransfers: number } {
+function lifetimeCounts(): { finalizerFailures: number; leakedAllocations: number } {
   const counts = lifetimeStats();
   return {
     finalizerFailures: counts.finalizerFailures,
-    leakedTransfers: counts.leakedTransfers,
+    leakedAllocations: counts.leakedAllocations,
   };
 }
 
@@ -354,7 +354,7 @@ export interface NativeStats {
    * handle was never disposed and its buffer was collected (it may have been
    * moved unseen first).
    */
-  readonly leakedTransfers: number;
+  readonly leakedAllocations: number;
 }
 
 /**

@@ -115,7 +115,7 @@ test("memory transferred away from its NativeBuffer is never freed under it", ()
   const after = nativeStats();
   // The JS path's memory is the engine's: it went with the transfer, and only the count is released.
   assert.equal(after.totalFrees, before.totalFrees + (native ? 0 : 1), "nothing was freed");
-  assert.equal(after.leakedTransfers, before.leakedTransfers + (native ? 1 : 0), "the leak is counted");
+  assert.equal(after.leakedAllocations, before.leakedAllocations + (native ? 1 : 0), "the leak is counted");
 });
 
 async function settleFinalizers(until: () => boolean): Promise<boolean> {
@@ -145,12 +145,12 @@ test("a collected undisposed buffer: engine memory is released once; native memo
   // A holder of a view may have moved native memory away unseen before the buffer was collected.
   const engine = backend().memory === "js";
   const before = nativeStats();
-  const ended = () => engine ? after().totalFrees >= 10 : after().leakedTransfers >= 10;
+  const ended = () => engine ? after().totalFrees >= 10 : after().leakedAllocations >= 10;
   const after = () => {
     const now = nativeStats();
     return {
       totalFrees: now.totalFrees - before.totalFrees,
-      leakedTransfers: now.leakedTransfers - before.leakedTransfers,
+      leakedAllocations: now.leakedAllocations - before.leakedAllocations,
     };
   };
   allocateAndDrop(10, 1024);
@@ -160,7 +160,7 @@ test("a collected undisposed buffer: engine memory is released once; native memo
   // the stack conservatively, so a variable set to undefined in this frame
   // could still hold it; a returned frame cannot.)
   const all = await settleFinalizers(() =>
-    engine ? after().totalFrees === 11 : after().leakedTransfers === 11
+    engine ? after().totalFrees === 11 : after().leakedAllocations === 11
   );
   assert.ok(all, "the last view gone, its buffer was finalized");
   const now = nativeStats();
@@ -170,7 +170,7 @@ test("a collected undisposed buffer: engine memory is released once; native memo
     "engine memory released once, native never freed",
   );
   assert.equal(
-    now.leakedTransfers - before.leakedTransfers,
+    now.leakedAllocations - before.leakedAllocations,
     engine ? 0 : 11,
     "each native leak counted once",
   );
