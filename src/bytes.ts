@@ -20,6 +20,7 @@ import {
   typedArrayBufferOf,
   typedArrayByteLengthOf,
   typedArrayByteOffsetOf,
+  typedArrayConstructorOf,
   typedArrayKind,
   typedArrayLengthOf,
   uint8LengthOf,
@@ -162,25 +163,6 @@ function handleBytes(data: object, getter: ((this: unknown) => unknown) | undefi
   }
 }
 
-const arrayConstructors: Record<
-  string,
-  new (buffer: ArrayBufferLike, offset: number, length: number) => unknown
-> = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-};
-const float16 = (globalThis as unknown as { Float16Array?: typeof Float32Array }).Float16Array;
-if (float16 !== undefined) arrayConstructors.Float16Array = float16;
-
 /**
  * A typed array of `value`'s own kind over exactly its elements, made by
  * binlane with the constructor captured at load, so that its length,
@@ -206,7 +188,8 @@ export function plainArray(
   where: string,
 ): ArrayBufferView {
   const kind = typedArrayKind(value);
-  if (kind === undefined || !kinds.includes(kind) || arrayConstructors[kind] === undefined) {
+  const Kind = kind === undefined || !kinds.includes(kind) ? undefined : typedArrayConstructorOf(kind);
+  if (Kind === undefined) {
     throw new BinlaneError(
       "E_TYPE",
       `${where}: ${name} must be one of ${kinds.join(", ")}, got ${describeValue(value)}`,
@@ -216,7 +199,7 @@ export function plainArray(
   const buffer = typedArrayBufferOf(view);
   const length = typedArrayLengthOf(view);
   if (length === 0 && isDetachedBuffer(buffer)) throw detachedError(name);
-  return new arrayConstructors[kind](buffer, typedArrayByteOffsetOf(view), length) as ArrayBufferView;
+  return new Kind(buffer, typedArrayByteOffsetOf(view), length);
 }
 
 /**

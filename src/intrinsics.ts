@@ -297,3 +297,85 @@ export function lastIndexOfIn(bytes: Uint8Array, byte: number, from: number): nu
 export function isPlainUint8ArrayInJsc(value: unknown): boolean {
   return isUint8ArrayInJsc !== undefined && isUint8ArrayInJsc(value) && prototypeOf(value) === BytesPrototype;
 }
+
+/** A typed array constructor of the engine's, as `new` takes it: over a buffer, or a range of one. */
+export type TypedArrayConstructor = new (
+  buffer: ArrayBufferLike,
+  offset?: number,
+  length?: number,
+) => ArrayBufferView;
+
+const float16Constructor = (globalThis as unknown as { Float16Array?: TypedArrayConstructor }).Float16Array;
+const typedArrayConstructors: ReadonlyMap<string, TypedArrayConstructor> = new Map(
+  [
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+    ...(float16Constructor === undefined ? [] : [float16Constructor]),
+  ].map((constructor) => [constructor.name, constructor as unknown as TypedArrayConstructor]),
+);
+
+/**
+ * The engine's constructor for a typed array kind (as {@linkcode typedArrayKind}
+ * names it), captured at load, or undefined for a kind this engine lacks.
+ *
+ * @example
+ * ```ts
+ * import { typedArrayConstructorOf } from "./intrinsics.ts";
+ *
+ * const Words = typedArrayConstructorOf("Uint32Array")!;
+ * if (new Words(new ArrayBuffer(8)).byteLength !== 8) throw new Error("wrong constructor");
+ * ```
+ */
+export function typedArrayConstructorOf(kind: string): TypedArrayConstructor | undefined {
+  return typedArrayConstructors.get(kind);
+}
+
+/**
+ * A genuine (not shared) `ArrayBuffer`'s byte length by the engine's getter,
+ * without the shared-or-not test of {@linkcode bufferByteLengthOf}.
+ *
+ * @example
+ * ```ts
+ * import { arrayBufferByteLengthOf } from "./intrinsics.ts";
+ *
+ * if (arrayBufferByteLengthOf(new ArrayBuffer(3)) !== 3) throw new Error("wrong length");
+ * ```
+ */
+export function arrayBufferByteLengthOf(buffer: ArrayBuffer): number {
+  return apply(arrayBufferByteLength, buffer, []) as number;
+}
+
+const resizableGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "resizable")?.get;
+const growableGetter = hasShared
+  ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "growable")?.get
+  : undefined;
+
+/**
+ * Whether a genuine buffer can change length (a resizable ArrayBuffer, a
+ * growable SharedArrayBuffer), by the engine's getters: an own `resizable`
+ * property set on the buffer does not count.
+ *
+ * @example
+ * ```ts
+ * import { canResize } from "./intrinsics.ts";
+ *
+ * const buffer = new ArrayBuffer(8, { maxByteLength: 16 });
+ * Object.defineProperty(buffer, "resizable", { value: false });
+ * if (!canResize(buffer) || canResize(new ArrayBuffer(8))) throw new Error("wrong answer");
+ * ```
+ */
+export function canResize(buffer: ArrayBufferLike): boolean {
+  if (isSharedArrayBuffer(buffer)) {
+    return growableGetter !== undefined && apply(growableGetter, buffer, []) === true;
+  }
+  return resizableGetter !== undefined && apply(resizableGetter, buffer, []) === true;
+}

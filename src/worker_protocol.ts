@@ -15,7 +15,9 @@ import { MappedFile } from "./mapped_file.ts";
 import { NativeBuffer } from "./native_buffer.ts";
 import { BinlaneError } from "./errors.ts";
 import {
+  arrayBufferByteLengthOf,
   bytesOver,
+  canResize,
   copyBytes,
   dataViewBufferOf,
   dataViewByteLengthOf,
@@ -26,6 +28,7 @@ import {
   typedArrayBufferOf,
   typedArrayByteLengthOf,
   typedArrayByteOffsetOf,
+  typedArrayConstructorOf,
   typedArrayKind,
 } from "./intrinsics.ts";
 import { isOwned } from "./owned.ts";
@@ -64,7 +67,6 @@ export type WorkerReply =
 /** How deep into arrays and plain objects a chunk is searched for views. */
 const MAX_DEPTH = 4;
 
-const apply = Reflect.apply;
 const prototypeOf = Object.getPrototypeOf;
 const objectEntries = Object.entries;
 const fromEntries = Object.fromEntries;
@@ -72,44 +74,10 @@ const isArray = Array.isArray;
 const isView = ArrayBuffer.isView;
 const ArrayBufferIntrinsic = ArrayBuffer;
 const DataViewIntrinsic = DataView;
-const byteLengthGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
-const resizableGetter: ((this: ArrayBuffer) => boolean) | undefined = Object.getOwnPropertyDescriptor(
-  ArrayBuffer.prototype,
-  "resizable",
-)?.get;
-type ViewConstructor = new (buffer: ArrayBuffer) => ArrayBufferView;
-/** Typed array constructors by kind, taken at load: a copy is made by the engine's own, not the caller's. */
-const viewConstructors: ReadonlyMap<string, ViewConstructor> = new Map(
-  [
-    Int8Array,
-    Uint8Array,
-    Uint8ClampedArray,
-    Int16Array,
-    Uint16Array,
-    Int32Array,
-    Uint32Array,
-    Float32Array,
-    Float64Array,
-    BigInt64Array,
-    BigUint64Array,
-    ...(typeof (globalThis as { Float16Array?: unknown }).Float16Array === "function"
-      ? [(globalThis as unknown as { Float16Array: ViewConstructor }).Float16Array]
-      : []),
-  ].map((constructor) => [constructor.name, constructor as unknown as ViewConstructor]),
-);
 
 function isPlainObject(value: object): boolean {
   const prototype = prototypeOf(value);
   return prototype === Object.prototype || prototype === null;
-}
-
-/** A genuine `ArrayBuffer`'s length, by its own getter (the shared-or-not test of intrinsics.ts throws here). */
-function lengthOf(buffer: ArrayBuffer): number {
-  return apply(byteLengthGetter, buffer, []) as number;
-}
-
-function isResizable(buffer: ArrayBuffer): boolean {
-  return resizableGetter !== undefined && apply(resizableGetter, buffer, []) === true;
 }
 
 /** A fresh `ArrayBuffer` holding `length` bytes of `buffer` from `offset`, copied by intrinsics alone. */
@@ -153,7 +121,7 @@ function compactCopy(
   const copy = copyOf(slots.buffer, slots.offset, slots.length);
   transfer.add(copy);
   if (slots.kind === "DataView") return new DataViewIntrinsic(copy);
-  return new (viewConstructors.get(slots.kind) ?? Uint8Array)(copy);
+  return new (typedArrayConstructorOf(slots.kind) ?? Uint8Array)(copy);
 }
 
 /** A handle's bytes as a compact copy; a released handle throws its own `E_DISPOSED`. */
@@ -215,7 +183,8 @@ function prepare(value: unknown, transfer: Set<ArrayBuffer>, depth: number): unk
     const buffer = slots.buffer;
     if (!isArrayBuffer(buffer)) return value; // shared memory is shared, not moved
     // Only an empty view can be over a detached buffer, which cannot be listed for transfer.
-    const whole = slots.offset === 0 && slots.length === lengthOf(buffer) && !isResizable(buffer) &&
+    const whole = slots.offset === 0 && slots.length === arrayBufferByteLengthOf(buffer) &&
+      !canResize(buffer) &&
       (slots.length !== 0 || !isDetachedBuffer(buffer));
     if (whole && !isOwned(buffer)) {
       transfer.add(buffer);
@@ -225,11 +194,11 @@ function prepare(value: unknown, transfer: Set<ArrayBuffer>, depth: number): unk
   }
   if (value instanceof ArrayBufferIntrinsic && isArrayBuffer(value)) {
     if (isOwned(value)) {
-      const copy = copyOf(value, 0, lengthOf(value));
+      const copy = copyOf(value, 0, arrayBufferByteLengthOf(value));
       transfer.add(copy);
       return copy;
     }
-    if (!isDetachedBuffer(value) && !isResizable(value)) transfer.add(value);
+    if (!isDetachedBuffer(value) && !canResize(value)) transfer.add(value);
     return value;
   }
   if (value instanceof NativeBuffer || value instanceof PooledBuffer || value instanceof MappedFile) {

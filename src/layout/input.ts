@@ -39,33 +39,7 @@ export interface InputSpan {
   readonly owner: Owner | null;
 }
 
-const apply = Reflect.apply;
-const resizableGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "resizable")?.get;
-const growableGetter = typeof SharedArrayBuffer === "function"
-  ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "growable")?.get
-  : undefined;
 const EMPTY = new ArrayBuffer(0);
-
-/**
- * Whether a genuine buffer can change length (a resizable ArrayBuffer, a
- * growable SharedArrayBuffer), by the engine's getters: an own `resizable`
- * property set on the buffer does not count.
- *
- * @example
- * ```ts
- * import { canResize } from "./input.ts";
- *
- * const buffer = new ArrayBuffer(8, { maxByteLength: 16 });
- * Object.defineProperty(buffer, "resizable", { value: false });
- * if (!canResize(buffer) || canResize(new ArrayBuffer(8))) throw new Error("wrong answer");
- * ```
- */
-export function canResize(buffer: ArrayBufferLike): boolean {
-  if (isSharedArrayBuffer(buffer)) {
-    return growableGetter !== undefined && apply(growableGetter, buffer, []) === true;
-  }
-  return resizableGetter !== undefined && apply(resizableGetter, buffer, []) === true;
-}
 
 /** The owner behind `data` if it is a NativeBuffer or MappedFile; a Proxy whose traps throw is none. */
 function ownerOf(data: unknown): Owner | null {

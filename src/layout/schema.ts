@@ -27,7 +27,8 @@ import { recordToC } from "./emit_c.ts";
 import { layoutFingerprint } from "./fingerprint.ts";
 import { recordToZig } from "./emit_zig.ts";
 import { markFieldType } from "./types.ts";
-import { canResize, checkFlag, inputSpan, type Owner } from "./input.ts";
+import { checkFlag, inputSpan, type Owner } from "./input.ts";
+import { canResize } from "../intrinsics.ts";
 import type {
   ArrayType,
   BitsType,
